@@ -1,0 +1,41 @@
+# Two commands on a fresh machine:
+#   make book   set up .venv, build the website into _build/html (warnings are errors)
+#   make test   set up .venv and system packages, build the book, run every test
+SHELL := /bin/bash
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+# Debian packages the tests need: a real browser for the site tests, bubblewrap for the grading sandbox.
+APT_PACKAGES := chromium bubblewrap
+APT_COMMANDS := chromium bwrap
+JOBS ?= 2
+
+.PHONY: book test setup sysdeps bench clean
+
+setup: $(STAMP)
+
+$(STAMP): requirements.txt requirements-test.txt constraints.txt pyproject.toml
+	@test -n "$(PYTHON)" || { echo "error: Python 3.11 not found (looked for python3.11 and python3)"; exit 1; }
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -r requirements.txt -r requirements-test.txt
+	touch $@
+
+sysdeps:
+	@missing=""; for c in $(APT_COMMANDS); do command -v $$c >/dev/null || missing="$$missing $$c"; done; \
+	if [ -n "$$missing" ]; then \
+	  echo "installing system packages ($(APT_PACKAGES)); missing:$$missing"; \
+	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq $(APT_PACKAGES) >/dev/null; \
+	fi
+
+book: $(STAMP)
+	$(BIN)/jupyter-book build . -W --keep-going
+
+test: $(STAMP) sysdeps
+	$(MAKE) book
+	$(BIN)/python -m pytest -n $(JOBS) tests
+
+clean:
+	rm -rf _build .pytest_cache .hypothesis

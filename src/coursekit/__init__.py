@@ -1,0 +1,16 @@
+"""coursekit: the NumPy code behind the Neural Network Basics course.
+
+One concept per module:
+
+* :mod:`coursekit.activations` -- step, sigmoid, ReLU, tanh, softmax and their derivatives.
+* :mod:`coursekit.losses` -- MSE, binary and categorical cross-entropy with their gradients.
+* :mod:`coursekit.gradcheck` -- centred finite differences and relative errors.
+* :mod:`coursekit.graph` -- a scalar computation-graph (autodiff) engine and its drawing.
+* :mod:`coursekit.nn` -- vectorised layers with hand-written backward passes.
+* :mod:`coursekit.optim` -- stochastic gradient descent.
+* :mod:`coursekit.data` -- seeded 2-D toy datasets.
+* :mod:`coursekit.plotting` and :mod:`coursekit.widgets` -- figures and slider apps for the chapters.
+* :mod:`coursekit.grading` -- the autograder for the nbgrader assignments.
+"""
+
+__version__ = "0.1.0"

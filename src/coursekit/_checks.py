@@ -1,0 +1,44 @@
+"""Input validation shared by the numeric modules.
+
+Every public function converts its inputs with :func:`as_float_array` so that a list, a scalar
+or an integer array all work, and a shape mismatch is reported with both shapes instead of being
+silently broadcast into a wrong answer.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+
+def as_float_array(x: Any, name: str) -> np.ndarray:
+    """Return ``x`` as a floating-point array (float64 unless it already is a float type).
+
+    Raises:
+        TypeError: if ``x`` cannot be read as numbers (strings, objects, None).
+    """
+    try:
+        arr = np.asarray(x)
+    except Exception as exc:  # ragged lists and the like
+        raise TypeError(f"{name} must be array-like numbers, got {type(x).__name__}: {exc}") from exc
+    if arr.dtype.kind in "fc":
+        return arr
+    if arr.dtype.kind in "biu":
+        return arr.astype(np.float64)
+    raise TypeError(f"{name} must contain numbers, got dtype {arr.dtype}")
+
+
+def require_same_shape(a: np.ndarray, b: np.ndarray, a_name: str, b_name: str) -> None:
+    """Raise a ValueError naming both shapes unless ``a`` and ``b`` have the same shape."""
+    if a.shape != b.shape:
+        raise ValueError(
+            f"{a_name} and {b_name} must have the same shape, got {a_name}.shape={a.shape} "
+            f"and {b_name}.shape={b.shape}"
+        )
+
+
+def require_ndim(a: np.ndarray, ndim: int, name: str, meaning: str) -> None:
+    """Raise a ValueError unless ``a`` has ``ndim`` dimensions; ``meaning`` describes the axes."""
+    if a.ndim != ndim:
+        raise ValueError(f"{name} must have shape {meaning}, got shape {a.shape}")
