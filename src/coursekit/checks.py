@@ -87,7 +87,7 @@ def compare(actual: Any, expected: Any, rtol: float = 1e-7, atol: float = 1e-9) 
         return True, ""
     index = tuple(int(i) for i in np.argwhere(~ok_entries)[0])
     where = f" at index {index}" if a.ndim else ""
-    return False, f"expected {e[index]!r}{where}, got {a[index]!r} ({int((~ok_entries).sum())} of {a.size} entries differ)"
+    return False, f"expected {float(e[index])!r}{where}, got {float(a[index])!r} ({int((~ok_entries).sum())} of {a.size} entries differ)"
 
 
 def _record(entry: dict[str, Any]) -> None:
