@@ -1,0 +1,250 @@
+"""Grade every submission of an assignment: the ``coursekit grade`` command.
+
+1. Make sure the gradebook knows the assignment's cells (running the release step if not).
+2. Load the reference answers (cached per source hash, see :mod:`coursekit.grading.reference`).
+3. Grade submissions in ``jobs`` worker processes, one submission per task; a worker never
+   raises, so one bad submission cannot stop the batch.
+4. As each result arrives, the parent writes it to the gradebook (the only writer).
+5. Write ``D/grades/A.csv`` and a per-student JSON report with every message in
+   ``D/grades/A/S.json`` (outside ``autograded/`` so it never reaches a student).
+
+The CSV columns are ``student,assignment,auto_score,auto_max,manual_score,manual_max,status,
+reason``. ``auto_score`` is empty for a submission that could not be graded, so it can never be
+mistaken for a zero; ``manual_score`` is empty until a person has graded every written answer.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import multiprocessing
+import sys
+import time
+from concurrent.futures import ProcessPoolExecutor, as_completed
+from concurrent.futures.process import BrokenProcessPool
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import nbformat
+
+from coursekit.grading import cells as nbcells
+from coursekit.grading.canonical import release_stubs
+from coursekit.grading.course import Course, CourseError
+from coursekit.grading.gradebook import assignment_matches, manual_scores, read_timestamp, save_result
+from coursekit.grading.reference import load_reference
+from coursekit.grading.release import release
+from coursekit.grading.submission import (
+    NotebookJob,
+    SubmissionJob,
+    SubmissionResult,
+    grade_submission,
+)
+
+COLUMNS = ["student", "assignment", "auto_score", "auto_max", "manual_score", "manual_max", "status", "reason"]
+
+
+def _fmt(value: float | None) -> str:
+    return "" if value is None else f"{value:g}"
+
+
+@dataclass
+class BatchReport:
+    """What :func:`grade_assignment` did."""
+
+    rows: list[dict[str, str]]
+    results: list[SubmissionResult]
+    seconds: float
+
+    @property
+    def needs_attention(self) -> list[SubmissionResult]:
+        return [r for r in self.results if r.needs_attention]
+
+
+def sandbox_prefix(sandbox: bool) -> list[str]:
+    """Command words put in front of the runner command.
+
+    Student code currently runs in an unsandboxed subprocess: the empty prefix. The runner is
+    started from a command list precisely so that a sandbox can be inserted here.
+    """
+    return []
+
+
+def _ensure_released(course: Course, assignment: str, sources: list[Path]) -> None:
+    from nbgrader.api import Gradebook
+
+    cells = {p.stem: nbformat.read(str(p), as_version=4).cells for p in sources}
+    with Gradebook(course.db_url, course.course_id) as gb:
+        ok = assignment_matches(gb, assignment, cells)
+    if not ok:
+        print(f"{assignment}: the gradebook does not match the source yet; releasing it first", file=sys.stderr)
+        release(course, assignment)
+
+
+def _progress(total: int):
+    from tqdm import tqdm
+
+    return tqdm(total=total, file=sys.stderr, unit="submission", desc="grading", leave=True)
+
+
+def _run_jobs(jobs: list[SubmissionJob], workers: int, on_result) -> None:
+    """Run ``grade_submission`` over ``jobs``; call ``on_result`` in this process per result.
+
+    If a worker process dies (which grade_submission cannot prevent, e.g. the OOM killer),
+    the pool is rebuilt and the remaining jobs run again; the job that was running when it
+    died is reported as needing attention after a second failure.
+    """
+    pending = list(jobs)
+    attempts: dict[str, int] = {}
+    while pending:
+        if workers <= 1:
+            for job in pending:
+                on_result(grade_submission(job))
+            return
+        context = multiprocessing.get_context("spawn")
+        done: set[str] = set()
+        try:
+            with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
+                futures = {pool.submit(grade_submission, job): job for job in pending}
+                for future in as_completed(futures):
+                    job = futures[future]
+                    on_result(future.result())
+                    done.add(job.student)
+            return
+        except BrokenProcessPool:
+            still = []
+            for job in pending:
+                if job.student in done:
+                    continue
+                attempts[job.student] = attempts.get(job.student, 0) + 1
+                if attempts[job.student] >= 2:
+                    on_result(
+                        SubmissionResult(
+                            assignment=job.assignment,
+                            student=job.student,
+                            notebooks=[],
+                            crash="the grading worker process died twice",
+                        )
+                    )
+                else:
+                    still.append(job)
+            pending = still
+
+
+def grade_assignment(
+    course: Course,
+    assignment: str,
+    *,
+    jobs: int = 1,
+    student: str | None = None,
+    timeout: float | None = None,
+    sandbox: bool = False,
+    progress: bool = True,
+) -> BatchReport:
+    """Grade the submissions of ``assignment`` (see the module docstring).
+
+    Raises:
+        CourseError: unknown assignment, missing source notebook, unknown student, or a source
+            notebook that fails its own tests.
+    """
+    from nbgrader.api import Gradebook
+
+    start = time.monotonic()
+    if jobs < 1:
+        raise CourseError(f"--jobs must be at least 1, got {jobs}")
+    sources = course.source_notebooks(assignment)
+    limits = course.limits(timeout)
+    prefix = sandbox_prefix(sandbox)
+    if student is not None:
+        if not course.submitted_dir(student, assignment).is_dir():
+            raise CourseError(
+                f"no submission of {assignment!r} for student {student!r} "
+                f"({course.submitted_dir(student, assignment)} does not exist)"
+            )
+        students = [student]
+    else:
+        students = course.submitted_students(assignment)
+
+    _ensure_released(course, assignment, sources)
+    notebooks = []
+    for path in sources:
+        source = nbformat.read(str(path), as_version=4)
+        notebooks.append(
+            NotebookJob(
+                name=path.stem,
+                source_path=path,
+                stubs=release_stubs(source, course.config),
+                reference=load_reference(course, assignment, path, limits, prefix),
+            )
+        )
+    auto_max = sum(nbcells.points(c) for p in sources for c in nbformat.read(str(p), as_version=4).cells if nbcells.is_test(c))
+
+    job_list = [
+        SubmissionJob(
+            assignment=assignment,
+            student=name,
+            submitted_dir=course.submitted_dir(name, assignment),
+            autograded_dir=course.autograded_dir(name, assignment),
+            source_dir=course.source_dir(assignment),
+            notebooks=notebooks,
+            limits=limits,
+            prefix=prefix,
+        )
+        for name in students
+    ]
+    results: list[SubmissionResult] = []
+    report_dir = course.root / "grades" / assignment
+    report_dir.mkdir(parents=True, exist_ok=True)
+    bar = _progress(len(job_list)) if progress and job_list else None
+    with Gradebook(course.db_url, course.course_id) as gb:
+
+        def on_result(result: SubmissionResult) -> None:
+            save_result(gb, result, read_timestamp(course.submitted_dir(result.student, assignment)))
+            (report_dir / f"{result.student}.json").write_text(
+                json.dumps(asdict(result), indent=1, default=str), encoding="utf-8"
+            )
+            results.append(result)
+            if bar is not None:
+                bar.update(1)
+
+        try:
+            _run_jobs(job_list, min(jobs, max(1, len(job_list))), on_result)
+        finally:
+            if bar is not None:
+                bar.close()
+        rows = _csv_rows(course, assignment, gb, results, auto_max)
+    _write_csv(course.grades_csv(assignment), rows)
+    return BatchReport(rows=rows, results=sorted(results, key=lambda r: r.student), seconds=time.monotonic() - start)
+
+
+def _csv_rows(course, assignment, gb, results, auto_max) -> list[dict[str, str]]:
+    """New rows for graded students, earlier rows for the others, manual columns refreshed."""
+    previous = {}
+    path = course.grades_csv(assignment)
+    if path.exists():
+        with open(path, newline="", encoding="utf-8") as fh:
+            previous = {row["student"]: row for row in csv.DictReader(fh)}
+    rows = dict(previous)
+    for result in results:
+        rows[result.student] = {
+            "student": result.student,
+            "assignment": assignment,
+            "auto_score": _fmt(result.auto_score),
+            "auto_max": _fmt(auto_max),
+            "status": result.status,
+            "reason": result.reason,
+        }
+    for name, row in rows.items():
+        manual, manual_max = manual_scores(gb, assignment, name)
+        row["manual_score"] = _fmt(manual)
+        row["manual_max"] = _fmt(manual_max)
+    return [{k: rows[name].get(k, "") for k in COLUMNS} for name in sorted(rows)]
+
+
+def _write_csv(path: Path, rows: list[dict[str, str]]) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(".csv.tmp")
+    with open(tmp, "w", newline="", encoding="utf-8") as fh:
+        writer = csv.DictWriter(fh, fieldnames=COLUMNS)
+        writer.writeheader()
+        writer.writerows(rows)
+    tmp.replace(path)

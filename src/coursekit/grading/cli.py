@@ -1,0 +1,175 @@
+"""The ``coursekit`` command line.
+
+Commands (``--course-dir`` defaults to ``assignments``)::
+
+    coursekit release A      make D/release/A with nbgrader and check that it leaks nothing
+    coursekit grade A        grade D/submitted/*/A, write the gradebook and D/grades/A.csv
+    coursekit feedback A     write D/feedback/S/A/*.html without hidden tests
+    coursekit validate NB    run a notebook's visible tests and report per test cell
+
+Exit codes: 0 success; 1 the command ran but something failed (a submission needs attention,
+a test failed, a release leaked); 2 bad input (missing course directory, assignment, source
+notebook or file).
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from coursekit.grading.course import Course, CourseError
+
+EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
+
+
+def _positive_float(text: str) -> float:
+    value = float(text)
+    if value <= 0:
+        raise argparse.ArgumentTypeError(f"must be positive, got {text}")
+    return value
+
+
+def _positive_int(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, got {text}")
+    return value
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="coursekit",
+        description="Release, grade and give feedback on the course's nbgrader assignments.",
+    )
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    def course_dir(p: argparse.ArgumentParser) -> None:
+        p.add_argument(
+            "--course-dir", default="assignments", metavar="D",
+            help="nbgrader course directory (default: assignments)",
+        )  # fmt: skip
+
+    p = sub.add_parser("release", help="make the student version of an assignment")
+    p.add_argument("assignment", metavar="A")
+    course_dir(p)
+
+    p = sub.add_parser("grade", help="grade every submission of an assignment")
+    p.add_argument("assignment", metavar="A")
+    course_dir(p)
+    p.add_argument("--jobs", type=_positive_int, default=1, metavar="N", help="parallel worker processes")
+    p.add_argument("--student", metavar="S", help="grade only this student")
+    p.add_argument(
+        "--timeout", type=_positive_float, metavar="SEC",
+        help="seconds a cell may run (default: Execute.timeout in nbgrader_config.py)",
+    )  # fmt: skip
+    p.add_argument(
+        "--no-sandbox", action="store_true",
+        help="run student code in a plain subprocess (currently the only mode)",
+    )  # fmt: skip
+    p.add_argument("--quiet", action="store_true", help="no progress bar and no table")
+
+    p = sub.add_parser("feedback", help="write HTML feedback without hidden tests")
+    p.add_argument("assignment", metavar="A")
+    course_dir(p)
+    p.add_argument("--student", metavar="S", help="only this student")
+
+    p = sub.add_parser("validate", help="run a notebook's visible tests")
+    p.add_argument("notebook", metavar="NOTEBOOK")
+    p.add_argument("--timeout", type=_positive_float, default=None, metavar="SEC", help="seconds a cell may run (default 30)")
+    return parser
+
+
+def _release(args) -> int:
+    from coursekit.grading.batch import sandbox_prefix
+    from coursekit.grading.reference import load_reference
+    from coursekit.grading.release import ReleaseError, release
+
+    course = Course.open(args.course_dir)
+    try:
+        released = release(course, args.assignment)
+    except ReleaseError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_FAILED
+    for path in course.source_notebooks(args.assignment):
+        load_reference(course, args.assignment, path, course.limits(), sandbox_prefix(False))
+    for path in released:
+        print(f"released {path} (no solutions, no hidden tests; the solution passes its tests)")
+    return EXIT_OK
+
+
+def _grade(args) -> int:
+    from coursekit.grading.batch import grade_assignment
+
+    course = Course.open(args.course_dir)
+    report = grade_assignment(
+        course,
+        args.assignment,
+        jobs=args.jobs,
+        student=args.student,
+        timeout=args.timeout,
+        sandbox=not args.no_sandbox,
+        progress=not args.quiet,
+    )
+    if not args.quiet:
+        for r in report.results:
+            row = next(x for x in report.rows if x["student"] == r.student)
+            score = f"{row['auto_score'] or '-'}/{row['auto_max']}"
+            line = f"{r.student:<24} {score:>9}  {r.status}"
+            print(line + (f"  {r.reason}" if r.reason else ""))
+        per = report.seconds / len(report.results) if report.results else 0.0
+        print(
+            f"{len(report.results)} submission(s) in {report.seconds:.1f} s ({per:.1f} s each); "
+            f"grades in {course.grades_csv(args.assignment)}",
+            file=sys.stderr,
+        )
+    if report.needs_attention:
+        names = ", ".join(r.student for r in report.needs_attention)
+        print(f"{len(report.needs_attention)} submission(s) need attention: {names}", file=sys.stderr)
+        return EXIT_FAILED
+    return EXIT_OK
+
+
+def _feedback(args) -> int:
+    from coursekit.grading.feedback import FeedbackLeak, generate_feedback
+
+    course = Course.open(args.course_dir)
+    try:
+        report = generate_feedback(course, args.assignment, args.student)
+    except FeedbackLeak as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_FAILED
+    failed = False
+    for student, what in report.items():
+        print(f"{student}: {what}")
+        failed = failed or what.startswith("failed")
+    return EXIT_FAILED if failed else EXIT_OK
+
+
+def _validate(args) -> int:
+    from coursekit.grading.runner import RunLimits
+    from coursekit.grading.validate import validate_notebook
+
+    limits = RunLimits() if args.timeout is None else RunLimits(timeout=args.timeout)
+    report = validate_notebook(Path(args.notebook), limits)
+    for line in report.lines:
+        print(line)
+    return EXIT_OK if report.ok else EXIT_FAILED
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the ``coursekit`` command; returns the exit code."""
+    args = build_parser().parse_args(argv)
+    handler = {"release": _release, "grade": _grade, "feedback": _feedback, "validate": _validate}[args.command]
+    try:
+        return handler(args)
+    except CourseError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

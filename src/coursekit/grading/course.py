@@ -1,0 +1,175 @@
+"""The course directory: where nbgrader keeps sources, submissions, grades and its config.
+
+Layout (nbgrader's default ``{nbgrader_step}/{student_id}/{assignment_id}``)::
+
+    D/nbgrader_config.py                    settings read by nbgrader and by coursekit
+    D/source/A/*.ipynb                      instructor notebooks (solutions, hidden tests)
+    D/release/A/*.ipynb                     what students get
+    D/submitted/S/A/*.ipynb                 what students hand in
+    D/autograded/S/A/*.ipynb                the graded notebooks (shown in formgrader)
+    D/feedback/S/A/*.html                   feedback for students
+    D/grades/A.csv                          one row per submission
+    D/gradebook.db                          nbgrader's gradebook
+    D/.coursekit_cache/A/                   reference answers, keyed by source hash
+
+Settings are read from ``D/nbgrader_config.py`` only (not from the user's home directory),
+so grading does not depend on who runs it. The grading limits reuse nbgrader's own settings
+(``Execute.timeout``, ``LimitOutput.*``) plus a ``CoursekitGrading`` section.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+from coursekit.grading.runner import RunLimits
+
+
+class CourseError(Exception):
+    """A problem with the course directory or the command line that the user must fix."""
+
+
+CONFIG_FILE = "nbgrader_config.py"
+
+
+def _tools_on_path() -> None:
+    """Put this interpreter's ``bin`` folder on ``PATH``.
+
+    nbgrader creates a new gradebook by running the ``alembic`` command by name; when
+    ``coursekit`` is started as ``.venv/bin/coursekit`` without an activated environment that
+    command would not be found and the gradebook could not be created.
+    """
+    bindir = os.path.dirname(sys.executable)
+    parts = os.environ.get("PATH", "").split(os.pathsep)
+    if bindir not in parts:
+        os.environ["PATH"] = os.pathsep.join([bindir, *[p for p in parts if p]])
+
+
+def _load_config(root: Path):
+    from traitlets.config import Config
+    from traitlets.config.loader import PyFileConfigLoader
+
+    config = Config()
+    if (root / CONFIG_FILE).exists():
+        try:
+            config = PyFileConfigLoader(CONFIG_FILE, path=str(root)).load_config()
+        except Exception as exc:
+            raise CourseError(f"{root / CONFIG_FILE} could not be loaded: {exc}") from exc
+    # The course directory given on the command line wins over whatever the file says.
+    config.CourseDirectory.root = str(root)
+    return config
+
+
+@dataclass
+class Course:
+    """A course directory and its configuration."""
+
+    root: Path
+    config: object
+
+    @classmethod
+    def open(cls, path: str | os.PathLike) -> "Course":
+        """Open an existing course directory.
+
+        Raises:
+            CourseError: if it does not exist.
+        """
+        root = Path(path).resolve()
+        if not root.is_dir():
+            raise CourseError(f"course directory {path} does not exist")
+        _tools_on_path()
+        return cls(root=root, config=_load_config(root))
+
+    # ---- paths ---------------------------------------------------------------------------
+    def source_dir(self, assignment: str) -> Path:
+        return self.root / "source" / assignment
+
+    def release_dir(self, assignment: str) -> Path:
+        return self.root / "release" / assignment
+
+    def submitted_dir(self, student: str, assignment: str) -> Path:
+        return self.root / "submitted" / student / assignment
+
+    def autograded_dir(self, student: str, assignment: str) -> Path:
+        return self.root / "autograded" / student / assignment
+
+    def feedback_dir(self, student: str, assignment: str) -> Path:
+        return self.root / "feedback" / student / assignment
+
+    def grades_csv(self, assignment: str) -> Path:
+        return self.root / "grades" / f"{assignment}.csv"
+
+    def cache_dir(self, assignment: str) -> Path:
+        return self.root / ".coursekit_cache" / assignment
+
+    @property
+    def db_url(self) -> str:
+        url = self.config.CourseDirectory.get("db_url")
+        return url if isinstance(url, str) and url else f"sqlite:///{self.root / 'gradebook.db'}"
+
+    @property
+    def course_id(self) -> str:
+        value = self.config.CourseDirectory.get("course_id")
+        return value if isinstance(value, str) and value else "default_course"
+
+    # ---- lookups ------------------------------------------------------------------------
+    def source_notebooks(self, assignment: str) -> list[Path]:
+        """The assignment's source notebooks, sorted by name.
+
+        Raises:
+            CourseError: if the assignment or its notebooks do not exist.
+        """
+        if not assignment or "/" in assignment or assignment in (".", ".."):
+            raise CourseError(f"invalid assignment name {assignment!r}")
+        folder = self.source_dir(assignment)
+        if not folder.is_dir():
+            known = sorted(p.name for p in (self.root / "source").glob("*") if p.is_dir())
+            hint = f" (known assignments: {', '.join(known)})" if known else ""
+            raise CourseError(f"assignment {assignment!r} not found: {folder} does not exist{hint}")
+        notebooks = sorted(p for p in folder.glob("*.ipynb") if not p.name.startswith("."))
+        if not notebooks:
+            raise CourseError(f"assignment {assignment!r} has no source notebook in {folder}")
+        return notebooks
+
+    def submitted_students(self, assignment: str) -> list[str]:
+        """Students with a ``submitted/S/A`` folder, sorted."""
+        base = self.root / "submitted"
+        if not base.is_dir():
+            return []
+        return sorted(p.name for p in base.iterdir() if (p / assignment).is_dir())
+
+    def limits(self, timeout: float | None = None) -> RunLimits:
+        """Run limits from the config; ``timeout`` (seconds per cell) overrides it."""
+        ck = self.config.get("CoursekitGrading", {})
+        defaults = RunLimits()
+
+        def pick(section, key, default):
+            value = self.config.get(section, {}).get(key) if section else ck.get(key)
+            return default if value is None or not isinstance(value, (int, float, str)) else value
+
+        cell_timeout = timeout if timeout is not None else float(pick("Execute", "timeout", defaults.timeout))
+        if cell_timeout <= 0:
+            raise CourseError(f"the timeout must be positive, got {cell_timeout:g}")
+        return RunLimits(
+            timeout=cell_timeout,
+            notebook_timeout=float(pick(None, "notebook_timeout", defaults.notebook_timeout)),
+            grace=float(pick(None, "interrupt_grace", defaults.grace)),
+            max_output_chars=int(pick(None, "max_output_chars", defaults.max_output_chars)),
+            max_lines=int(pick("LimitOutput", "max_lines", defaults.max_lines)),
+            max_traceback=int(pick("LimitOutput", "max_traceback", defaults.max_traceback)),
+            kernel_name=str(pick(None, "kernel_name", defaults.kernel_name)),
+        )
+
+    def nbgrader_api(self):
+        """An :class:`nbgrader.apps.NbGraderAPI` bound to this course and its config."""
+        import logging
+
+        from nbgrader.apps import NbGraderAPI
+        from nbgrader.coursedir import CourseDirectory
+
+        coursedir = CourseDirectory(config=self.config)
+        api = NbGraderAPI(coursedir=coursedir, config=self.config)
+        api.log.setLevel(logging.ERROR)
+        return api

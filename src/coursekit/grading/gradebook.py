@@ -1,0 +1,138 @@
+"""Store results in nbgrader's gradebook, so formgrader, ``nbgrader export`` and feedback work.
+
+Only the parent process writes, one submission at a time (SQLite is safest with one writer).
+The rules that keep a person's work safe:
+
+* a manual score (``Grade.manual_score``) and manual comments are never written here, so
+  they survive any number of regrades;
+* a test cell whose auto score changes while a person had overridden it is flagged
+  ``needs_manual_grade`` so the override is looked at again;
+* a written answer is flagged ``needs_manual_grade`` until a person grades it (an answer left
+  as the released stub gets 0 automatically, as in nbgrader);
+* a notebook that could not be graded keeps whatever scores it had and is flagged
+  ``needs_manual_grade``, so it never silently turns into a zero;
+* a notebook that was graded but needs attention (tampering with the checks) has all its test
+  cells flagged.
+"""
+
+from __future__ import annotations
+
+import warnings
+from pathlib import Path
+
+from nbgrader.api import Gradebook, MissingEntry
+from sqlalchemy.exc import SAWarning
+
+from coursekit.grading import cells as nbcells
+from coursekit.grading.submission import SubmissionResult
+
+
+def read_timestamp(submitted_dir: Path) -> str | None:
+    """The submission time from ``timestamp.txt`` (as nbgrader writes it), if readable."""
+    from nbgrader.utils import parse_utc
+
+    path = submitted_dir / "timestamp.txt"
+    if not path.is_file():
+        return None
+    text = path.read_text(errors="replace").strip()
+    try:
+        parse_utc(text)
+    except Exception:
+        return None
+    return text
+
+
+def assignment_matches(gb: Gradebook, assignment: str, sources: dict[str, list]) -> bool:
+    """True if the gradebook knows the assignment with exactly the source's graded cells.
+
+    Args:
+        sources: ``{notebook name: list of its cells}``.
+    """
+    try:
+        stored = gb.find_assignment(assignment)
+    except MissingEntry:
+        return False
+    if {nb.name for nb in stored.notebooks} != set(sources):
+        return False
+    for name, cells in sources.items():
+        notebook = gb.find_notebook(name, assignment)
+        graded = {c.name for c in notebook.grade_cells} | {c.name for c in notebook.task_cells}
+        answers = {c.name for c in notebook.solution_cells}
+        if graded != {nbcells.grade_id(c) for c in cells if nbcells.is_graded(c)}:
+            return False
+        if answers != {nbcells.grade_id(c) for c in cells if nbcells.is_answer(c)}:
+            return False
+    return True
+
+
+def save_result(gb: Gradebook, result: SubmissionResult, timestamp: str | None) -> None:
+    """Write one submission's grades (see the module docstring for what is kept)."""
+    gb.update_or_create_student(result.student)
+    extra = {"timestamp": timestamp} if timestamp else {}
+    with warnings.catch_warnings():
+        # nbgrader's add_submission builds its rows before adding them to the session, which
+        # SQLAlchemy reports as a warning; the rows are committed correctly.
+        warnings.simplefilter("ignore", category=SAWarning)
+        gb.update_or_create_submission(result.assignment, result.student, **extra)
+    for outcome in result.notebooks:
+        try:
+            submitted = gb.find_submission_notebook(outcome.name, result.assignment, result.student)
+        except MissingEntry:
+            continue
+        if not outcome.graded:
+            for grade in submitted.grades:
+                grade.needs_manual_grade = True
+            continue
+        for score in outcome.scores:
+            grade = gb.find_grade(score.grade_id, outcome.name, result.assignment, result.student)
+            if score.manual:
+                grade.auto_score = None if score.answered else 0.0
+                grade.needs_manual_grade = grade.manual_score is None and grade.auto_score is None
+            else:
+                changed = grade.auto_score is not None and grade.auto_score != score.points
+                grade.auto_score = score.points
+                grade.needs_manual_grade = bool(outcome.attention) or (
+                    grade.manual_score is not None and changed
+                )
+        for gid, answered in outcome.answered.items():
+            try:
+                comment = gb.find_comment(gid, outcome.name, result.assignment, result.student)
+            except MissingEntry:
+                continue
+            comment.auto_comment = None if answered else "No response."
+    gb.db.commit()
+
+
+def manual_scores(gb: Gradebook, assignment: str, student: str) -> tuple[float | None, float]:
+    """``(manual score, manual maximum)`` over the cells a person grades.
+
+    The score is None until every such cell has a manual score (an answer left as the stub
+    counts as graded with 0). The maximum is the sum of their points.
+    """
+    try:
+        submission = gb.find_submission(assignment, student)
+    except MissingEntry:
+        return None, 0.0
+    total, maximum, complete = 0.0, 0.0, True
+    for notebook in submission.notebooks:
+        for grade in notebook.grades:
+            cell = grade.cell
+            is_manual = cell.type == "TaskCell" or (cell.type == "GradeCell" and _is_answer_cell(cell))
+            if not is_manual:
+                continue
+            maximum += grade.max_score or 0.0
+            if grade.manual_score is not None:
+                total += grade.manual_score + (grade.extra_credit or 0.0)
+            elif grade.auto_score is not None:
+                total += grade.auto_score
+            else:
+                complete = False
+    if maximum == 0:
+        return None, 0.0
+    return (total if complete else None), maximum
+
+
+def _is_answer_cell(grade_cell) -> bool:
+    """True if a GradeCell is also a solution cell (graded by a person)."""
+    notebook = grade_cell.notebook
+    return any(s.name == grade_cell.name for s in notebook.solution_cells)
