@@ -1,0 +1,174 @@
+"""Slider app for the one-vs-all / one-vs-one chapter: where are the decisions ambiguous?
+
+Three panels over the same square of the plane and the same blobs:
+
+1. one-vs-all with sign-based decisions (class k claims x when g_k(x) > t): points claimed by no
+   class or by several classes are shaded as ambiguous;
+2. one-vs-one with majority voting: points where the top vote count is shared (ties) are shaded;
+3. softmax regression, argmax of the scores: never ambiguous.
+
+The fraction of the square each kind of ambiguity covers is computed on the drawing grid and
+shown in the panel titles.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import ipywidgets as widgets
+import numpy as np
+from matplotlib.colors import to_rgba
+from matplotlib.figure import Figure
+from matplotlib.patches import Patch
+
+from coursekit.data import blobs
+from coursekit.multiclass import NO_CLASS, SEVERAL_CLASSES, OneVsAll, OneVsOne, region_fractions
+from coursekit.plotting import CLASS_COLORS, grid, scatter_classes
+from coursekit.softmax_regression import SoftmaxRegression
+from coursekit.widgets.app import SliderApp
+
+NO_CLASS_COLOR = "#FFFFFF"  # nobody claims the point: left blank
+SEVERAL_COLOR = "#4D4D4D"  # claimed by several classes (or a vote tie): dark grey
+
+
+def region_rgba(labels: np.ndarray, num_classes: int, alpha: float = 0.3) -> np.ndarray:
+    """Colour a 2-D array of decisions: light class colours, white for NO_CLASS, grey for SEVERAL.
+
+    Args:
+        labels: integer decisions in ``0 .. num_classes - 1`` or NO_CLASS / SEVERAL_CLASSES.
+        num_classes: number of classes (at most ``len(CLASS_COLORS)``).
+        alpha: opacity of the class colours; the ambiguous grey is drawn darker so it stands out.
+
+    Returns:
+        RGBA image of shape ``labels.shape + (4,)``, ready for ``imshow``.
+    """
+    labels = np.asarray(labels)
+    if not 1 <= num_classes <= len(CLASS_COLORS):
+        raise ValueError(f"num_classes must be between 1 and {len(CLASS_COLORS)}, got {num_classes}")
+    valid = (labels == NO_CLASS) | (labels == SEVERAL_CLASSES) | ((labels >= 0) & (labels < num_classes))
+    if not np.all(valid):
+        raise ValueError(f"labels must be classes 0..{num_classes - 1}, NO_CLASS or SEVERAL_CLASSES")
+    rgba = np.zeros(labels.shape + (4,))
+    for k in range(num_classes):
+        rgba[labels == k] = to_rgba(CLASS_COLORS[k], alpha)
+    rgba[labels == NO_CLASS] = to_rgba(NO_CLASS_COLOR, 1.0)
+    rgba[labels == SEVERAL_CLASSES] = to_rgba(SEVERAL_COLOR, min(1.0, 2 * alpha + 0.1))
+    return rgba
+
+
+def ambiguity_legend(ax, ties: bool = False) -> None:
+    """Add a legend for the two ambiguous colours (``ties`` names the grey as a vote tie)."""
+    handles = [
+        Patch(facecolor=NO_CLASS_COLOR, edgecolor="black", linewidth=0.5, label="no class"),
+        Patch(facecolor=to_rgba(SEVERAL_COLOR, 0.7), label="vote tie" if ties else "several classes"),
+    ]
+    ax.legend(handles=handles, loc="lower left", fontsize=7, framealpha=0.9)
+
+
+class MulticlassApp(SliderApp):
+    """One-vs-all, one-vs-one and softmax regression on ``K`` blobs, with ambiguous areas measured.
+
+    Controls: ``classes`` (K), ``spread`` (standard deviation of every blob) and ``threshold``
+    (t: one-vs-all class k claims x when its discriminant g_k(x) > t; t = 0 is the sign rule).
+
+    Attributes (updated on every redraw):
+        X, y: the training data.
+        ova, ovo, softmax: the trained :class:`~coursekit.multiclass.OneVsAll`,
+            :class:`~coursekit.multiclass.OneVsOne` and
+            :class:`~coursekit.softmax_regression.SoftmaxRegression`.
+        grid_points: the ``(steps**2, 2)`` grid the regions and fractions are computed on.
+        ova_labels, ovo_labels, softmax_labels: decisions on the grid, shape ``(steps, steps)``.
+        fractions: ``{"ova_none", "ova_several", "ova_ambiguous", "ovo_tie", "softmax_ambiguous"}``,
+            each a fraction of the grid, as printed in the titles.
+        accuracy: training accuracy per method, ``{"ova_sign", "ova_argmax", "ovo", "softmax"}``;
+            for ``ova_sign`` an ambiguous point counts as an error.
+        images: the three ``AxesImage`` artists; points: the three scatter collections.
+    """
+
+    figsize = (11.0, 4.6)
+    extent = (-5.0, 5.0, -5.0, 5.0)
+    steps = 200
+    points_per_class = 60
+    seed = 0
+
+    def make_controls(self) -> dict[str, widgets.ValueWidget]:
+        return {
+            "classes": widgets.IntSlider(value=3, min=3, max=5, description="K", continuous_update=False),
+            "spread": widgets.FloatSlider(value=0.8, min=0.3, max=1.5, step=0.1, description="spread", continuous_update=False),
+            "threshold": widgets.FloatSlider(
+                value=0.0, min=-4.0, max=4.0, step=0.25, description="OvA t", continuous_update=False
+            ),
+        }
+
+    def setup(self, fig: Figure) -> None:
+        self.axes = fig.subplots(1, 3, sharex=True, sharey=True)
+        _, _, self.grid_points = grid(self.extent, self.steps)
+        blank = np.zeros((self.steps, self.steps, 4))
+        self.images = [
+            ax.imshow(blank, origin="lower", extent=self.extent, interpolation="nearest", aspect="equal", zorder=0)
+            for ax in self.axes
+        ]
+        self.points = []
+        for ax in self.axes:
+            self.points.append(scatter_classes(ax, np.zeros((1, 2)), np.zeros(1, dtype=int), num_classes=len(CLASS_COLORS)))
+            ax.set_xlim(self.extent[:2])
+            ax.set_ylim(self.extent[2:])
+            ax.set_xlabel("$x_1$")
+        self.axes[0].set_ylabel("$x_2$")
+        ambiguity_legend(self.axes[0])
+        ambiguity_legend(self.axes[1], ties=True)
+        self._trained_for: tuple[int, float] | None = None
+
+    def _train(self, k: int, spread: float) -> None:
+        """Generate the blobs and train the three models (only when K or the spread changed)."""
+        self.X, self.y = blobs(n=self.points_per_class * k, centers=k, std=spread, seed=self.seed)
+        self.ova = OneVsAll().fit(self.X, self.y)
+        self.ovo = OneVsOne().fit(self.X, self.y)
+        self.softmax = SoftmaxRegression(2, k)
+        self.softmax.fit(self.X, self.y, lr=0.5, epochs=300)
+        shape = (self.steps, self.steps)
+        self.ovo_labels = self.ovo.decide(self.grid_points).reshape(shape)
+        self.softmax_labels = self.softmax.predict(self.grid_points).reshape(shape)
+        self._trained_for = (k, spread)
+
+    def redraw(self, **values: Any) -> None:
+        k, spread, threshold = int(values["classes"]), float(values["spread"]), float(values["threshold"])
+        if self._trained_for != (k, spread):
+            self._train(k, spread)
+        self.threshold = threshold
+        self.ova_labels = self.ova.decide(self.grid_points, threshold).reshape(self.steps, self.steps)
+
+        ova = region_fractions(self.ova_labels)
+        self.fractions = {
+            "ova_none": ova["none"],
+            "ova_several": ova["several"],
+            "ova_ambiguous": ova["ambiguous"],
+            "ovo_tie": region_fractions(self.ovo_labels)["several"],
+            "softmax_ambiguous": region_fractions(self.softmax_labels)["ambiguous"],
+        }
+        self.accuracy = {
+            "ova_sign": float(np.mean(self.ova.decide(self.X, threshold) == self.y)),
+            "ova_argmax": float(np.mean(self.ova.predict(self.X) == self.y)),
+            "ovo": float(np.mean(self.ovo.predict(self.X) == self.y)),
+            "softmax": self.softmax.accuracy(self.X, self.y),
+        }
+        for image, labels in zip(self.images, (self.ova_labels, self.ovo_labels, self.softmax_labels)):
+            image.set_data(region_rgba(labels, k))
+        for points in self.points:
+            points.set_offsets(self.X)
+            points.set_array(self.y)
+        f, a = self.fractions, self.accuracy
+        self.axes[0].set_title(
+            f"one-vs-all, sign of $g_k - t$ ({k} classifiers)\nno class {f['ova_none']:.1%}, "
+            f"several {f['ova_several']:.1%}; accuracy {a['ova_sign']:.1%}",
+            fontsize=9,
+        )
+        self.axes[1].set_title(
+            f"one-vs-one, majority vote ({k * (k - 1) // 2} classifiers)\nties {f['ovo_tie']:.2%}; "
+            f"accuracy {a['ovo']:.1%}",
+            fontsize=9,
+        )
+        self.axes[2].set_title(
+            f"softmax regression, argmax\nambiguous {f['softmax_ambiguous']:.1%}; accuracy {a['softmax']:.1%}",
+            fontsize=9,
+        )
