@@ -11,7 +11,7 @@ APT_PACKAGES := chromium bubblewrap
 APT_COMMANDS := chromium bwrap
 JOBS ?= 2
 
-.PHONY: book test setup sysdeps bench clean
+.PHONY: book test setup sysdeps web-assets bench clean
 
 setup: $(STAMP)
 
@@ -30,12 +30,30 @@ sysdeps:
 	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq $(APT_PACKAGES) >/dev/null; \
 	fi
 
-book: $(STAMP)
+# Browser libraries the website serves itself so it works offline (RequireJS, the ipywidgets
+# embed manager): pinned npm tarballs, hash-checked, unpacked into _ext/vendor/ (needs npm once).
+web-assets: $(STAMP)
+	$(BIN)/python _ext/fetch_web_assets.py
+
+book: $(STAMP) web-assets
 	$(BIN)/jupyter-book build . -W --keep-going
 
 test: $(STAMP) sysdeps
 	$(MAKE) book
 	$(BIN)/python -m pytest -n $(JOBS) tests
+
+# Speed and memory against PyTorch, micrograd and plain nbgrader (README.md, Benchmarks). The peers come
+# from bench/requirements.txt and are installed here only. Select parts with e.g.
+# make bench BENCH_ARGS="--only torch,engine" (or "--quick" to skip the cold book build).
+BENCH_STAMP := $(VENV)/.bench-installed
+BENCH_ARGS ?=
+
+$(BENCH_STAMP): $(STAMP) bench/requirements.txt
+	$(BIN)/python -m pip install --quiet -r bench/requirements.txt
+	touch $@
+
+bench: $(STAMP) $(BENCH_STAMP)
+	$(BIN)/python bench/run.py $(BENCH_ARGS)
 
 clean:
 	rm -rf _build .pytest_cache .hypothesis

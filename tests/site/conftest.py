@@ -1,0 +1,242 @@
+"""Fixtures for the browser tests of the built website.
+
+The site (``$COURSE_SITE_DIR`` or ``_build/html``, built first if missing) is served over HTTP on
+a free localhost port, one server and one headless Chromium per test worker (pytest-xdist runs
+each worker as its own session). Each test gets fresh browser contexts that record every
+request, console message, page error and failed response, so a test can assert the page used
+no other host and logged no errors.
+"""
+
+from __future__ import annotations
+
+import functools
+import http.server
+import os
+import threading
+from collections import OrderedDict
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable, Iterator
+from urllib.parse import urlsplit
+
+import pytest
+from playwright.sync_api import Browser, BrowserContext, Page, Playwright, sync_playwright
+from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
+
+import builtsite
+
+CHROMIUM = os.environ.get("COURSE_CHROMIUM", "/usr/bin/chromium")
+# Flags for a headless Chromium run as root in a container, with no background traffic.
+CHROMIUM_ARGS = [
+    "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
+    "--disable-component-update", "--disable-sync", "--disable-dev-shm-usage",
+]
+LOCAL_HOSTS = {"127.0.0.1", "localhost"}
+VIEWPORT = {"width": 1280, "height": 900}
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    """Parametrise ``page_path`` / ``math_page`` / ``widget_page`` / ``chapter_notebook_page`` from the built site."""
+    wanted = {"page_path", "math_page", "widget_page", "chapter_notebook_page"} & set(metafunc.fixturenames)
+    if not wanted:
+        return
+    try:
+        site = builtsite.ensure_built()
+    except builtsite.SiteError as error:
+        raise pytest.UsageError(str(error)) from error
+    paths = builtsite.pages(site)
+    infos = [builtsite.page_info(site, path) for path in paths]
+    choices = {
+        "page_path": paths,
+        "math_page": [info.path for info in infos if info.has_math],
+        "widget_page": [info.path for info in infos if info.views or info.uses_slider_apps],
+        "chapter_notebook_page": [info.path for info in infos if info.notebook_source is not None],
+    }
+    for name in wanted:
+        if not choices[name]:
+            raise pytest.UsageError(f"the built site at {site} has no page for {name!r}; is the book empty?")
+        metafunc.parametrize(name, choices[name])
+
+
+@pytest.fixture(scope="session")
+def site() -> Path:
+    """The built site folder."""
+    try:
+        return builtsite.ensure_built()
+    except builtsite.SiteError as error:
+        pytest.fail(str(error))
+
+
+class _QuietHandler(http.server.SimpleHTTPRequestHandler):
+    def log_message(self, format: str, *args: object) -> None:  # noqa: A002 - stdlib signature
+        pass
+
+
+@pytest.fixture(scope="session")
+def base_url(site: Path) -> Iterator[str]:
+    """``http://127.0.0.1:<port>/`` serving the site (port chosen by the OS, so workers never clash)."""
+    handler = functools.partial(_QuietHandler, directory=str(site))
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}/"
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+@pytest.fixture(scope="session")
+def playwright() -> Iterator[Playwright]:
+    with sync_playwright() as instance:
+        yield instance
+
+
+@pytest.fixture(scope="session")
+def browser(playwright: Playwright) -> Iterator[Browser]:
+    """The system Chromium (Debian package ``chromium``; ``make sysdeps`` installs it)."""
+    if not Path(CHROMIUM).is_file():
+        pytest.fail(f"Chromium not found at {CHROMIUM}; run `make sysdeps` (or set COURSE_CHROMIUM)")
+    # Playwright gives every launch a fresh temporary profile of its own.
+    browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+    try:
+        yield browser
+    finally:
+        browser.close()
+
+
+@dataclass
+class Recorder:
+    """Everything a browser context did that a test may want to check."""
+
+    requests: list[str] = field(default_factory=list)
+    errors: list[str] = field(default_factory=list)
+
+    def foreign_requests(self) -> list[str]:
+        """Requests to any host other than the local test server (data: and blob: URLs are local)."""
+        return [url for url in self.requests if urlsplit(url).scheme in ("http", "https", "ws", "wss")
+                and urlsplit(url).hostname not in LOCAL_HOSTS]
+
+
+@dataclass
+class OpenedPage:
+    page: Page
+    recorder: Recorder
+
+
+class PageCache:
+    """Loaded pages kept open for the next tests of the same page (least recently used closed first).
+
+    Loading a page with MathJax and slider apps is the slow part of these tests, and most checks
+    only read the page, so the tests of one page share a load: their items are ordered page by
+    page (see ``pytest_collection_modifyitems``). Everything the load did stays in the recorder.
+    """
+
+    def __init__(self, browser: Browser, base_url: str, size: int = 3) -> None:
+        self.browser, self.base_url, self.size = browser, base_url, size
+        self._open: OrderedDict[tuple[str, str], tuple[BrowserContext, OpenedPage]] = OrderedDict()
+
+    def get(self, path: str, color_scheme: str = "light") -> OpenedPage:
+        key = (path, color_scheme)
+        if key in self._open:
+            self._open.move_to_end(key)
+            return self._open[key][1]
+        while len(self._open) >= self.size:
+            context, _ = self._open.popitem(last=False)[1]
+            context.close()
+        context = self.browser.new_context(color_scheme=color_scheme, viewport=VIEWPORT)
+        try:
+            opened = self._load(context, path)
+        except BaseException:
+            context.close()
+            raise
+        self._open[key] = (context, opened)
+        return opened
+
+    def _load(self, context: BrowserContext, path: str) -> OpenedPage:
+        recorder = Recorder()
+        context.on("request", lambda request: recorder.requests.append(request.url))
+        page = context.new_page()
+        page.on("console", lambda message: message.type == "error" and recorder.errors.append(
+            f"console error: {message.text} ({message.location.get('url', '')})"))
+        page.on("pageerror", lambda error: recorder.errors.append(f"uncaught exception: {error}"))
+        page.on("response", lambda response: response.status >= 400 and recorder.errors.append(
+            f"HTTP {response.status} for {response.url}"))
+        page.goto(self.base_url + path, wait_until="networkidle")
+        wait_until_rendered(page)
+        return OpenedPage(page, recorder)
+
+    def close(self) -> None:
+        for context, _ in self._open.values():
+            context.close()
+        self._open.clear()
+
+
+@pytest.fixture(scope="session")
+def page_cache(browser: Browser, base_url: str) -> Iterator[PageCache]:
+    cache = PageCache(browser, base_url)
+    yield cache
+    cache.close()
+
+
+@pytest.fixture
+def open_page(page_cache: PageCache) -> Callable[..., OpenedPage]:
+    """``open_page(path, color_scheme="light")``: the site page, loaded and fully rendered.
+
+    Waits for the network to go idle, for MathJax to finish typesetting (if the page loads it)
+    and for every embedded widget view to render, so checks see the final page. Tests must only
+    read the page (evaluate, screenshot); a test that clicks uses a context of its own.
+    """
+    return page_cache.get
+
+
+PAGE_PARAMETERS = ("page_path", "math_page", "widget_page", "chapter_notebook_page")
+
+
+def pytest_collection_modifyitems(session: pytest.Session, config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Order the per-page site tests page by page, so tests of one page reuse its load."""
+    here = Path(__file__).parent
+    positions = [i for i, item in enumerate(items) if here in Path(str(item.path)).parents]
+
+    def page_of(item: pytest.Item) -> str:
+        params = getattr(getattr(item, "callspec", None), "params", {})
+        return next((params[name] for name in PAGE_PARAMETERS if name in params), "")
+
+    site_items = [items[i] for i in positions]
+    first_seen: dict[str, int] = {}
+    for index, item in enumerate(site_items):
+        first_seen.setdefault(page_of(item), index)
+    ordered = sorted(site_items, key=lambda item: first_seen[page_of(item)])  # stable within a page
+    for position, item in zip(positions, ordered):
+        items[position] = item
+
+
+def wait_until_rendered(page: Page, timeout_ms: int = 30_000) -> None:
+    """Wait for MathJax's typesetting and the widget views the page embeds.
+
+    Raises:
+        AssertionError: naming what did not finish (MathJax start-up or unrendered widget views).
+    """
+    status = """() => {
+        const mathjax = window.MathJax;
+        const mathjaxPending = Boolean(document.querySelector('script[src*="mathjax/"]'))
+            && !(mathjax && mathjax.startup && mathjax.startup.promise);
+        // The embed manager renders each widget-view script into a div.widget-subarea just before it.
+        const views = [...document.querySelectorAll('script[type="application/vnd.jupyter.widget-view+json"]')]
+            .filter((script) => {
+                const view = script.previousElementSibling;
+                return !(view && view.classList.contains('widget-subarea') && view.querySelector('.jupyter-widgets'));
+            }).length;
+        return {mathjaxPending, views};
+    }"""
+    try:
+        page.wait_for_function(f"() => {{ const s = ({status})(); return !s.mathjaxPending && s.views === 0; }}",
+                               timeout=timeout_ms)
+    except PlaywrightTimeoutError:
+        state = page.evaluate(status)
+        raise AssertionError(
+            f"{page.url} did not finish rendering in {timeout_ms / 1000:.0f} s: MathJax started: "
+            f"{not state['mathjaxPending']}, widget views left unrendered: {state['views']}"
+        ) from None
+    page.evaluate("() => window.MathJax && window.MathJax.startup ? window.MathJax.startup.promise : null")
+    page.wait_for_load_state("networkidle")
