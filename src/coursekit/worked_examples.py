@@ -188,7 +188,8 @@ RELU_231 = WorkedExample(
         "W1[2,0] = 0.5: the forward pass shows only the product 0.5 (x_0 = 1); the update line starts from 0.5.",
         "W1[2,1] = 0.7: the forward pass shows only the product 1.4 = 0.7 * x_1 with x_1 = 2; the update line starts from 0.7.",
         "b1[2] = 0: the forward pass 0.5 + 1.4 = 1.9 has no bias term, and the update result -0.0309 = 0 - 0.1 * 0.309 "
-        "also needs 0 (the update line writes the starting value as -0.1, which would give 1.8 and -0.1309).",
+        "also needs 0 (the update line writes the starting value as -0.1; then the forward pass would give 1.8 and "
+        "that same line would end at -0.1309).",
     ),
 )
 
