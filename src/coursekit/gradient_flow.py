@@ -11,9 +11,11 @@ So :math:`\lVert \partial L/\partial W_l\rVert` contains a product of one factor
 moderate size each factor is well below 1: the gradient *vanishes* geometrically towards the
 input. For ReLU, :math:`f' \in \{0, 1\}` and He initialisation (weight variance :math:`2/\text{fan-in}`,
 the default of :class:`coursekit.nn.Linear`) keeps the factors near 1 on average. Scaling every
-weight by ``init_scale`` multiplies each ReLU factor by about ``init_scale``, so ReLU gradients
-explode (``> 1``) or vanish (``< 1``) geometrically; sigmoid gradients stay small either way
-(larger weights saturate the units, which makes :math:`f'` smaller still).
+weight by ``init_scale`` multiplies each ReLU factor by ``init_scale``, so the deltas explode
+(``> 1``) or vanish (``< 1``) geometrically with depth. ReLU is positively homogeneous, so the
+forward activations scale as well and (with zero biases and a fixed output delta) every weight
+gradient is multiplied by ``init_scale ** depth``. Sigmoid gradients keep shrinking towards the
+input at any scale: larger weights saturate the units, which makes :math:`f'` smaller still.
 """
 
 from __future__ import annotations

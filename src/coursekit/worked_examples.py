@@ -16,7 +16,7 @@ value, the gradients, the updated parameters and the forward pass and loss after
 :mod:`coursekit.graph`, and :func:`gradient_checks` compares them with finite differences, so the
 three computations can be checked against each other.
 
-The learning-rate helpers (:func:`loss_after_step`, :func:`output_gradient_sq_norm`,
+The learning-rate functions (:func:`loss_after_step`, :func:`output_gradient_sq_norm`,
 :func:`decrease_threshold`) answer "for which learning rates does one step lower the loss?".
 Linearising :math:`\hat y` around the current parameters, a step changes the output by
 :math:`-\eta (\hat y - y) \lVert \nabla_\theta \hat y\rVert^2`, so the residual is multiplied by
@@ -171,10 +171,10 @@ class WorkedExample:
         return WorkedExample(self.title, self.x, self.y, tuple(layers), self.lr, self.reconstructed)
 
 
-#: Note 003: a 2-3-1 network, ReLU hidden layer, identity output, x = (1, 2), y = 1.5, lr = 0.1.
-#: The note writes the second hidden unit only as "0.5 + 1.4 = 1.9"; its update lines start from
-#: w = 0.5 and 0.7 and end at a bias of -0.0309, which pins down the values below (see
-#: ``reconstructed``).
+#: The first worked example of the lecture notes: a 2-3-1 network, ReLU hidden layer, identity
+#: output, x = (1, 2), y = 1.5, lr = 0.1. The notes write the third hidden unit only as
+#: "0.5 + 1.4 = 1.9"; its update lines start from w = 0.5 and 0.7 and end at a bias of -0.0309,
+#: which pins down the values below (see ``reconstructed``).
 RELU_231 = WorkedExample(
     title="2-3-1 network, ReLU hidden layer, identity output",
     x=[1.0, 2.0],
@@ -186,17 +186,19 @@ RELU_231 = WorkedExample(
     lr=0.1,
     reconstructed=(
         "W1[2,0] = 0.5: the forward pass shows only the product 0.5 (x_0 = 1); the update line starts from 0.5.",
-        "W1[2,1] = 0.7: the forward pass shows only the product 1.4 = 0.7 * x_1 with x_1 = 2; the update line starts from 0.7.",
+        "W1[2,1] = 0.7: the forward pass shows only the product 1.4 = 0.7 * x_1 with x_1 = 2; "
+        "the update line starts from 0.7.",
         "b1[2] = 0: the forward pass 0.5 + 1.4 = 1.9 has no bias term, and the update result -0.0309 = 0 - 0.1 * 0.309 "
         "also needs 0 (the update line writes the starting value as -0.1; then the forward pass would give 1.8 and "
         "that same line would end at -0.1309).",
     ),
 )
 
-#: Note 004: a 2-3-3-1 network. The note applies ReLU after the first hidden layer but computes
-#: yhat = w3 . z2 directly from the second layer's pre-activations, so the second hidden layer is
-#: linear (identity), and the output weight w3 has no bias. x = (2, 1), y = 1.5. The note does not
-#: take a step; lr = 0.1 matches note 003.
+#: The second worked example of the lecture notes: a 2-3-3-1 network. The notes apply ReLU after
+#: the first hidden layer but compute yhat = w3 . z2 directly from the second layer's
+#: pre-activations, so the second hidden layer is linear (identity), and the output weight w3 has
+#: no bias. x = (2, 1), y = 1.5. The notes do not take a step; lr = 0.1 is the learning rate of
+#: the first example.
 NET_2331 = WorkedExample(
     title="2-3-3-1 network, ReLU then identity hidden layers, output without bias",
     x=[2.0, 1.0],
@@ -285,7 +287,8 @@ class StepResult:
         for name in self.example.parameter_names:
             value, grad, new = self.parameters[name], self.gradients[name], self.updated[name]
             for idx in np.ndindex(value.shape):
-                rows.append((f"{name}[{','.join(map(str, idx))}]", float(value[idx]), float(grad[idx]), float(new[idx])))
+                label = f"{name}[{','.join(map(str, idx))}]"
+                rows.append((label, float(value[idx]), float(grad[idx]), float(new[idx])))
         return rows
 
     def forward_rows(self) -> list[tuple[str, float, float]]:
@@ -383,7 +386,9 @@ def sgd_step(example: WorkedExample, lr: float | None = None) -> StepResult:
     updated = {name: np.array(records[name].value) for name in example.parameter_names}
     forward_after = _forward_values(example, model)
     loss_after = mse(forward_after["yhat"][None, :], target)
-    return StepResult(example, float(lr), forward, loss, backward, gradients, parameters, updated, forward_after, loss_after)
+    return StepResult(
+        example, float(lr), forward, loss, backward, gradients, parameters, updated, forward_after, loss_after
+    )
 
 
 def loss_at(example: WorkedExample, params: dict[str, np.ndarray] | None = None) -> float:
