@@ -59,6 +59,6 @@ c.GenerateFeedback.preprocessors = [
 # this many seconds, whatever the notebook does.
 c.CoursekitGrading.notebook_timeout = 600
 # Seconds to wait for a kernel to respond after an interrupt before it is killed.
-c.CoursekitGrading.interrupt_grace = 3
+c.CoursekitGrading.interrupt_grace = 5
 # Characters of output kept per cell (the rest is dropped as it arrives).
 c.CoursekitGrading.max_output_chars = 20000

@@ -30,7 +30,7 @@ import coursekit
 from coursekit.grading import cells as nbcells
 from coursekit.grading import runner as rn
 from coursekit.grading.course import Course, CourseError
-from coursekit.grading.scoring import TestReference, error_summary
+from coursekit.grading.scoring import CellReference, error_summary
 
 CACHE_VERSION = "2"
 
@@ -67,8 +67,8 @@ def _without_hidden_tests(nb: nbformat.NotebookNode) -> nbformat.NotebookNode:
 
 def compute_reference(
     notebook: Path, limits: rn.RunLimits, prefix: list[str] | None = None
-) -> dict[str, TestReference]:
-    """Run the source notebook and return ``{test grade_id: TestReference}``.
+) -> dict[str, CellReference]:
+    """Run the source notebook and return ``{test grade_id: CellReference}``.
 
     Three runs, in parallel: working mode (the solution must pass its own tests), grading mode
     (the reference answers) and grading mode without the hidden tests (which keys a student
@@ -105,7 +105,7 @@ def compute_reference(
         if bad:
             problems = "; ".join(_describe_failure(run_nb, i, result.cells.get(i)) for i in bad[:3])
             raise CourseError(f"the source notebook {notebook} fails in {mode} mode: {problems}")
-    reference: dict[str, TestReference] = {}
+    reference: dict[str, CellReference] = {}
     for i, cell in enumerate(nb.cells):
         if not nbcells.is_test(cell):
             continue
@@ -115,7 +115,7 @@ def compute_reference(
             for r in run.records
         ]
         visible = {r["key"] for r in runs["visible"].cells[i].records}
-        reference[nbcells.grade_id(cell)] = TestReference(
+        reference[nbcells.grade_id(cell)] = CellReference(
             records=records, hidden_keys=sorted({r["key"] for r in records} - visible)
         )
     return reference
@@ -123,7 +123,7 @@ def compute_reference(
 
 def load_reference(
     course: Course, assignment: str, notebook: Path, limits: rn.RunLimits, prefix: list[str] | None = None
-) -> dict[str, TestReference]:
+) -> dict[str, CellReference]:
     """The reference for one source notebook, from the cache or computed and cached."""
     cache = course.cache_dir(assignment)
     key = _fingerprint(notebook)
@@ -131,7 +131,7 @@ def load_reference(
     if path.exists():
         try:
             data = json.loads(path.read_text(encoding="utf-8"))
-            return {gid: TestReference(**value) for gid, value in data.items()}
+            return {gid: CellReference(**value) for gid, value in data.items()}
         except (json.JSONDecodeError, TypeError):
             path.unlink()  # a damaged cache entry is recomputed
     reference = compute_reference(notebook, limits, prefix)

@@ -25,33 +25,53 @@ class ReleaseError(Exception):
     """The release could not be made or would leak solutions or hidden tests."""
 
 
-_DELIMITERS = (nbcells.BEGIN_SOLUTION, nbcells.END_SOLUTION, nbcells.BEGIN_HIDDEN, nbcells.END_HIDDEN)
+# Marker lines, matched loosely so that a misspelt marker (which nbgrader does not recognise,
+# and therefore releases) is still treated as the start or end of a secret region.
+_BEGIN_SOLUTION = re.compile(r"\bBEGIN\W*SOLU", re.I)
+_END_SOLUTION = re.compile(r"\bEND\W*SOLU", re.I)
+_BEGIN_HIDDEN = re.compile(r"\bBEGIN\W*HIDDEN", re.I)
+_END_HIDDEN = re.compile(r"\bEND\W*HIDDEN", re.I)
+_ANY_MARKER = re.compile(r"\b(BEGIN|END)\W*(SOLU|HIDDEN)", re.I)
 
 
 def _normalise(line: str) -> str:
     return re.sub(r"\s+", " ", line.strip())
 
 
+def _split(text: str, begin: re.Pattern, end: re.Pattern) -> tuple[list[str], list[str]]:
+    """``(lines outside, lines inside)`` of loosely delimited regions; markers belong to neither."""
+    outside, inside, in_region = [], [], False
+    for line in text.split("\n"):
+        if begin.search(line):
+            in_region = True
+        elif end.search(line):
+            in_region = False
+        else:
+            (inside if in_region else outside).append(line)
+    return outside, inside
+
+
 def secret_lines(source: nbformat.NotebookNode, *, solutions: bool = True, hidden: bool = True) -> set[str]:
-    """Meaningful source lines that exist only inside solution and/or hidden-test regions."""
+    """Meaningful source lines that exist only inside solution and/or hidden-test regions.
+
+    An answer cell without solution markers counts as secret as a whole (nbgrader replaces it
+    entirely). With ``solutions=False``, solution regions are neither secret nor public.
+    """
     inside: set[str] = set()
     outside: set[str] = set()
     for cell in source.cells:
         text = nbcells.source_text(cell)
-        rest = text
-        if solutions and nbcells.is_answer(cell) and nbcells.BEGIN_SOLUTION not in text:
-            # nbgrader replaces an answer cell without solution markers as a whole.
-            inside.update(_normalise(x) for x in nbcells.meaningful_lines(text.split("\n")))
+        if nbcells.is_answer(cell) and not _BEGIN_SOLUTION.search(text):
+            if solutions:
+                inside.update(_normalise(x) for x in nbcells.meaningful_lines(text.split("\n")))
             continue
+        rest, sol = _split(text, _BEGIN_SOLUTION, _END_SOLUTION)
         if solutions:
-            rest, sol = nbcells.split_region(rest, nbcells.BEGIN_SOLUTION, nbcells.END_SOLUTION)
             inside.update(_normalise(x) for x in nbcells.meaningful_lines(sol))
+        rest, hid = _split("\n".join(rest), _BEGIN_HIDDEN, _END_HIDDEN)
         if hidden:
-            rest, hid = nbcells.split_hidden(rest)
             inside.update(_normalise(x) for x in nbcells.meaningful_lines(hid))
-        if not solutions:  # solution regions are neither secret nor public here
-            rest, _ = nbcells.split_region(rest, nbcells.BEGIN_SOLUTION, nbcells.END_SOLUTION)
-        outside.update(_normalise(x) for x in rest.split("\n"))
+        outside.update(_normalise(x) for x in rest)
     return inside - outside
 
 
@@ -61,12 +81,10 @@ def find_leaks(source: nbformat.NotebookNode, released: nbformat.NotebookNode) -
     leaks = []
     for index, cell in enumerate(released.cells):
         name = nbcells.grade_id(cell) or f"cell {index}"
-        text = nbcells.source_text(cell)
-        for delimiter in _DELIMITERS:
-            if delimiter in text:
-                leaks.append(f"{name} contains the marker '{delimiter}'")
-        for line in text.split("\n"):
-            if _normalise(line) in secrets:
+        for line in nbcells.source_text(cell).split("\n"):
+            if _ANY_MARKER.search(line):
+                leaks.append(f"{name} contains the marker line {line.strip()!r}")
+            elif _normalise(line) in secrets:
                 leaks.append(f"{name} contains the line {line.strip()!r}")
         if cell.get("outputs"):
             leaks.append(f"{name} has outputs")

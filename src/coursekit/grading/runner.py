@@ -101,7 +101,7 @@ class RunLimits:
 
     timeout: float = 30.0
     notebook_timeout: float = 600.0
-    grace: float = 3.0
+    grace: float = 5.0
     max_output_chars: int = 20_000
     max_lines: int = 1000
     max_traceback: int = 100
@@ -431,7 +431,7 @@ async def _run(args: argparse.Namespace) -> None:
             "traceback": [f"{TIMEOUT_ENAME}: the cell did not finish within {args.timeout:g} s"],
         },
         raise_on_iopub_timeout=False,
-        iopub_timeout=max(1, int(args.grace)),
+        iopub_timeout=3,  # after an interrupt: time for the last output to arrive
         allow_errors=True,
         record_timing=False,
         store_widget_state=False,
@@ -522,7 +522,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--events", required=True)
     parser.add_argument("--cwd", required=True)
     parser.add_argument("--timeout", type=float, required=True)
-    parser.add_argument("--grace", type=float, default=3.0)
+    parser.add_argument("--grace", type=float, default=5.0)
     parser.add_argument("--max-output-chars", type=int, default=20_000)
     parser.add_argument("--max-lines", type=int, default=1000)
     parser.add_argument("--max-traceback", type=int, default=100)

@@ -36,7 +36,7 @@ def strip_ansi(text: str) -> str:
 
 
 @dataclass
-class TestReference:
+class CellReference:
     """What the reference solution recorded in one test cell."""
 
     records: list[dict[str, Any]]
@@ -83,7 +83,7 @@ def score_test_cell(
     grade_id: str,
     max_points: float,
     run: rn.CellRun | None,
-    reference: TestReference,
+    reference: CellReference,
     *,
     blocked: str | None = None,
     stopped: str | None = None,

@@ -21,7 +21,7 @@ import nbformat
 from coursekit.grading import cells as nbcells
 from coursekit.grading import runner as rn
 from coursekit.grading.canonical import Canonical, UnreadableNotebook, canonicalise, read_notebook_file
-from coursekit.grading.scoring import CellScore, TestReference, score_test_cell
+from coursekit.grading.scoring import CellScore, CellReference, score_test_cell
 
 
 @dataclass
@@ -31,7 +31,7 @@ class NotebookJob:
     name: str
     source_path: Path
     stubs: dict[str, str]
-    reference: dict[str, TestReference]
+    reference: dict[str, CellReference]
 
 
 @dataclass
@@ -170,7 +170,7 @@ def grade_notebook(job: SubmissionJob, nbjob: NotebookJob, scratch: Path) -> Not
     for i, cell in enumerate(canon.nb.cells):
         gid = nbcells.grade_id(cell)
         if nbcells.is_test(cell):
-            reference = nbjob.reference.get(gid, TestReference(records=[]))
+            reference = nbjob.reference.get(gid, CellReference(records=[]))
             scores[gid] = score_test_cell(
                 gid,
                 nbcells.points(cell),

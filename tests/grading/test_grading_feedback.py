@@ -1,0 +1,98 @@
+"""Feedback HTML: scores and visible tests, but no hidden-test code and no hidden traceback lines."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+
+import nbformat
+import pytest
+from grading_corpus import A1, SOURCES, copy_course, coursekit, meta
+
+from coursekit.grading.feedback import HIDDEN_NOTE, html_text
+
+
+def hidden_lines() -> set[str]:
+    """Lines of assignment 1's hidden tests that appear nowhere else in the source."""
+    source = nbformat.read(str(SOURCES / A1 / f"{A1}.ipynb"), as_version=4)
+    hidden, public = set(), set()
+    for cell in source.cells:
+        text = cell.source
+        if "### BEGIN HIDDEN TESTS" in text:
+            visible, rest = text.split("### BEGIN HIDDEN TESTS")
+            secret, after = rest.split("### END HIDDEN TESTS")
+            hidden |= {" ".join(x.split()) for x in secret.split("\n")}
+            public |= {" ".join(x.split()) for x in (visible + after).split("\n")}
+        else:
+            public |= {" ".join(x.split()) for x in text.split("\n")}
+    return {s for s in hidden - public if len(s) > 3 and not s.startswith("#")}
+
+
+def answer_lines(course, student) -> set[str]:
+    nb = nbformat.read(str(course / "autograded" / student / A1 / f"{A1}.ipynb"), as_version=4)
+    return {" ".join(x.split()) for c in nb.cells if meta(c).get("solution") for x in c.source.split("\n")}
+
+
+@pytest.fixture(scope="module")
+def feedback_course(corpus, tmp_path_factory):
+    course = copy_course(corpus, tmp_path_factory.mktemp("feedback"))
+    done = coursekit("feedback", A1, "--course-dir", str(course))
+    assert done.returncode == 0, done.stderr
+    return course, done.stdout
+
+
+def page(course, student) -> str:
+    return html_text((course / "feedback" / student / A1 / f"{A1}.html").read_text(encoding="utf-8"))
+
+
+@pytest.mark.slow
+def test_feedback_for_every_graded_submission_and_none_for_those_needing_attention(feedback_course):
+    course, stdout = feedback_course
+    assert "tampers_with_check: skipped: the submission needs attention" in stdout
+    assert not (course / "feedback" / "tampers_with_check").exists()
+    assert "correct: written (a written answer is not graded yet and shows as 0)" in stdout
+    for student in ("correct", "unstable_sigmoid", "sign_error", "ignores_interrupt", "untouched_release"):
+        assert (course / "feedback" / student / A1 / f"{A1}.html").exists()
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("student", ["correct", "unstable_sigmoid", "sign_error", "syntax_error", "loop_based"])
+def test_feedback_shows_no_hidden_test_line(feedback_course, student):
+    course, _ = feedback_course
+    text = page(course, student)
+    leaked = [line for line in hidden_lines() - answer_lines(course, student) if line in text]
+    assert leaked == []
+    assert "BEGIN HIDDEN TESTS" not in text and "sigmoid/extreme-limits" not in text
+    assert HIDDEN_NOTE in text
+
+
+@pytest.mark.slow
+def test_errors_from_hidden_tests_are_reported_without_their_code(feedback_course):
+    course, _ = feedback_course
+    text = page(course, "unstable_sigmoid")
+    assert "FloatingPointError: overflow encountered in exp" in text
+    assert "extreme = sigmoid(np.array([-1000.0, -50.0, 50.0, 1000.0]))" not in text
+    assert "Score: 15.0 / 30.0" in text  # 15 of 26 autograded, the written answer not graded yet
+
+
+@pytest.mark.slow
+def test_visible_check_failures_are_explained(feedback_course):
+    course, _ = feedback_course
+    text = page(course, "sign_error")
+    assert "check 'bce_grad/values': expected -0.1669403788917547 at index (0,), got 0.1669403788917547" in text
+    assert "a hidden check did not match the reference answer" in text
+
+
+@pytest.mark.slow
+def test_plain_nbgrader_feedback_is_safe_with_the_course_config(feedback_course):
+    course, _ = feedback_course
+    env = dict(os.environ, PATH=os.path.dirname(sys.executable) + os.pathsep + os.environ.get("PATH", ""))
+    done = subprocess.run(
+        [sys.executable, "-m", "nbgrader", "generate_feedback", A1, "--student", "unstable_sigmoid", "--force"],
+        cwd=course, env=env, capture_output=True, text=True, timeout=300,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    text = page(course, "unstable_sigmoid")
+    assert [line for line in hidden_lines() - answer_lines(course, "unstable_sigmoid") if line in text] == []
+    assert HIDDEN_NOTE in text
