@@ -152,3 +152,32 @@ def test_one_student_can_be_regraded_alone(corpus, tmp_path):
     done = coursekit("grade", A2, "--course-dir", str(course), "--student", "unstable_softmax", "--quiet")
     assert done.returncode == 0, done.stderr
     assert read_csv(course, A2) == before
+
+
+@pytest.mark.slow
+def test_formgrader_lists_and_renders_the_graded_notebooks(corpus):
+    from nbconvert.exporters import HTMLExporter
+    from nbgrader.apps import NbGraderAPI
+    from nbgrader.coursedir import CourseDirectory
+    from nbgrader.server_extensions.formgrader import handlers
+    from traitlets.config import Config
+
+    config = Config()
+    config.CourseDirectory.root = str(corpus.course)
+    config.CourseDirectory.course_id = "nn-basics"
+    api = NbGraderAPI(coursedir=CourseDirectory(config=config), config=config)
+    listed = {s["student"]: s for s in api.get_notebook_submissions(A1, A1)}
+    rows = read_csv(corpus.course, A1)
+    assert set(listed) == {name for name, row in rows.items() if row["auto_score"]}
+    assert listed["sign_error"]["code_score"] == float(rows["sign_error"]["auto_score"])
+    assert listed["sign_error"]["failed_tests"] and listed["sign_error"]["needs_manual_grade"]
+
+    config.HTMLExporter.template_name = "formgrade"  # what the formgrader renders with
+    config.HTMLExporter.extra_template_basedirs = [handlers.template_path]
+    resources = {
+        "assignment_id": A1, "notebook_id": A1, "submission_id": listed["sign_error"]["id"], "index": 0,
+        "total": len(listed), "base_url": "", "student": "sign_error", "last_name": None, "first_name": None,
+        "notebook_path": f"autograded/sign_error/{A1}/{A1}.ipynb",
+    }  # fmt: skip
+    html, _ = HTMLExporter(config=config).from_filename(str(corpus.course / resources["notebook_path"]), resources=resources)
+    assert "CheckFailed" in html and "bce_grad/values" in html

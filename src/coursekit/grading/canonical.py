@@ -13,8 +13,8 @@ other than the first is reported as a note:
 1. by ``grade_id`` (if the cell was duplicated, the last copy that differs from the released
    stub wins);
 2. by the functions and classes the solution defines (a renamed ``grade_id``, or the answer
-   written into a new cell);
-3. by position among submitted answer cells whose ``grade_id`` is unknown;
+   written into a new code cell);
+3. by position among submitted answer cells of the same type whose ``grade_id`` is unknown;
 4. otherwise the released stub is graded, i.e. the task counts as unanswered.
 
 Cells a student added (without nbgrader metadata) are not graded and not run.
@@ -147,8 +147,8 @@ def canonicalise(
             continue
         best, best_overlap = None, 0
         for j in free:
-            if j in used:
-                continue
+            if j in used or not (submitted[j].get("cell_type") == "code" or nbcells.is_answer(submitted[j])):
+                continue  # prose that merely mentions "def f" is not an answer
             overlap = len(wanted & nbcells.defined_names(nbcells.source_text(submitted[j])))
             if overlap >= best_overlap and overlap > 0:  # ties: the later cell, as in a kernel
                 best, best_overlap = j, overlap
@@ -161,13 +161,16 @@ def canonicalise(
                 f"answer cell '{gid}' was not found by its id; graded {where}, which defines "
                 f"{_describe_names(wanted & nbcells.defined_names(nbcells.source_text(submitted[best])))}"
             )
-    # Fallback 2: position among answer cells with an unknown id (a renamed grade_id).
+    # Fallback 2: position among answer cells of the same type with an unknown id (a renamed
+    # grade_id): the k-th unmatched answer cell of the source gets the k-th such cell.
     renamed = [j for j in free if j not in used and nbcells.is_answer(submitted[j])]
     for _, cell in answers:
         gid = nbcells.grade_id(cell)
-        if gid in chosen or not renamed:
+        same_type = [j for j in renamed if submitted[j].get("cell_type") == cell.cell_type]
+        if gid in chosen or not same_type:
             continue
-        j = renamed.pop(0)
+        j = same_type[0]
+        renamed.remove(j)
         chosen[gid] = j
         used.add(j)
         result.notes.append(

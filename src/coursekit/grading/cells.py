@@ -155,16 +155,3 @@ def defined_names(source: str) -> set[str]:
         for node in tree.body
         if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef))
     }
-
-
-def string_constants(source: str) -> set[str]:
-    """All string literals in a piece of Python (empty if it does not parse)."""
-    try:
-        tree = ast.parse(to_python(source))
-    except SyntaxError:
-        return set()
-    return {
-        node.value
-        for node in ast.walk(tree)
-        if isinstance(node, ast.Constant) and isinstance(node.value, str)
-    }
