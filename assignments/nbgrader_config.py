@@ -25,8 +25,9 @@ c.ClearSolutions.enforce_metadata = True
 c.ClearHiddenTests.enforce_metadata = True
 
 # --- Running notebooks --------------------------------------------------------------------
-# Seconds a single cell may run before the kernel is interrupted. The assignments' cells run
-# in well under a second; 30 s leaves room for a slow but correct loop-based answer.
+# Seconds a single cell may run before the kernel is interrupted. No cell of the assignments'
+# solutions takes more than about a second; 30 s leaves room for a slow but correct loop-based
+# answer on a busy machine.
 # `coursekit grade --timeout SEC` overrides it for one run.
 c.Execute.timeout = 30
 # Interrupt a cell that runs too long and carry on with the next one, instead of failing
