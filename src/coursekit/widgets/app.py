@@ -16,6 +16,7 @@ How it shows up:
 
 from __future__ import annotations
 
+import io
 from typing import Any
 
 import ipywidgets as widgets
@@ -43,6 +44,7 @@ class SliderApp:
     """
 
     figsize: tuple[float, float] = (6.4, 4.4)
+    dpi: int = 100
 
     def __init__(self) -> None:
         self.fig = Figure(figsize=self.figsize, layout="constrained")
@@ -95,11 +97,19 @@ class SliderApp:
         """Redraw with the current values and, inside a kernel, show the new picture."""
         self.redraw(**self.values)
         if _in_kernel():
-            from IPython.display import clear_output, display
+            from IPython.display import Image, clear_output, display
 
             with self._output:
                 clear_output(wait=True)
-                display(self.fig)
+                # A PNG rather than the figure object: it renders the same whatever matplotlib
+                # backend the kernel uses, and it is what gets embedded in the static page.
+                display(Image(data=self.png(), format="png"))
+
+    def png(self) -> bytes:
+        """The figure as PNG bytes, as the notebook shows it."""
+        buffer = io.BytesIO()
+        self.fig.savefig(buffer, format="png", dpi=self.dpi)
+        return buffer.getvalue()
 
     def _on_change(self, _change: dict[str, Any]) -> None:
         if not self._batch:
