@@ -36,6 +36,7 @@ from sphinx.application import Sphinx
 from sphinx.config import Config
 from sphinx.errors import ExtensionError
 from sphinx.util import logging
+from sphinx.util.fileutil import copy_asset
 
 logger = logging.getLogger(__name__)
 
@@ -89,9 +90,14 @@ def ensure_vendor() -> Path:
     return VENDOR
 
 
+def static_dirs() -> list[Path]:
+    """The folders whose contents this extension puts into the site's ``_static/``."""
+    return [STATIC, ensure_vendor(), mathjax_static_dir()]
+
+
 def configure(app: Sphinx, config: Config) -> None:
     """Point MathJax and the widget scripts at local copies and add the static folders."""
-    static_paths = [str(STATIC), str(ensure_vendor()), str(mathjax_static_dir())]
+    static_paths = [str(path) for path in static_dirs()]
     config.html_static_path = [*config.html_static_path, *(p for p in static_paths if p not in config.html_static_path)]
     config.mathjax_path = MATHJAX_PATH
     # Relative names are served from _static/. No CDN attribute: every widget the course uses is
@@ -127,10 +133,23 @@ def dedupe_assets(app: Sphinx, pagename: str, templatename: str, context: dict[s
             assets[:] = unique
 
 
+def refresh_static(app: Sphinx, exception: Exception | None) -> None:
+    """Copy changed assets even when no page changed.
+
+    Sphinx copies ``html_static_path`` only when it writes pages, so an edit to course.css alone
+    would never reach the site on an incremental build. Unchanged files are left alone.
+    """
+    if exception is not None or app.builder is None or app.builder.format != "html":
+        return
+    for folder in static_dirs():
+        copy_asset(folder, Path(app.outdir) / "_static")
+
+
 def setup(app: Sphinx) -> dict[str, Any]:
     app.connect("config-inited", configure)
     # Late, after myst-nb and sphinx.ext.mathjax have added their per-page scripts.
     app.connect("html-page-context", dedupe_assets, priority=900)
+    app.connect("build-finished", refresh_static)
     for css in CSS_FILES:
         app.add_css_file(css)
     return {"version": "1.0", "parallel_read_safe": True, "parallel_write_safe": True}
