@@ -41,6 +41,12 @@ def site_dir() -> Path:
     return Path(os.environ.get(SITE_ENV, DEFAULT_SITE)).resolve()
 
 
+def book_root() -> Path:
+    """The book the site was built from: the folder holding ``_build/html`` (this repository by default)."""
+    candidate = site_dir().parent.parent
+    return candidate if (candidate / "_toc.yml").is_file() else REPO
+
+
 def screenshot_dir() -> Path:
     """Where screenshots go: ``screenshots/`` next to the site's ``html/`` (``_build/screenshots``)."""
     return site_dir().parent / "screenshots"
