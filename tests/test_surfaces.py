@@ -40,7 +40,7 @@ def test_hessians_are_the_jacobians_of_the_gradients(f, grad, hessian, p):
         assert result.ok, str(result)
 
 
-def test_cubic_valley_partials_are_the_ones_in_the_notes():
+def test_cubic_valley_partials_are_the_given_ones():
     x, y = 0.7, -1.3
     np.testing.assert_allclose(cubic_valley_grad([x, y]), [-3 * x**2 - 200 * (y**2 - x), 400 * y * (y**2 - x)])
 

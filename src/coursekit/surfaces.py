@@ -4,8 +4,8 @@ Every function takes points as an array whose last axis has length 2, ``p[..., 0
 ``p[..., 1] = y``, so it works on one point ``(2,)`` or a whole grid ``(H, W, 2)``. Values have
 shape ``p.shape[:-1]``; gradients the shape of ``p``; Hessians ``p.shape + (2,)``.
 
-**The cubic valley** (the test function of the lecture notes, reconstructed from its partial
-derivatives :math:`f_x = -3x^2 - 200(y^2 - x)` and :math:`f_y = 400\,y\,(y^2 - x)`):
+**The cubic valley**, reconstructed from the partial derivatives an exercise gives,
+:math:`f_x = -3x^2 - 200(y^2 - x)` and :math:`f_y = 400\,y\,(y^2 - x)`:
 
 .. math:: f(x, y) = -x^3 + 100\,(y^2 - x)^2 .
 
