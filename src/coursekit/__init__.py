@@ -5,6 +5,12 @@ One concept per module:
 * :mod:`coursekit.activations` -- step, sigmoid, ReLU, tanh, softmax and their derivatives.
 * :mod:`coursekit.losses` -- MSE, binary and categorical cross-entropy with their gradients.
 * :mod:`coursekit.gradcheck` -- centred finite differences and relative errors.
+* :mod:`coursekit.discriminant` -- linear discriminants: bias trick, sign, normal, distances.
+* :mod:`coursekit.perceptron` -- the perceptron learning rule.
+* :mod:`coursekit.bayes` -- two Gaussian classes and their (sigmoid) Bayes posterior.
+* :mod:`coursekit.logistic` -- logistic regression: probabilities, cross-entropy gradient, fit.
+* :mod:`coursekit.descent` -- plain gradient descent with its path recorded.
+* :mod:`coursekit.surfaces` -- 2-D test functions (cubic valley, Rosenbrock) with gradients.
 * :mod:`coursekit.graph` -- a scalar computation-graph (autodiff) engine and its drawing.
 * :mod:`coursekit.nn` -- vectorised layers with hand-written backward passes.
 * :mod:`coursekit.optim` -- stochastic gradient descent.
