@@ -1,0 +1,375 @@
+"""coursekit against PyTorch (CPU): one training step of the same MLP.
+
+The step is forward, softmax cross-entropy loss (mean over the batch, integer labels), backward
+and a plain SGD update, for an MLP ``2 -> H -> H -> 3`` with ReLU after both hidden layers
+(the shape of the course's toy problems: 2-D inputs, three classes). Both libraries get the
+same weights and the same batch; before timing, one step of each is compared (loss and updated
+weights must agree) so the two really compute the same thing.
+
+Single-threaded: ``OPENBLAS_NUM_THREADS=1`` (NumPy) and ``torch.set_num_threads(1)``.
+
+    python bench/bench_torch.py            # full grid, float32 and float64
+    python bench/bench_torch.py --quick    # fewer sizes
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from _common import single_threaded_env  # noqa: E402
+
+single_threaded_env()
+
+import argparse  # noqa: E402
+import cProfile  # noqa: E402
+import io  # noqa: E402
+import pstats  # noqa: E402
+
+from _common import MIB, PartResult, Row, fmt_mib, fmt_time, in_child, markdown_table, skipped, time_pair  # noqa: E402
+
+D_IN, CLASSES, LR = 2, 3, 0.05
+BATCHES = [32, 64, 128, 256, 512, 1024]
+HIDDENS = [16, 32, 64, 128, 256, 512]
+QUICK_BATCHES = [32, 128, 1024]
+QUICK_HIDDENS = [16, 64, 512]
+# What the course itself trains: 2-D toy data sets of a few hundred points, a few dozen units.
+COURSE_BATCHES = {32, 64, 128, 256}
+COURSE_HIDDENS = {16, 32, 64}
+
+
+def _data(batch: int, dtype: str):
+    import numpy as np
+
+    rng = np.random.default_rng(batch)
+    X = rng.normal(size=(batch, D_IN)).astype(dtype)
+    y = rng.integers(0, CLASSES, size=batch)
+    return X, y
+
+
+def _coursekit_step(batch: int, hidden: int, dtype: str):
+    """The coursekit model, optimiser and a closure doing one step; returns (step, model)."""
+    from coursekit.losses import cce_with_logits, cce_with_logits_grad
+    from coursekit.nn import mlp
+    from coursekit.optim import SGD
+
+    X, y = _data(batch, dtype)
+    model = mlp([D_IN, hidden, hidden, CLASSES], "relu", rng=0, dtype=dtype)
+    opt = SGD(model, lr=LR)
+
+    def step() -> float:
+        z = model.forward(X)
+        loss = cce_with_logits(z, y)
+        model.backward(cce_with_logits_grad(z, y))
+        opt.step()
+        return loss
+
+    return step, model
+
+
+def _torch_step(batch: int, hidden: int, dtype: str, weights=None):
+    """The same network in PyTorch; ``weights`` = [(W, b), ...] copies coursekit's start."""
+    import torch
+    import torch.nn.functional as F
+
+    torch.set_num_threads(1)
+    tdtype = {"float32": torch.float32, "float64": torch.float64}[dtype]
+    X_np, y_np = _data(batch, dtype)
+    X = torch.from_numpy(X_np)
+    y = torch.from_numpy(y_np)
+    torch.manual_seed(0)
+    model = torch.nn.Sequential(
+        torch.nn.Linear(D_IN, hidden), torch.nn.ReLU(),
+        torch.nn.Linear(hidden, hidden), torch.nn.ReLU(),
+        torch.nn.Linear(hidden, CLASSES),
+    ).to(tdtype)  # fmt: skip
+    if weights is not None:
+        with torch.no_grad():
+            for layer, (W, b) in zip([m for m in model if isinstance(m, torch.nn.Linear)], weights):
+                layer.weight.copy_(torch.from_numpy(W))
+                layer.bias.copy_(torch.from_numpy(b))
+    opt = torch.optim.SGD(model.parameters(), lr=LR)
+
+    def step():
+        opt.zero_grad()
+        loss = F.cross_entropy(model(X), y)
+        loss.backward()
+        opt.step()
+        return loss
+
+    return step, model
+
+
+def _check_same(dtype: str, batch: int = 64, hidden: int = 32) -> dict:
+    """One step of each library from the same weights: losses and new weights must agree."""
+    import numpy as np
+
+    from coursekit.nn import Linear
+
+    ck_step, ck_model = _coursekit_step(batch, hidden, dtype)
+    linears = [m for m in ck_model if isinstance(m, Linear)]
+    th_step, th_model = _torch_step(batch, hidden, dtype, [(m.W.copy(), m.b.copy()) for m in linears])
+    ck_loss = ck_step()
+    th_loss = th_step().item()
+    th_linears = [m for m in th_model if hasattr(m, "weight")]
+    worst = abs(ck_loss - th_loss) / abs(th_loss)
+    for a, b in zip(linears, th_linears):
+        for mine, theirs in ((a.W, b.weight), (a.b, b.bias)):
+            theirs = theirs.detach().numpy()
+            worst = max(worst, float(np.max(np.abs(mine - theirs)) / (np.max(np.abs(theirs)) + 1e-30)))
+    tol = 1e-5 if dtype == "float32" else 1e-12
+    if not worst < tol:
+        raise AssertionError(f"{dtype}: coursekit and torch disagree after one step (relative {worst:.2e})")
+    return {"worst": worst, "param_dtype": str(linears[0].W.dtype)}
+
+
+def _time_both(batch: int, hidden: int, dtype: str, repeats: int) -> dict:
+    """Both libraries' steps timed in alternating repeats (one child process)."""
+    ck_step, _ = _coursekit_step(batch, hidden, dtype)
+    th_step, _ = _torch_step(batch, hidden, dtype)
+    return time_pair(ck_step, th_step, repeats=repeats, min_time=0.03)
+
+
+def _peak(lib: str, batch: int, hidden: int, dtype: str) -> dict:
+    """Memory of one library alone (run by ``in_child``): build model and data, take 6 steps.
+
+    ``peak_bytes`` is the rise of the peak resident set over all of it; ``step_bytes`` the rise
+    during steps 2-6 alone, after the first step has done any one-time initialisation.
+    """
+    from _common import _reset_peak, _status_kib
+
+    _reset_peak()
+    start = _status_kib("VmRSS")
+    make = _coursekit_step if lib == "coursekit" else _torch_step
+    step, _ = make(batch, hidden, dtype)
+    step()
+    first = _status_kib("VmHWM")
+    _reset_peak()
+    steady_start = _status_kib("VmRSS")
+    for _ in range(5):
+        step()
+    steady = _status_kib("VmHWM")
+    return {
+        "peak_bytes": (max(first, steady) - start) * 1024,
+        "step_bytes": max(0, steady - steady_start) * 1024,
+    }
+
+
+def _cast_grad_step(batch: int, hidden: int, repeats: int) -> dict:
+    """Diagnostic: a float32 coursekit step whose loss gradient is cast back to float32."""
+    import numpy as np
+
+    from coursekit.losses import cce_with_logits, cce_with_logits_grad
+    from coursekit.nn import mlp
+    from coursekit.optim import SGD
+
+    X, y = _data(batch, "float32")
+    model = mlp([D_IN, hidden, hidden, CLASSES], "relu", rng=0, dtype=np.float32)
+    opt = SGD(model, lr=LR)
+
+    def cast_step() -> float:
+        z = model.forward(X)
+        loss = cce_with_logits(z, y)
+        model.backward(cce_with_logits_grad(z, y).astype(z.dtype))
+        opt.step()
+        return loss
+
+    plain, _ = _coursekit_step(batch, hidden, "float32")
+    return time_pair(cast_step, plain, repeats=repeats, min_time=0.03)
+
+
+def _profile_course_size(batch: int, hidden: int, dtype: str) -> dict:
+    step, _ = _coursekit_step(batch, hidden, dtype)
+    for _ in range(50):
+        step()
+    prof = cProfile.Profile()
+    prof.enable()
+    for _ in range(2000):
+        step()
+    prof.disable()
+    out = io.StringIO()
+    stats = pstats.Stats(prof, stream=out).strip_dirs().sort_stats("tottime")
+    stats.print_stats(14)
+    text = out.getvalue()
+    start = text.find("   ncalls")
+    return {"text": text[start:].rstrip()}
+
+
+def run(quick: bool = False, repeats: int = 9) -> PartResult:
+    part = "torch"
+    try:
+        import torch  # noqa: F401
+    except ImportError:
+        return skipped(part, "torch is not installed (make bench installs bench/requirements.txt)")
+    try:
+        from coursekit.nn import mlp  # noqa: F401
+        from coursekit.optim import SGD  # noqa: F401
+        from coursekit.losses import cce_with_logits_grad  # noqa: F401
+    except ImportError as exc:
+        return skipped(part, f"coursekit.nn/optim/losses not present ({exc})")
+    import torch as _torch
+
+    _torch.set_num_threads(1)
+    _torch.set_num_interop_threads(1)
+
+    result = PartResult(part)
+    batches = QUICK_BATCHES if quick else BATCHES
+    hiddens = QUICK_HIDDENS if quick else HIDDENS
+    grids: dict[str, dict[tuple[int, int], dict]] = {}
+    for dtype in ("float32", "float64"):
+        same = in_child(_check_same, dtype)
+        result.notes.append(
+            f"torch: {dtype} step checked equal to PyTorch's before timing (largest relative "
+            f"difference of loss and updated weights {same['worst']:.1e}); coursekit kept its "
+            f"parameters in {same['param_dtype']}"
+        )
+        grid = grids[dtype] = {}
+        for batch in batches:
+            for hidden in hiddens:
+                timing = in_child(_time_both, batch, hidden, dtype, repeats)
+                ck = timing["ours"] | in_child(_peak, "coursekit", batch, hidden, dtype)
+                th = timing["peer"] | in_child(_peak, "torch", batch, hidden, dtype)
+                ratio = timing["ratio"]
+                grid[(batch, hidden)] = {"ck": ck, "th": th, "ratio": ratio}
+                print(
+                    f"  torch {dtype} batch {batch:5d} hidden {hidden:4d}: coursekit "
+                    f"{fmt_time(ck['median']):>9} torch {fmt_time(th['median']):>9} ratio {ratio:5.2f}",
+                    flush=True,
+                )
+
+    # Table rows: every course-size cell would be too many; show the corners and the worst.
+    for dtype, grid in grids.items():
+        course = {k: v for k, v in grid.items() if k[0] in COURSE_BATCHES and k[1] in COURSE_HIDDENS}
+        if course:
+            worst_key = max(course, key=lambda k: course[k]["ratio"])
+            best_key = min(course, key=lambda k: course[k]["ratio"])
+            ok = all(v["ratio"] <= 1.0 for v in course.values())
+            for label, key in (("slowest course size", worst_key), ("fastest course size", best_key)):
+                cell = grid[key]
+                result.rows.append(_row(dtype, key, cell, f"{label}: ", "<= 1.0 (all course sizes)", "yes" if ok else "no"))
+        for key in [(min(batches), min(hiddens)), (max(batches), max(hiddens))]:
+            if key in grid and key not in course:
+                result.rows.append(_row(dtype, key, grid[key], "", "-", "-"))
+        result.rows.append(
+            Row(part, f"{dtype} crossover", _crossover(grid, batches, hiddens), target="-", met="-")
+        )
+
+    result.details = _details(grids, batches, hiddens)
+    # Diagnostic for the float32 gap: the losses return a float64 gradient for float32 logits.
+    diag = []
+    for batch, hidden in [(128, 64), (max(batches), max(hiddens))]:
+        d = in_child(_cast_grad_step, batch, hidden, repeats)
+        diag.append(
+            f"| {batch} | {hidden} | {fmt_time(d['peer']['median'])} | {fmt_time(d['ours']['median'])} | "
+            f"{d['ratio']:.2f} |"
+        )
+    result.details += (
+        "\n\n#### float32: cost of the float64 loss gradient\n\n"
+        "`cce_with_logits_grad` returns float64 for float32 logits (its one-hot targets are "
+        "float64), so the whole backward pass of a float32 model runs in float64 with mixed-type "
+        "matrix products. Same step with the gradient cast back (`.astype(z.dtype)`) by the caller:\n\n"
+        "| batch | hidden | as is | gradient cast to float32 | ratio cast / as is |\n|---|---|---|---|---|\n"
+        + "\n".join(diag)
+    )
+    slow = [
+        (dtype, key) for dtype, grid in grids.items() for key, v in grid.items()
+        if key[0] in COURSE_BATCHES and key[1] in COURSE_HIDDENS and v["ratio"] > 1.0
+    ]  # fmt: skip
+    profile_cases = [("float64", (64, 16))] + ([("float32", (64, 16))] if any(d == "float32" for d, _ in slow) else [])
+    for dtype, (batch, hidden) in profile_cases:
+        prof = in_child(_profile_course_size, batch, hidden, dtype)
+        result.details += (
+            f"\n\n#### Where a coursekit step spends its time ({dtype}, batch {batch}, hidden {hidden})\n\n"
+            "cProfile over 2000 steps, sorted by own time (profiling overhead inflates the "
+            "Python-level share):\n\n```text\n" + prof["text"] + "\n```\n"
+        )
+    return result
+
+
+def _row(dtype: str, key: tuple[int, int], cell: dict, prefix: str, target: str, met: str) -> Row:
+    batch, hidden = key
+    mem = f"{fmt_mib(cell['ck']['peak_bytes'])} / {fmt_mib(cell['th']['peak_bytes'])}"
+    return Row(
+        "torch",
+        f"{prefix}train step {dtype}, batch {batch}, hidden {hidden}",
+        fmt_time(cell["ck"]["median"]),
+        fmt_time(cell["th"]["median"]),
+        f"{cell['ratio']:.2f}",
+        mem,
+        target,
+        met,
+    )
+
+
+def _crossover(grid: dict, batches: list[int], hiddens: list[int]) -> str:
+    """Per batch size, the hidden widths at which coursekit is slower than torch (ratio > 1)."""
+    parts = []
+    for batch in batches:
+        slower = [h for h in hiddens if grid[(batch, h)]["ratio"] > 1.0]
+        if not slower:
+            parts.append(f"b{batch}: faster at every H")
+        elif slower == hiddens[hiddens.index(slower[0]):]:
+            parts.append(f"b{batch}: slower from H={slower[0]}")
+        else:
+            parts.append(f"b{batch}: slower at H=" + ",".join(map(str, slower)))
+    return "; ".join(parts)
+
+
+def _details(grids: dict, batches: list[int], hiddens: list[int]) -> str:
+    out = [
+        "### coursekit / torch time ratio of one training step",
+        "",
+        f"MLP {D_IN} -> H -> H -> {CLASSES}, ReLU, softmax cross-entropy, plain SGD; one thread each. "
+        "The two are timed in alternating repeats in one process; each cell gives the median of "
+        "the paired ratios coursekit/torch (below 1: coursekit is faster) and the median times. "
+        "Peak memory is the rise of the peak resident set of a fresh child process that runs only "
+        "that measurement.",
+    ]
+    for dtype, grid in grids.items():
+        out += ["", f"#### {dtype}: ratio (coursekit time, torch time)", ""]
+        out.append("| batch \\ hidden | " + " | ".join(str(h) for h in hiddens) + " |")
+        out.append("|---|" + "---|" * len(hiddens))
+        for batch in batches:
+            cells = []
+            for h in hiddens:
+                c = grid[(batch, h)]
+                cells.append(f"**{c['ratio']:.2f}** ({fmt_time(c['ck']['median'])}, {fmt_time(c['th']['median'])})")
+            out.append(f"| {batch} | " + " | ".join(cells) + " |")
+        out += [
+            "",
+            f"#### {dtype}: peak memory in MiB, coursekit / torch",
+            "",
+            "Rise of the peak resident set while building the model and data and taking 6 steps; in "
+            "brackets the rise during steps 2-6 alone (after one-time initialisation such as "
+            "PyTorch loading its kernels).",
+            "",
+        ]
+        out.append("| batch \\ hidden | " + " | ".join(str(h) for h in hiddens) + " |")
+        out.append("|---|" + "---|" * len(hiddens))
+        for batch in batches:
+            cells = [
+                "{:.1f} ({:.1f}) / {:.1f} ({:.1f})".format(
+                    grid[(batch, h)]["ck"]["peak_bytes"] / MIB, grid[(batch, h)]["ck"]["step_bytes"] / MIB,
+                    grid[(batch, h)]["th"]["peak_bytes"] / MIB, grid[(batch, h)]["th"]["step_bytes"] / MIB,
+                )
+                for h in hiddens
+            ]
+            out.append(f"| {batch} | " + " | ".join(cells) + " |")
+    return "\n".join(out)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--quick", action="store_true", help="fewer sizes")
+    parser.add_argument("--repeats", type=int, default=9)
+    args = parser.parse_args()
+    result = run(quick=args.quick, repeats=args.repeats)
+    print(markdown_table(result.rows))
+    for note in result.notes:
+        print(f"- {note}")
+    print(result.details)
+
+
+if __name__ == "__main__":
+    main()
