@@ -1,0 +1,202 @@
+"""Book build times: a cold build, a rebuild with nothing changed, and each chapter's execution.
+
+The working tree is copied to ``bench/_work/book`` without ``.venv``, ``_build``, ``.git`` and
+other generated folders (``_ext/vendor``, the fetched web assets, is kept: fetching it is a
+one-time download, not part of building), and ``jupyter-book build . -W --keep-going`` runs
+there, as ``make book`` does. The copy uses the project's .venv (coursekit is installed
+editable, so the chapters import the live package).
+
+* cold: the first build of the fresh copy (executes every notebook); one run, since it takes
+  minutes. ``--quick`` skips it and keeps the previous run's ``_build`` in the copy.
+* rebuild: the same command again with nothing changed (myst-nb's jupyter-cache serves the
+  outputs); median of several runs.
+* per chapter: the execution time jupyter-cache recorded for each notebook in the cold build
+  (with ``--quick``: of the build that last executed it).
+
+    python bench/bench_book.py [--quick]
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+
+import argparse  # noqa: E402
+import shutil  # noqa: E402
+import statistics  # noqa: E402
+import time  # noqa: E402
+from pathlib import Path  # noqa: E402
+
+from _common import REPO, WORK, PartResult, Row, fmt_mib, fmt_time, markdown_table, run_command, skipped  # noqa: E402
+
+IGNORE = {".venv", "_build", ".git", ".hypothesis", ".pytest_cache", "node_modules", "_work", "__pycache__", ".ipynb_checkpoints"}
+BUILD_TIMEOUT = 1800
+
+
+def _jupyter_book() -> Path:
+    return Path(sys.executable).parent / "jupyter-book"
+
+
+def toc_files(root: Path = REPO) -> list[str]:
+    """Every page of ``_toc.yml`` in order (root first), as paths without suffix."""
+    import yaml
+
+    toc = yaml.safe_load((root / "_toc.yml").read_text(encoding="utf-8")) or {}
+    files: list[str] = []
+
+    def walk(node) -> None:
+        if isinstance(node, dict):
+            if "file" in node:
+                files.append(str(node["file"]))
+            for key in ("parts", "chapters", "sections"):
+                for child in node.get(key, []) or []:
+                    walk(child)
+        elif isinstance(node, list):
+            for child in node:
+                walk(child)
+
+    if "root" in toc:
+        files.append(str(toc["root"]))
+    walk(toc)
+    return files
+
+
+def chapter_notebooks(root: Path = REPO) -> list[Path]:
+    return [root / f"{f}.ipynb" for f in toc_files(root) if (root / f"{f}.ipynb").exists()]
+
+
+def _copy_tree(dest: Path, keep_build: bool = False) -> None:
+    """Copy the working tree to ``dest``; with ``keep_build``, a previous ``dest/_build`` stays."""
+    kept = dest.parent / (dest.name + "-kept-build")
+    if keep_build and (dest / "_build").exists():
+        shutil.rmtree(kept, ignore_errors=True)
+        (dest / "_build").rename(kept)
+    if dest.exists():
+        shutil.rmtree(dest)
+
+    def ignore(directory: str, names: list[str]) -> set[str]:
+        skip = {n for n in names if n in IGNORE}
+        if Path(directory).resolve() == (REPO / "assignments").resolve():
+            skip |= {n for n in names if n not in ("source", "nbgrader_config.py")}
+        return skip
+
+    shutil.copytree(REPO, dest, ignore=ignore, symlinks=True)
+    if kept.exists():
+        kept.rename(dest / "_build")
+
+
+def _build(where: Path):
+    env = dict(os.environ)
+    env.pop("OPENBLAS_NUM_THREADS", None)  # the book builds as a reader's machine would
+    env.pop("OMP_NUM_THREADS", None)
+    env.pop("MKL_NUM_THREADS", None)
+    return run_command([str(_jupyter_book()), "build", ".", "-W", "--keep-going"], cwd=where, env=env, timeout=BUILD_TIMEOUT)
+
+
+def _cache_times(where: Path) -> dict[str, float]:
+    """Execution seconds per notebook (path relative to the book) from jupyter-cache."""
+    from jupyter_cache import get_cache
+
+    cache_dir = where / "_build" / ".jupyter_cache"
+    if not cache_dir.exists():
+        return {}
+    times = {}
+    for record in get_cache(str(cache_dir)).list_cache_records():
+        seconds = (record.data or {}).get("execution_seconds")
+        if seconds is not None:
+            times[os.path.relpath(record.uri, where)] = float(seconds)
+    return times
+
+
+def _fail_tail(run) -> str:
+    lines = (run.stderr + run.stdout).strip().splitlines()
+    return " | ".join(lines[-3:])
+
+
+def run(quick: bool = False, rebuilds: int = 3) -> PartResult:
+    part = "book"
+    if not (REPO / "_toc.yml").exists() or not (REPO / "_config.yml").exists():
+        return skipped(part, "_toc.yml/_config.yml not present")
+    if not _jupyter_book().exists():
+        return skipped(part, f"{_jupyter_book()} not found (run make setup)")
+    result = PartResult(part)
+    notebooks = chapter_notebooks()
+    if not notebooks:
+        result.notes.append("book: _toc.yml lists no chapter notebooks yet; the builds cover the text pages only")
+    else:
+        result.notes.append(f"book: {len(notebooks)} chapter notebook(s) in _toc.yml")
+    where = WORK / "book"
+    print(f"  book: copying the working tree to {where}", flush=True)
+    _copy_tree(where, keep_build=quick)
+    lines = ["### Book", ""]
+    per_chapter: dict[str, float] = {}
+    if not quick:
+        print("  book: cold build (minutes)...", flush=True)
+        cold = _build(where)
+        ok = cold.returncode == 0
+        result.rows.append(
+            Row(
+                part,
+                f"cold build, {len(notebooks)} notebooks executed (1 run)",
+                fmt_time(cold.seconds),
+                memory=f"{fmt_mib(cold.max_process_bytes)} largest process, {fmt_mib(cold.peak_tree_bytes)} all processes",
+                met="built" if ok else "BUILD FAILED",
+            )
+        )
+        if not ok:
+            result.notes.append(f"book: the cold build failed (exit {cold.returncode}): {_fail_tail(cold)}")
+        per_chapter = _cache_times(where)
+        source = "jupyter-cache's record of the cold build"
+    else:
+        # A rebuild needs a built tree: bring the previous bench run's build up to date (only
+        # notebooks changed since then are executed) or, the first time, build from scratch.
+        print("  book: --quick: no cold build; bringing the copy's build up to date (not timed)", flush=True)
+        first = _build(where)
+        if first.returncode != 0:
+            result.notes.append(f"book: the build failed (exit {first.returncode}): {_fail_tail(first)}")
+        per_chapter = _cache_times(where)
+        source = "jupyter-cache's record of the build that last executed each notebook"
+    runs = []
+    for i in range(rebuilds):
+        print(f"  book: rebuild {i + 1}/{rebuilds}", flush=True)
+        runs.append(_build(where))
+    med = statistics.median(r.seconds for r in runs)
+    failed = [r for r in runs if r.returncode != 0]
+    result.rows.append(
+        Row(
+            part,
+            f"rebuild, nothing changed (median of {rebuilds})",
+            fmt_time(med),
+            memory=f"{fmt_mib(max(r.max_process_bytes for r in runs))} largest process, "
+            f"{fmt_mib(max(r.peak_tree_bytes for r in runs))} all processes",
+            met="built" if not failed else "BUILD FAILED",
+        )
+    )
+    if failed:
+        result.notes.append(f"book: a rebuild failed: {_fail_tail(failed[0])}")
+    lines += [f"Per-chapter execution time ({source}):", "", "| notebook | execution |", "|---|---|"]
+    for name, seconds in sorted(per_chapter.items()):
+        lines.append(f"| {name} | {fmt_time(seconds)} |")
+        result.rows.append(Row(part, f"execute {name}", fmt_time(seconds)))
+    if not per_chapter:
+        lines.append("| (no notebook was executed) | - |")
+    result.details = "\n".join(lines)
+    return result
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--quick", action="store_true", help="skip the cold build")
+    parser.add_argument("--rebuilds", type=int, default=3)
+    args = parser.parse_args()
+    result = run(quick=args.quick, rebuilds=args.rebuilds)
+    print(markdown_table(result.rows))
+    for note in result.notes:
+        print(f"- {note}")
+    print(result.details)
+
+
+if __name__ == "__main__":
+    main()

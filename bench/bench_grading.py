@@ -1,0 +1,239 @@
+"""Grading throughput: ``coursekit grade --jobs 2`` against plain sequential ``nbgrader autograde``.
+
+Both grade the same 40 submissions of the backprop assignment. The submissions are the
+backprop cases of the grader's test corpus (``tests/grading/grading_corpus.py``: a correct
+notebook and typical bugs, each with the score it must get), each handed in by 10 students.
+The course is released once with ``coursekit release`` (which also caches the reference
+answers); every timed run then grades a fresh copy of that course, so no run sees another's
+results. Scores are compared student by student: coursekit's ``auto_score`` column of
+``grades/A.csv`` against the code-cell score nbgrader wrote into its own gradebook.
+
+Also measured: the sandbox's cost per submission (``--no-sandbox`` against the default), once
+``coursekit.grading`` has a sandbox.
+
+    python bench/bench_grading.py [--runs 3] [--students-per-case 10]
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+
+import argparse  # noqa: E402
+import csv  # noqa: E402
+import shutil  # noqa: E402
+import statistics  # noqa: E402
+from pathlib import Path  # noqa: E402
+
+from _common import REPO, WORK, PartResult, Row, fmt_mib, fmt_time, markdown_table, run_command, skipped  # noqa: E402
+
+ASSIGNMENT = "03_backprop"
+TARGET = 1.8  # coursekit --jobs 2 throughput / sequential nbgrader throughput
+CORPUS = REPO / "tests" / "grading"
+
+
+def _env() -> dict[str, str]:
+    env = dict(os.environ)
+    for name in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS", "NUMEXPR_NUM_THREADS"):
+        env.pop(name, None)  # grade as an instructor's machine would
+    bindir = str(Path(sys.executable).parent)
+    env["PATH"] = bindir + os.pathsep + env.get("PATH", "")  # nbgrader runs `alembic` by name
+    return env
+
+
+def _coursekit(*args: str) -> list[str]:
+    return [sys.executable, "-m", "coursekit.grading", *args]
+
+
+def _prepare(root: Path, per_case: int) -> tuple[Path, dict[str, float]]:
+    """A released course with ``per_case`` copies of every backprop case; expected scores."""
+    sys.path.insert(0, str(CORPUS))
+    import grading_corpus as gc
+
+    if root.exists():
+        shutil.rmtree(root)
+    root.mkdir(parents=True)
+    course = gc.make_course(root, (ASSIGNMENT,))
+    done = run_command(_coursekit("release", ASSIGNMENT, "--course-dir", str(course)), cwd=REPO, env=_env())
+    if done.returncode != 0:
+        raise RuntimeError(f"coursekit release failed: {done.stderr[-2000:]}")
+    cases = [c for c in gc.cases() if c.assignment == ASSIGNMENT]
+    expected = {}
+    for i in range(per_case):
+        for case in cases:
+            student = f"{case.student}_{i:02d}"
+            target = course / "submitted" / student / ASSIGNMENT / f"{ASSIGNMENT}.ipynb"
+            case.build(course, target)
+            expected[student] = case.score
+    return course, expected
+
+
+def _fresh_copy(course: Path, name: str) -> Path:
+    dest = course.parent / name
+    if dest.exists():
+        shutil.rmtree(dest)
+    shutil.copytree(course, dest)
+    return dest
+
+
+def _coursekit_scores(course: Path) -> dict[str, float | None]:
+    with open(course / "grades" / f"{ASSIGNMENT}.csv", newline="", encoding="utf-8") as fh:
+        return {row["student"]: (float(row["auto_score"]) if row["auto_score"] else None) for row in csv.DictReader(fh)}
+
+
+def _nbgrader_scores(course: Path) -> dict[str, float | None]:
+    from nbgrader.api import Gradebook
+
+    scores = {}
+    with Gradebook(f"sqlite:///{course / 'gradebook.db'}", course_id="nn-basics") as gb:
+        for sub in gb.assignment_submissions(ASSIGNMENT):
+            scores[sub.student_id] = float(sub.code_score)
+    return scores
+
+
+def _grade_coursekit(course: Path, jobs: int, sandbox: bool):
+    args = ["grade", ASSIGNMENT, "--course-dir", str(course), "--jobs", str(jobs), "--quiet"]
+    if not sandbox:
+        args.append("--no-sandbox")
+    return run_command(_coursekit(*args), cwd=REPO, env=_env())
+
+
+def _grade_nbgrader(course: Path):
+    cmd = [str(Path(sys.executable).parent / "nbgrader"), "autograde", ASSIGNMENT]
+    return run_command(cmd, cwd=course, env=_env())
+
+
+def _has_sandbox() -> bool:
+    from coursekit.grading.batch import sandbox_prefix
+
+    return sandbox_prefix(True) != sandbox_prefix(False)
+
+
+def run(quick: bool = False, runs: int | None = None, per_case: int = 10) -> PartResult:
+    part = "grading"
+    try:
+        from coursekit.grading import batch  # noqa: F401
+        from coursekit.grading.cli import main  # noqa: F401
+    except ImportError as exc:
+        return skipped(part, f"coursekit.grading not present ({exc})")
+    if not (REPO / "assignments" / "source" / ASSIGNMENT / f"{ASSIGNMENT}.ipynb").exists():
+        return skipped(part, f"assignments/source/{ASSIGNMENT}/{ASSIGNMENT}.ipynb not present")
+    if not (CORPUS / "grading_corpus.py").exists():
+        return skipped(part, "tests/grading/grading_corpus.py (the synthetic submissions) not present")
+    if shutil.which("nbgrader", path=str(Path(sys.executable).parent)) is None:
+        return skipped(part, "nbgrader is not installed in this environment")
+    runs = runs or (1 if quick else 3)
+    result = PartResult(part)
+    base = WORK / "grading"
+    print(f"  grading: preparing {ASSIGNMENT} with synthetic submissions in {base}", flush=True)
+    course, expected = _prepare(base, per_case)
+    n = len(expected)
+
+    def timed(label: str, grade, *args):
+        out = []
+        for i in range(runs):
+            copy = _fresh_copy(course, f"{label}-{i}")
+            print(f"  grading: {label} run {i + 1}/{runs}", flush=True)
+            done = grade(copy, *args)
+            if done.returncode not in (0, 1):  # 1: some submission needs attention (reported)
+                raise RuntimeError(f"{label} failed (exit {done.returncode}): {done.stderr[-3000:]}")
+            out.append((done, copy))
+        return out
+
+    ck_runs = timed("coursekit-jobs2", _grade_coursekit, 2, True)
+    nb_runs = timed("nbgrader", _grade_nbgrader)
+    ck_sec = statistics.median(d.seconds for d, _ in ck_runs)
+    nb_sec = statistics.median(d.seconds for d, _ in nb_runs)
+
+    # Identical scores: every run of both tools against each other and against the corpus.
+    mismatches = []
+    for (_, ck_dir), (_, nb_dir) in zip(ck_runs, nb_runs):
+        ck, nb = _coursekit_scores(ck_dir), _nbgrader_scores(nb_dir)
+        for student in sorted(expected):
+            a, b = ck.get(student), nb.get(student)
+            if a is None or b is None or abs(a - b) > 1e-9 or abs(a - expected[student]) > 1e-9:
+                mismatches.append(f"{student}: coursekit {a}, nbgrader {b}, expected {expected[student]}")
+    same = not mismatches
+    speedup = nb_sec / ck_sec  # throughput ratio = (n / ck_sec) / (n / nb_sec)
+    result.rows.append(
+        Row(
+            part,
+            f"grade {n} {ASSIGNMENT} submissions: coursekit --jobs 2 vs sequential nbgrader autograde "
+            f"(median of {runs}; per submission {fmt_time(ck_sec / n)} vs {fmt_time(nb_sec / n)})",
+            fmt_time(ck_sec),
+            fmt_time(nb_sec) + " (nbgrader)",
+            f"{speedup:.2f}x throughput",
+            f"{fmt_mib(max(d.peak_tree_bytes for d, _ in ck_runs))} / {fmt_mib(max(d.peak_tree_bytes for d, _ in nb_runs))} all processes",
+            ">= 1.8x, same scores",
+            ("yes" if speedup >= TARGET else "no") + (", scores identical" if same else ", SCORES DIFFER"),
+        )
+    )
+    if mismatches:
+        result.notes.append(f"grading: {len(mismatches)} score mismatch(es), e.g. " + "; ".join(mismatches[:4]))
+    else:
+        result.notes.append(
+            f"grading: coursekit and nbgrader gave identical scores to all {n} submissions in every run, "
+            "equal to the scores the corpus expects"
+        )
+    if not quick:
+        ck1 = timed("coursekit-jobs1", _grade_coursekit, 1, True)
+        ck1_sec = statistics.median(d.seconds for d, _ in ck1)
+        result.rows.append(
+            Row(
+                part,
+                f"same {n} submissions, coursekit --jobs 1 vs sequential nbgrader (median of {runs})",
+                fmt_time(ck1_sec),
+                fmt_time(nb_sec) + " (nbgrader)",
+                f"{nb_sec / ck1_sec:.2f}x throughput",
+                f"{fmt_mib(max(d.peak_tree_bytes for d, _ in ck1))} all processes",
+            )
+        )
+    if _has_sandbox():
+        plain = timed("coursekit-nosandbox", _grade_coursekit, 2, False)
+        plain_sec = statistics.median(d.seconds for d, _ in plain)
+        result.rows.append(
+            Row(
+                part,
+                f"sandbox cost per submission (--jobs 2, default vs --no-sandbox, median of {runs})",
+                fmt_time((ck_sec - plain_sec) / n),
+                fmt_time(plain_sec) + " total without",
+                f"{ck_sec / plain_sec:.2f}",
+                f"{fmt_mib(max(d.peak_tree_bytes for d, _ in plain))} all processes",
+            )
+        )
+    else:
+        result.notes.append(
+            "grading: sandbox cost not measured: coursekit.grading has no sandbox yet "
+            "(sandbox_prefix returns the same command with and without it)"
+        )
+    result.details = "\n".join(
+        [
+            "### Grading",
+            "",
+            f"{n} submissions of {ASSIGNMENT}: {per_case} students for each corpus case "
+            f"({', '.join(sorted({s.rsplit('_', 1)[0] for s in expected}))}). Wall time of the whole "
+            "command; runs: " + ", ".join(
+                f"coursekit {fmt_time(d.seconds)}" for d, _ in ck_runs
+            ) + "; " + ", ".join(f"nbgrader {fmt_time(d.seconds)}" for d, _ in nb_runs) + ".",
+        ]
+    )
+    return result
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--quick", action="store_true", help="one run each, no --jobs 1 run")
+    parser.add_argument("--runs", type=int, default=None)
+    parser.add_argument("--students-per-case", type=int, default=10)
+    args = parser.parse_args()
+    result = run(quick=args.quick, runs=args.runs, per_case=args.students_per_case)
+    print(markdown_table(result.rows))
+    for note in result.notes:
+        print(f"- {note}")
+    print(result.details)
+
+
+if __name__ == "__main__":
+    main()

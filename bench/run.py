@@ -1,0 +1,163 @@
+"""Run the benchmarks, print one Markdown table and write it to bench/results.md.
+
+    python bench/run.py                       # every part (about 10-15 minutes)
+    python bench/run.py --only torch,engine   # some parts
+    python bench/run.py --quick               # smaller grids, no cold book build, one grading run
+
+Parts: torch (training step vs PyTorch), engine (scalar autodiff vs micrograd), sliders (slider
+app latency), book (build times), grading (coursekit grade vs nbgrader autograde). A part whose
+subject does not exist yet is skipped with a note; nothing is ever estimated.
+
+results.md always shows every part: the ones run now, and for the others the table rows of
+their last run (kept in bench/_work/last/, marked with that run's date).
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from _common import single_threaded_env  # noqa: E402
+
+single_threaded_env()
+
+import argparse  # noqa: E402
+import json  # noqa: E402
+import time  # noqa: E402
+import traceback  # noqa: E402
+from dataclasses import asdict  # noqa: E402
+
+from _common import BENCH, WORK, PartResult, Row, fmt_time, machine_info, markdown_table  # noqa: E402
+
+PARTS = ["torch", "engine", "sliders", "book", "grading"]
+LAST = WORK / "last"
+
+
+def _run_part(name: str, quick: bool) -> PartResult:
+    if name == "torch":
+        import bench_torch
+
+        return bench_torch.run(quick=quick)
+    if name == "engine":
+        import bench_engine
+
+        return bench_engine.run(quick=quick)
+    if name == "sliders":
+        import bench_sliders
+
+        return bench_sliders.run(quick=quick)
+    if name == "book":
+        import bench_book
+
+        return bench_book.run(quick=quick)
+    if name == "grading":
+        import bench_grading
+
+        return bench_grading.run(quick=quick)
+    raise ValueError(name)
+
+
+def _save(result: PartResult, info: dict, quick: bool) -> None:
+    LAST.mkdir(parents=True, exist_ok=True)
+    data = {"result": asdict(result), "machine": info, "quick": quick}
+    (LAST / f"{result.name}.json").write_text(json.dumps(data, indent=1), encoding="utf-8")
+
+
+def _load(name: str) -> tuple[PartResult, dict, bool] | None:
+    path = LAST / f"{name}.json"
+    if not path.exists():
+        return None
+    data = json.loads(path.read_text(encoding="utf-8"))
+    r = data["result"]
+    result = PartResult(r["name"], [Row(**row) for row in r["rows"]], r["notes"], r["details"])
+    return result, data["machine"], data.get("quick", False)
+
+
+def _results_md(parts: list[tuple[PartResult, dict, bool, bool]], info: dict) -> str:
+    rows = [row for result, _, _, _ in parts for row in result.rows]
+    out = [
+        "# Benchmark results",
+        "",
+        "Written by `make bench` (`bench/run.py`); every figure below was measured, none estimated.",
+        "Times are medians over repeated runs; ratios are coursekit / peer measured in the same run",
+        "(below 1: coursekit is faster), except grading, where the ratio is the throughput gain.",
+        "Peak memory: rise of the peak resident set of the child process that ran the measurement",
+        "(coursekit / peer); for commands, the largest sampled total of the whole process tree.",
+        "",
+        "## Machine",
+        "",
+        "| | |",
+        "|---|---|",
+    ]
+    out += [f"| {k} | {v} |" for k, v in info.items()]
+    out += ["", "## Results", "", markdown_table(rows), ""]
+    notes = []
+    for result, part_info, quick, fresh in parts:
+        when = "this run" if fresh else f"an earlier run ({part_info.get('date', '?')})"
+        mode = ", --quick" if quick else ""
+        notes.append(f"- **{result.name}**: from {when}{mode}.")
+        notes += [f"  - {n}" for n in result.notes]
+    out += ["## Notes", ""] + notes + [""]
+    details = [result.details for result, _, _, _ in parts if result.details]
+    if details:
+        out += ["## Details", ""] + [d + "\n" for d in details]
+    return "\n".join(out).rstrip() + "\n"
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description="Run the coursekit benchmarks.")
+    parser.add_argument("--only", default=",".join(PARTS), help=f"comma-separated parts of {PARTS}")
+    parser.add_argument("--quick", action="store_true", help="smaller grids, no cold book build, one grading run")
+    parser.add_argument("--out", default=str(BENCH / "results.md"), help="where to write the Markdown results")
+    args = parser.parse_args()
+    chosen = [p.strip() for p in args.only.split(",") if p.strip()]
+    unknown = [p for p in chosen if p not in PARTS]
+    if unknown:
+        parser.error(f"unknown part(s) {unknown}; choose from {PARTS}")
+
+    info = machine_info()
+    print("Machine: " + "; ".join(f"{k} {v}" for k, v in info.items()), flush=True)
+    failed = []
+    fresh: dict[str, PartResult] = {}
+    for name in PARTS:
+        if name not in chosen:
+            continue
+        print(f"== {name}", flush=True)
+        start = time.perf_counter()
+        try:
+            result = _run_part(name, args.quick)
+        except Exception:  # noqa: BLE001 - a crash is reported, the other parts still run
+            tb = traceback.format_exc()
+            print(tb, file=sys.stderr)
+            last = tb.strip().splitlines()[-1]
+            result = PartResult(name, notes=[f"FAILED: {last} (see the console output of make bench)"])
+            failed.append(name)
+        print(f"== {name} done in {fmt_time(time.perf_counter() - start)}", flush=True)
+        fresh[name] = result
+        if name not in failed:
+            _save(result, info, args.quick)
+
+    parts = []
+    for name in PARTS:
+        if name in fresh:
+            parts.append((fresh[name], info, args.quick, True))
+        else:
+            loaded = _load(name)
+            if loaded is not None:
+                parts.append((*loaded, False))
+    rows = [row for result, *_ in parts if result.name in fresh for row in result.rows]
+    print()
+    print(markdown_table(rows))
+    print()
+    for name, result in fresh.items():
+        for note in result.notes:
+            print(f"- {note}")
+    with open(args.out, "w", encoding="utf-8") as fh:
+        fh.write(_results_md(parts, info))
+    print(f"\nwritten to {os.path.relpath(args.out)}")
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
