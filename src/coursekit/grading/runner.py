@@ -418,6 +418,10 @@ async def _kernel_responds(client, wait: float) -> bool:
 async def _run(args: argparse.Namespace) -> None:
     from nbclient.exceptions import DeadKernelError
 
+    from coursekit.kernel_channels import install
+
+    install()  # a missed ZeroMQ wake-up must not turn a fast cell into a timeout
+
     nb = nbformat.read(args.notebook, as_version=4)
     client_class = _make_client_class()
     client = client_class(
