@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
+from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from matplotlib.patches import Circle, FancyArrowPatch
 from matplotlib.text import Text
@@ -618,6 +619,22 @@ class TestDraw:
         node = next(steps)
         assert draw(out, ax=ax, highlight=node) is fig
         assert "data -0.8957" in texts(fig)
+
+    def test_redrawing_after_clear_keeps_the_axes_rectangle_and_text_size(self):
+        # The redraw the docstring recommends: clear() keeps the equal aspect and the shrunken
+        # position of the last drawing, which must not squeeze the next drawing into a square.
+        fig = Figure(figsize=(9, 4))
+        ax = fig.add_axes((0.05, 0.05, 0.9, 0.8))
+        out = neuron()
+        sizes, boxes = [], []
+        for _ in range(3):
+            ax.clear()
+            draw(out, ax=ax)
+            FigureCanvasAgg(fig).draw()  # applies the aspect, as showing the figure would
+            sizes.append(ax.texts[0].get_fontsize())
+            boxes.append(ax.get_position().bounds)
+        np.testing.assert_allclose(boxes, [(0.05, 0.05, 0.9, 0.8)] * 3, atol=1e-9)
+        assert sizes[0] == sizes[1] == sizes[2]
 
     def test_a_single_leaf(self):
         assert "data 3" in texts(draw(Value(3.0)))

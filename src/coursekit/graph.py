@@ -774,7 +774,11 @@ def draw(
         scale = 1.0
     else:
         fig = ax.figure
-        box = ax.get_position()
+        # Measure the rectangle the axes were given, not the active one an earlier equal-aspect
+        # drawing shrank them to: clear() keeps the equal aspect, and get_position() would apply
+        # it to the cleared (square) limits, fitting a redraw into a square. The limits set below
+        # have the shape of this rectangle, so the equal aspect then leaves it whole.
+        box = ax.get_position(original=True)
         width, height = box.width * fig.get_figwidth(), box.height * fig.get_figheight()
         scale = min(width / (xmax - xmin), height / (ymax - ymin))  # inches per layout inch
         # Widen the limits to the shape of the axes, so one unit is as long across as up.

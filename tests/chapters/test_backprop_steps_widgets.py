@@ -109,3 +109,18 @@ def test_inputs_rebuild_the_graph():
 def test_bad_expression():
     with pytest.raises(TypeError, match="must be an Expression"):
         BackpropStepperApp(lambda x: Value(x))
+
+
+def test_the_graph_keeps_its_size_from_step_to_step():
+    # Rendering applies the equal aspect; each step's redraw must still fit the graph to the
+    # whole rectangle, not to the shape the previous drawing left behind.
+    app = BackpropStepperApp(GATES)
+    app.png()
+    first = (app.ax.get_position().bounds, app.grad_texts[0].get_fontsize())
+    for k in range(4):
+        app.set(step=k)
+        app.png()
+        assert app.ax.get_position().bounds == pytest.approx(first[0])
+        assert app.grad_texts[0].get_fontsize() == pytest.approx(first[1])
+    box = app.ax.get_position()
+    assert box.width == pytest.approx(0.98)  # the graph is wider than tall: it fills the width

@@ -167,8 +167,7 @@ class BackpropStepperApp(SliderApp):
         # draw() scales the graph to the axes' size when it is called, so the axes must not be
         # resized afterwards: a fixed rectangle (no layout engine), with room for the title.
         fig.set_layout_engine("none")
-        self._rect = (0.01, 0.01, 0.98, 0.84)
-        self.ax = fig.add_axes(self._rect)
+        self.ax = fig.add_axes((0.01, 0.01, 0.98, 0.84))
 
     def redraw(self, **values: Any) -> None:
         k = int(values["step"])
@@ -199,10 +198,6 @@ class BackpropStepperApp(SliderApp):
         for index, node in enumerate(self.order):
             node.grad = _sentinel(index)
         self.ax.clear()
-        # clear() keeps the equal aspect of the last drawing, which would squeeze the empty axes
-        # into a square before draw() measures them; restore the full rectangle first.
-        self.ax.set_aspect("auto")
-        self.ax.set_position(self._rect)
         try:
             draw(self.root, ax=self.ax, show_grad=True, highlight=self.revealed)
         finally:
