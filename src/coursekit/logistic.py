@@ -31,7 +31,7 @@ from coursekit._checks import as_float_array
 from coursekit.activations import sigmoid
 from coursekit.descent import gradient_descent
 from coursekit.discriminant import add_bias, count_errors
-from coursekit.losses import Reduction, bce_with_logits
+from coursekit.losses import Reduction, bce_with_logits, bce_with_logits_grad
 
 
 def _inputs(theta: ArrayLike, X: ArrayLike) -> tuple[np.ndarray, np.ndarray]:
@@ -74,13 +74,8 @@ def gradient(theta: ArrayLike, X: ArrayLike, y: ArrayLike, reduction: Reduction 
     r""":math:`\sum_i (h_i - y_i)\,\tilde x_i` (divided by :math:`m` for ``reduction="mean"``)."""
     theta, Xb = _inputs(theta, X)
     y = _labels(y, Xb.shape[0])
-    residual = sigmoid(Xb @ theta) - y
-    total = Xb.T @ residual
-    if reduction == "mean":
-        return total / Xb.shape[0]
-    if reduction == "sum":
-        return total
-    raise ValueError(f"reduction must be 'mean' or 'sum', got {reduction!r}")
+    # Chain rule: dl/dtheta = sum_i (dl/dz_i) x~_i, and dl/dz_i = h_i - y_i is the loss's own gradient.
+    return Xb.T @ bce_with_logits_grad(Xb @ theta, y, reduction=reduction)
 
 
 @dataclass(frozen=True)
