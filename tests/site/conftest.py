@@ -162,7 +162,7 @@ class PageCache:
         page.on("pageerror", lambda error: recorder.errors.append(f"uncaught exception: {error}"))
         page.on("response", lambda response: response.status >= 400 and recorder.errors.append(
             f"HTTP {response.status} for {response.url}"))
-        page.goto(self.base_url + path, wait_until="networkidle")
+        page.goto(self.base_url + path, wait_until="load")
         wait_until_rendered(page)
         return OpenedPage(page, recorder)
 

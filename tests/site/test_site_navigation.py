@@ -4,6 +4,7 @@ buttons of each chapter."""
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 from urllib.parse import urljoin, urlsplit
 
@@ -20,6 +21,17 @@ def _path(url: str) -> str:
     """Site-relative page path of an absolute URL (``index.html`` for the root)."""
     path = urlsplit(url).path.lstrip("/")
     return path or "index.html"
+
+
+def _light_context(browser):
+    """A context for click-through tests that skips MathJax and the widget libraries.
+
+    Navigation does not depend on them, and not loading them keeps a walk through every page
+    fast; the other site tests load every page in full.
+    """
+    context = browser.new_context()
+    context.route(re.compile(r"/_static/(mathjax|widgets)/"), lambda route: route.abort())
+    return context
 
 
 def _config() -> dict:
@@ -41,7 +53,7 @@ def test_sidebar_lists_every_page_once(open_page, site: Path) -> None:
 
 def test_sidebar_links_open_the_page_they_name(open_page, browser, base_url: str) -> None:
     links = _sidebar(open_page)
-    context = browser.new_context()
+    context = _light_context(browser)
     try:
         page = context.new_page()
         for link in links:
@@ -57,7 +69,7 @@ def test_next_and_previous_links_walk_the_book_in_sidebar_order(open_page, brows
     order = [_path(link["href"]) for link in _sidebar(open_page)]
     if order[0] != "intro.html":  # the root page may be the sidebar's title link only
         order.insert(0, "intro.html")
-    context = browser.new_context()
+    context = _light_context(browser)
     try:
         page = context.new_page()
         page.goto(base_url, wait_until="domcontentloaded")  # index.html redirects to the root page
