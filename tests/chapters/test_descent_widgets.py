@@ -57,6 +57,23 @@ def test_cubic_valley_run_slides_down_then_diverges_and_the_text_says_so(app):
     assert app.result.steps < 3000
 
 
+def test_a_blow_up_does_not_squash_the_loss_axis(app):
+    # The cubic valley run reaches f of about -4e3 before it explodes to about 1e67: the axis must
+    # keep the descent visible (upper limit a few decades above it) and end at the last step.
+    app.set(function="cubic_valley", lr=3e-4, steps=3000, start=STARTS["(0.5, −1)"])
+    low, high = app.ax_loss.get_ylim()
+    finite = app.result.values[np.isfinite(app.result.values)]
+    assert low <= finite.min() < 0
+    assert high < 1e8 < finite.max()
+    assert app.ax_loss.get_xlim() == (0, app.result.steps)
+
+
+def test_a_run_that_blows_up_at_once_fills_the_loss_panel(app):
+    app.set(function="rosenbrock", lr=1e-2, steps=3000, start=STARTS["(−1.5, 2)"])
+    assert app.result.diverged and app.result.steps < 20
+    assert app.ax_loss.get_xlim() == (0, app.result.steps)
+
+
 def test_rosenbrock_run_with_a_good_rate_approaches_the_minimum(app):
     app.set(function="rosenbrock", lr=1e-3, steps=3000, start=STARTS["(0.5, −1)"])
     assert not app.result.diverged

@@ -135,11 +135,17 @@ class DescentApp(SliderApp):
         else:
             self.ax_loss.set_yscale(surface.yscale)
         self.loss_line.set_data(np.arange(len(values)), values)
-        self.ax_loss.set_xlim(0, max(int(steps), 1))
+        # a run that blew up early is shown up to its last step, not squeezed against the left edge
+        shown = self.result.steps if self.result.diverged else int(steps)
+        self.ax_loss.set_xlim(0, max(shown, 1))
         finite = values[np.isfinite(values)]
         low, high = float(finite.min()), float(finite.max())
         if surface.yscale == "log":
             low = max(low, 1e-12)
+        if self.result.diverged:
+            # The last values are astronomically large; letting them set the scale would squash the
+            # whole run before the blow-up into a flat line. Show that part, the curve leaves the top.
+            high = min(high, 1e3 * max(abs(low), 1.0))
         self.ax_loss.set_ylim(_widen(low, up=False), _widen(high, up=True))
 
         x_end, y_end = path[-1]

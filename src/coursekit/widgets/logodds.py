@@ -63,7 +63,7 @@ class LogOddsApp(SliderApp):
         ax_p.set_xlabel("$x$")
         ax_p.set_title("posterior $P(y=1|x) = \\sigma(wx + b)$", fontsize=10)
         self.threshold_lines = [ax.axvline(0.0, color="black", ls=":", lw=1.2) for ax in (ax_z, ax_p)]
-        self.threshold_text = ax_p.text(0.02, 0.96, "", transform=ax_p.transAxes, va="top", fontsize=9)
+        self.threshold_text = ax_p.text(0.02, 0.96, "", transform=ax_p.transAxes, va="top", fontsize=9, bbox=dict(facecolor="white", alpha=0.85, edgecolor="none"))
         for ax in (ax_z, ax_p):
             ax.set_xlim(*X_RANGE)
 
