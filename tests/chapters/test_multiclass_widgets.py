@@ -7,10 +7,12 @@ matplotlib.use("Agg")
 import numpy as np
 import pytest
 from matplotlib.colors import to_rgba
+from matplotlib.figure import Figure
+from matplotlib.legend import Legend
 
 from coursekit.data import blobs
 from coursekit.plotting import CLASS_COLORS
-from coursekit.widgets.multiclass import SEVERAL_COLOR, MulticlassApp, region_rgba
+from coursekit.widgets.multiclass import SEVERAL_COLOR, MulticlassApp, ambiguity_legend, region_rgba
 
 
 @pytest.fixture(scope="module")
@@ -85,3 +87,28 @@ class TestMulticlassApp:
         # a point claimed by exactly one class has that class as its argmax, so argmax is never worse
         assert app.accuracy["ova_sign"] <= app.accuracy["ova_argmax"]
         assert app.accuracy["ova_sign"] == pytest.approx(np.mean(app.ova.decide(app.X) == app.y))
+
+
+def legend_labels(legend):
+    return [text.get_text() for text in legend.get_texts()]
+
+
+def test_ambiguity_legend_names_what_each_map_can_show():
+    app = MulticlassApp()
+    ova_panel, ovo_panel, _ = app.axes
+    ova_legends = [a for a in ova_panel.artists if isinstance(a, Legend)]
+    ovo_legends = [a for a in ovo_panel.artists if isinstance(a, Legend)]
+    assert [legend_labels(l) for l in ova_legends] == [["no class", "several classes"]]
+    # every duel votes for one of its classes, so a one-vs-one map has ties but never "no class"
+    assert [legend_labels(l) for l in ovo_legends] == [["vote tie"]]
+
+
+def test_ambiguity_legend_survives_a_second_legend():
+    fig = Figure()
+    ax = fig.subplots()
+    ax.plot([0, 1], [0, 1], label="g_0 = 0")
+    first = ambiguity_legend(ax)
+    ax.legend(loc="upper right")
+    drawn = [a for a in ax.get_children() if isinstance(a, Legend)]
+    assert first in drawn and ax.get_legend() in drawn and len(drawn) == 2
+    assert legend_labels(ax.get_legend()) == ["g_0 = 0"]

@@ -18,7 +18,9 @@ from typing import Any
 import ipywidgets as widgets
 import numpy as np
 from matplotlib.colors import to_rgba
+from matplotlib.axes import Axes
 from matplotlib.figure import Figure
+from matplotlib.legend import Legend
 from matplotlib.patches import Patch
 
 from coursekit.data import blobs
@@ -56,13 +58,24 @@ def region_rgba(labels: np.ndarray, num_classes: int, alpha: float = 0.3) -> np.
     return rgba
 
 
-def ambiguity_legend(ax, ties: bool = False) -> None:
-    """Add a legend for the two ambiguous colours (``ties`` names the grey as a vote tie)."""
-    handles = [
-        Patch(facecolor=NO_CLASS_COLOR, edgecolor="black", linewidth=0.5, label="no class"),
-        Patch(facecolor=to_rgba(SEVERAL_COLOR, 0.7), label="vote tie" if ties else "several classes"),
-    ]
-    ax.legend(handles=handles, loc="lower left", fontsize=7, framealpha=0.9)
+def ambiguity_legend(ax: Axes, ties: bool = False) -> Legend:
+    """Add a legend for the ambiguous colours of a region map, in the lower left corner.
+
+    Args:
+        ax: the axes showing the regions.
+        ties: the map shows one-vs-one votes: the grey is a vote tie, and there is no "no class"
+            entry (every duel votes for one of its two classes, so some class always has votes).
+            Otherwise the entries are "no class" (white) and "several classes" (grey).
+
+    Returns:
+        The legend. It is added as an artist of its own, so a later ``ax.legend(...)`` (of the
+        decision lines, say) appears beside it instead of replacing it.
+    """
+    several = Patch(facecolor=to_rgba(SEVERAL_COLOR, 0.7), label="vote tie" if ties else "several classes")
+    handles = [several] if ties else [Patch(facecolor=NO_CLASS_COLOR, edgecolor="black", linewidth=0.5, label="no class"), several]
+    legend = Legend(ax, handles, [h.get_label() for h in handles], loc="lower left", fontsize=7, framealpha=0.9)
+    ax.add_artist(legend)
+    return legend
 
 
 class MulticlassApp(SliderApp):
