@@ -11,6 +11,7 @@ Usage (from the repository root):
 
     python _ext/colab_setup.py          # add the cell to every chapter in _toc.yml that lacks it
     python _ext/colab_setup.py --check  # exit 1 listing chapters without an up-to-date cell
+    python _ext/colab_setup.py chapters/01_neuron_and_perceptron.ipynb  # only the named chapters
 
 The script only inserts (or refreshes) its own cell, just before a chapter's first code cell;
 it never changes other cells.
@@ -119,6 +120,12 @@ def add_setup_cell(path: Path) -> bool:
 
 def main(argv: list[str]) -> int:
     notebooks = chapter_notebooks()
+    chosen = [(Path.cwd() / arg).resolve() for arg in argv if not arg.startswith("--")]
+    unknown = [str(path) for path in chosen if path not in notebooks]
+    if unknown:
+        print(f"error: not chapter notebooks listed in _toc.yml: {', '.join(unknown)}", file=sys.stderr)
+        return 2
+    notebooks = [path for path in notebooks if path in chosen] if chosen else notebooks
     if "--check" in argv:
         issues = [issue for path in notebooks for issue in problems(path)]
         for issue in issues:
