@@ -85,3 +85,14 @@ def test_bad_arguments():
         deep_network(3, init_scale=0.0)
     with pytest.raises(ValueError, match="unknown activation"):
         deep_network(3, "softsign")
+
+
+def test_fractional_labels_are_refused_not_truncated():
+    # 0.5 used to be cast to class 0 silently; a label that is no class must be named
+    X, y = batch()
+    model = deep_network(2, "relu", rng=0)
+    bad = y.astype(float)
+    bad[0] = 0.5
+    for measure in (layer_gradient_norms, layer_delta_norms):
+        with pytest.raises(ValueError, match="integer class labels"):
+            measure(model, X, bad)

@@ -143,9 +143,20 @@ class TestTraining:
         with pytest.raises(ValueError, match="class 1 has none"):
             OneVsOne().fit(X, np.array([0, 0, 2, 2]))
 
-    def test_float_labels_rejected(self):
+    def test_fractional_labels_rejected(self):
         with pytest.raises(ValueError, match="integer class labels"):
-            OneVsAll().fit(np.zeros((2, 2)), np.array([0.0, 1.0]))
+            OneVsAll().fit(np.zeros((2, 2)), np.array([0.0, 0.5]))
+
+    def test_whole_float_labels_read_as_classes_like_the_other_classifiers(self):
+        X, y = blobs(n=60, centers=3, seed=0)
+        as_float = OneVsOne().fit(X, y.astype(float))
+        np.testing.assert_array_equal(as_float.thetas, OneVsOne().fit(X, y).thetas)
+
+    def test_labels_out_of_range_or_negative(self):
+        with pytest.raises(ValueError, match=r"labels must lie in 0..1 for 2 classes"):
+            OneVsAll().fit(np.zeros((2, 2)), np.array([0, 2]), num_classes=2)
+        with pytest.raises(ValueError, match="class indices"):
+            OneVsAll().fit(np.zeros((2, 2)), np.array([-1, 1]))
 
 
 class TestFractions:

@@ -6,7 +6,7 @@ import pytest
 from coursekit import data, losses
 from coursekit.nn import Linear, mlp
 from coursekit.optim import SGD
-from coursekit.training import Trainer, accuracy, loss_and_grad, predict, train
+from coursekit.training import Trainer, accuracy, check_labels, loss_and_grad, predict, train
 
 
 def moons():
@@ -124,3 +124,12 @@ def test_divergence_stops_with_a_clear_error():
     # A deep linear network with a huge step: the weights grow geometrically until they overflow.
     with np.errstate(over="ignore", invalid="ignore"), pytest.raises(ValueError, match="NaN or inf"):
         train(mlp([2, 32, 32, 2], "identity", rng=0), X, y, lr=10.0, momentum=0.9, epochs=200)
+
+
+def test_check_labels_reads_whole_floats_and_refuses_negative_classes():
+    np.testing.assert_array_equal(check_labels(np.array([0.0, 2.0, 1.0]), 3), [0, 2, 1])
+    assert check_labels(np.array([0.0, 2.0]), 2).dtype == np.int64
+    with pytest.raises(ValueError, match="class indices"):
+        check_labels([0, -1], 2)
+    with pytest.raises(ValueError, match=r"labels must lie in 0..1 for 2 classes, got values from -1 to 1"):
+        check_labels([-1, 1], 2, num_classes=2)

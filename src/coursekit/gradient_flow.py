@@ -24,7 +24,7 @@ import numpy as np
 from numpy.typing import ArrayLike
 
 from coursekit.nn import Linear, Sequential, mlp
-from coursekit.training import LossName, loss_and_grad
+from coursekit.training import LossName, check_labels, loss_and_grad
 
 
 def deep_network(
@@ -69,6 +69,13 @@ def linear_layers(model: Sequential) -> list[Linear]:
     return [layer for layer in model if isinstance(layer, Linear)]
 
 
+def _output_delta(model: Sequential, X: ArrayLike, y: ArrayLike, loss: LossName) -> np.ndarray:
+    """Forward pass on ``X`` and the gradient of the mean loss with respect to the logits."""
+    X = np.asarray(X, dtype=np.float64)
+    _, grad = loss_and_grad(model(X), check_labels(y, X.shape[0]), loss)
+    return grad
+
+
 def layer_gradient_norms(model: Sequential, X: ArrayLike, y: ArrayLike, loss: LossName = "bce") -> np.ndarray:
     """Frobenius norm :math:`\\lVert \\partial L/\\partial W_l\\rVert` for each Linear layer, input first.
 
@@ -78,11 +85,7 @@ def layer_gradient_norms(model: Sequential, X: ArrayLike, y: ArrayLike, loss: Lo
     Returns:
         Array of shape ``(number of Linear layers,)``.
     """
-    X = np.asarray(X, dtype=np.float64)
-    labels = np.asarray(y).astype(np.int64)
-    logits = model(X)
-    _, grad = loss_and_grad(logits, labels, loss)
-    model.backward(grad)
+    model.backward(_output_delta(model, X, y, loss))
     return np.array([np.linalg.norm(layer.dW) for layer in linear_layers(model)])
 
 
@@ -92,10 +95,7 @@ def layer_delta_norms(model: Sequential, X: ArrayLike, y: ArrayLike, loss: LossN
     Returns:
         Array of shape ``(number of Linear layers,)``, input side first.
     """
-    X = np.asarray(X, dtype=np.float64)
-    labels = np.asarray(y).astype(np.int64)
-    logits = model(X)
-    _, grad = loss_and_grad(logits, labels, loss)
+    grad = _output_delta(model, X, y, loss)
     norms = []
     for layer in reversed(list(model)):
         if isinstance(layer, Linear):

@@ -30,6 +30,7 @@ from numpy.typing import ArrayLike
 from coursekit import logistic
 from coursekit._checks import as_float_array
 from coursekit.discriminant import add_bias
+from coursekit.training import check_labels
 
 NO_CLASS = -1
 """Label :meth:`OneVsAll.decide` gives a point that no classifier claims."""
@@ -106,18 +107,15 @@ def _check_data(X: ArrayLike, y: ArrayLike, num_classes: int | None) -> tuple[np
     X = as_float_array(X, "X")
     if X.ndim != 2:
         raise ValueError(f"X must have shape (n, d), one point per row, got shape {X.shape}")
-    y = np.asarray(y)
-    if y.shape != (X.shape[0],):
-        raise ValueError(f"y must have shape ({X.shape[0]},) to match X, got {y.shape}")
-    if y.dtype.kind not in "iu":
-        raise ValueError(f"y must hold integer class labels, got dtype {y.dtype}")
-    k = int(y.max()) + 1 if num_classes is None else _check_num_classes(num_classes)
-    if y.min() < 0 or y.max() >= k:
-        raise ValueError(f"labels must lie in 0..{k - 1}, got values from {y.min()} to {y.max()}")
+    k = None if num_classes is None else _check_num_classes(num_classes)
+    y = check_labels(y, X.shape[0], k)
+    if y.size == 0:
+        raise ValueError("no training points: X and y are empty")
+    k = int(y.max()) + 1 if k is None else k
     counts = np.bincount(y, minlength=k)
     if np.any(counts == 0):
         raise ValueError(f"every class needs training points; class {int(np.argmin(counts))} has none")
-    return X, y.astype(np.int64), _check_num_classes(k)
+    return X, y, _check_num_classes(k)
 
 
 class _Scheme:

@@ -35,23 +35,7 @@ from numpy.typing import ArrayLike
 from coursekit._checks import as_float_array
 from coursekit.activations import softmax
 from coursekit.losses import cce_with_logits, cce_with_logits_grad
-
-
-def _check_labels(y: ArrayLike, n: int, num_classes: int) -> np.ndarray:
-    """Return ``y`` as int64 labels of shape ``(n,)`` in ``0 .. num_classes - 1`` or raise."""
-    y = np.asarray(y)
-    if y.ndim != 1 or y.shape[0] != n:
-        raise ValueError(f"y must hold one integer label per row of X, shape ({n},), got shape {y.shape}")
-    if y.size and y.dtype.kind not in "iu":
-        if y.dtype.kind != "f" or not np.all(y == np.round(y)):
-            raise ValueError(f"y must contain integer class labels, got dtype {y.dtype}")
-    y = y.astype(np.int64)
-    if y.size and (y.min() < 0 or y.max() >= num_classes):
-        raise ValueError(
-            f"labels must lie in 0..{num_classes - 1} for {num_classes} classes, "
-            f"got values from {y.min()} to {y.max()}"
-        )
-    return y
+from coursekit.training import check_labels
 
 
 class SoftmaxRegression:
@@ -108,13 +92,13 @@ class SoftmaxRegression:
     def loss(self, X: ArrayLike, y: ArrayLike) -> float:
         """Mean categorical cross-entropy of the labels ``y`` under the model."""
         Z = self.logits(X)
-        return cce_with_logits(Z, _check_labels(y, Z.shape[0], self.num_classes))
+        return cce_with_logits(Z, check_labels(y, Z.shape[0], self.num_classes))
 
     def gradients(self, X: ArrayLike, y: ArrayLike) -> tuple[np.ndarray, np.ndarray]:
         r"""Gradients :math:`(\partial L/\partial W, \partial L/\partial b)` of :meth:`loss`."""
         X = self._inputs(X)
         Z = X @ self.W.T + self.b
-        dZ = cce_with_logits_grad(Z, _check_labels(y, X.shape[0], self.num_classes))  # (S - T) / n
+        dZ = cce_with_logits_grad(Z, check_labels(y, X.shape[0], self.num_classes))  # (S - T) / n
         return dZ.T @ X, dZ.sum(axis=0)
 
     def fit(self, X: ArrayLike, y: ArrayLike, lr: float = 0.5, epochs: int = 300) -> list[float]:
@@ -133,7 +117,7 @@ class SoftmaxRegression:
             kept in :attr:`history`.
         """
         X = self._inputs(X)
-        y = _check_labels(y, X.shape[0], self.num_classes)
+        y = check_labels(y, X.shape[0], self.num_classes)
         if not (isinstance(lr, (int, float, np.floating)) and np.isfinite(lr) and lr > 0):
             raise ValueError(f"lr must be a finite number > 0, got {lr!r}")
         if isinstance(epochs, bool) or not isinstance(epochs, (int, np.integer)) or epochs < 0:
@@ -149,7 +133,7 @@ class SoftmaxRegression:
     def accuracy(self, X: ArrayLike, y: ArrayLike) -> float:
         """Fraction of rows whose predicted class equals the label."""
         X = self._inputs(X)
-        y = _check_labels(y, X.shape[0], self.num_classes)
+        y = check_labels(y, X.shape[0], self.num_classes)
         return float(np.mean(self.predict(X) == y))
 
     def __repr__(self) -> str:

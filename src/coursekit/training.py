@@ -62,14 +62,36 @@ def _check_loss(loss: str) -> None:
         raise ValueError(f"loss must be 'cce' (softmax output) or 'bce' (sigmoid output), got {loss!r}")
 
 
-def _check_labels(y: ArrayLike, n: int) -> np.ndarray:
+def check_labels(y: ArrayLike, n: int, num_classes: int | None = None) -> np.ndarray:
+    """Class labels ``0, 1, ...``, one per row of ``X``, as an int64 array of shape ``(n,)``.
+
+    Every classifier in coursekit (this trainer, :mod:`coursekit.softmax_regression`,
+    :mod:`coursekit.multiclass`) reads its labels through this check. Floats are accepted when
+    they are whole numbers (labels stored in a float array); ``0.5`` is not a class.
+
+    Args:
+        y: the labels.
+        n: the number of rows of ``X``.
+        num_classes: if given, every label must be below it.
+
+    Raises:
+        ValueError: for the wrong shape, labels that are not whole numbers, or labels outside
+            ``0 .. num_classes - 1`` (negative labels are always rejected).
+    """
     labels = np.asarray(y)
     if labels.ndim != 1 or labels.shape[0] != n:
         raise ValueError(f"y must hold one integer label per row of X, shape ({n},), got shape {labels.shape}")
     if labels.dtype.kind not in "iu":
         if labels.dtype.kind != "f" or not np.all(labels == np.round(labels)):
             raise ValueError(f"y must hold integer class labels, got dtype {labels.dtype}")
-        labels = labels.astype(np.int64)
+    labels = labels.astype(np.int64)
+    if labels.size and num_classes is None and labels.min() < 0:
+        raise ValueError(f"labels must be class indices 0, 1, ..., got {labels.min()}")
+    if labels.size and num_classes is not None and (labels.min() < 0 or labels.max() >= num_classes):
+        raise ValueError(
+            f"labels must lie in 0..{num_classes - 1} for {num_classes} classes, "
+            f"got values from {labels.min()} to {labels.max()}"
+        )
     return labels
 
 
@@ -113,7 +135,7 @@ def predict(model: Module, X: ArrayLike, loss: LossName = "cce") -> np.ndarray:
 def accuracy(model: Module, X: ArrayLike, y: ArrayLike, loss: LossName = "cce") -> float:
     """Fraction of rows of ``X`` whose predicted label equals ``y``."""
     X = np.asarray(X, dtype=np.float64)
-    labels = _check_labels(y, X.shape[0])
+    labels = check_labels(y, X.shape[0])
     return float(np.mean(predict(model, X, loss) == labels))
 
 
@@ -159,7 +181,7 @@ class Trainer:
         self.X = np.asarray(X, dtype=np.float64)
         if self.X.ndim != 2:
             raise ValueError(f"X must have shape (n, features), got {self.X.shape}")
-        self.y = _check_labels(y, self.X.shape[0])
+        self.y = check_labels(y, self.X.shape[0])
         _check_loss(loss)
         if batch_size is not None and (
             isinstance(batch_size, bool) or not isinstance(batch_size, (int, np.integer)) or batch_size < 1
