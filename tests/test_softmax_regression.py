@@ -141,3 +141,15 @@ class TestBadInput:
     def test_one_class_is_not_a_classifier(self):
         with pytest.raises(ValueError, match="num_classes must be at least 2"):
             SoftmaxRegression(2, 1)
+
+
+class TestDivergence:
+    def test_a_huge_learning_rate_is_reported_and_the_weights_are_kept(self):
+        X, y = blobs(n=60, centers=3, seed=0)
+        model = SoftmaxRegression(2, 3)
+        model.fit(X, y, lr=0.5, epochs=5)
+        W, b = model.W.copy(), model.b.copy()
+        with pytest.raises(FloatingPointError, match="diverged"):
+            model.fit(X, y, lr=1e9, epochs=3)
+        np.testing.assert_array_equal(model.W, W)
+        np.testing.assert_array_equal(model.b, b)

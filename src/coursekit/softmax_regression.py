@@ -34,8 +34,15 @@ from numpy.typing import ArrayLike
 
 from coursekit._checks import as_float_array
 from coursekit.activations import softmax
+from coursekit.descent import gradient_descent
 from coursekit.losses import cce_with_logits, cce_with_logits_grad
 from coursekit.training import check_labels
+
+
+def _gradients(W: np.ndarray, b: np.ndarray, X: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    r""":math:`(\partial L/\partial W, \partial L/\partial b)` at the parameters ``W``, ``b`` (checked inputs)."""
+    dZ = cce_with_logits_grad(X @ W.T + b, y)  # (S - T) / n
+    return dZ.T @ X, dZ.sum(axis=0)
 
 
 class SoftmaxRegression:
@@ -97,9 +104,7 @@ class SoftmaxRegression:
     def gradients(self, X: ArrayLike, y: ArrayLike) -> tuple[np.ndarray, np.ndarray]:
         r"""Gradients :math:`(\partial L/\partial W, \partial L/\partial b)` of :meth:`loss`."""
         X = self._inputs(X)
-        Z = X @ self.W.T + self.b
-        dZ = cce_with_logits_grad(Z, check_labels(y, X.shape[0], self.num_classes))  # (S - T) / n
-        return dZ.T @ X, dZ.sum(axis=0)
+        return _gradients(self.W, self.b, X, check_labels(y, X.shape[0], self.num_classes))
 
     def fit(self, X: ArrayLike, y: ArrayLike, lr: float = 0.5, epochs: int = 300) -> list[float]:
         r"""Full-batch gradient descent :math:`\theta \leftarrow \theta - \eta\,\nabla_\theta L`.
@@ -115,6 +120,12 @@ class SoftmaxRegression:
         Returns:
             The loss before each step and after the last one (``epochs + 1`` numbers), also
             kept in :attr:`history`.
+
+        Raises:
+            ValueError: for bad inputs, a learning rate that is not a positive finite number or a
+                negative number of epochs.
+            FloatingPointError: if the parameters blow up (far too large a learning rate); the
+                model keeps its weights from before the call.
         """
         X = self._inputs(X)
         y = check_labels(y, X.shape[0], self.num_classes)
@@ -122,12 +133,23 @@ class SoftmaxRegression:
             raise ValueError(f"lr must be a finite number > 0, got {lr!r}")
         if isinstance(epochs, bool) or not isinstance(epochs, (int, np.integer)) or epochs < 0:
             raise ValueError(f"epochs must be a non-negative integer, got {epochs!r}")
-        self.history = [self.loss(X, y)]
-        for _ in range(epochs):
-            dW, db = self.gradients(X, y)
-            self.W -= lr * dW
-            self.b -= lr * db
-            self.history.append(self.loss(X, y))
+        # The descent loop of coursekit.descent (as for logistic regression), on all parameters
+        # at once: row k of theta is (b_k, w_k), bias first.
+        def loss_at(theta: np.ndarray) -> float:
+            return cce_with_logits(X @ theta[:, 1:].T + theta[:, 0], y)
+
+        def gradient_at(theta: np.ndarray) -> np.ndarray:
+            dW, db = _gradients(theta[:, 1:], theta[:, 0], X, y)
+            return np.column_stack([db, dW])
+
+        result = gradient_descent(gradient_at, np.column_stack([self.b, self.W]), lr, epochs, f=loss_at)
+        if result.diverged:
+            raise FloatingPointError(
+                f"gradient descent diverged: the parameters left the ball of norm 1e6 after {result.steps} "
+                f"steps with lr={lr}; use a smaller learning rate"
+            )
+        self.b, self.W = result.final[:, 0].copy(), result.final[:, 1:].copy()
+        self.history = [float(v) for v in result.values]
         return self.history
 
     def accuracy(self, X: ArrayLike, y: ArrayLike) -> float:
