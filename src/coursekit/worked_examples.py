@@ -391,19 +391,36 @@ def sgd_step(example: WorkedExample, lr: float | None = None) -> StepResult:
     )
 
 
-def loss_at(example: WorkedExample, params: dict[str, np.ndarray] | None = None) -> float:
-    """The loss of ``example`` with its own parameters, or with ``params`` (name -> array) instead.
+def _plain_forward(example: WorkedExample, params: dict[str, np.ndarray] | None) -> list[tuple[np.ndarray, np.ndarray]]:
+    """``(z_l, h_l)`` of every layer, by a forward pass written with NumPy alone.
 
-    A plain forward pass written with NumPy, independent of :mod:`coursekit.nn`, so it can check
-    the layers.
+    Independent of :mod:`coursekit.nn`, so it can check the layers. ``params`` (name -> array)
+    replace the example's own parameters.
     """
-    given = example.parameters
-    params = {**given, **(params or {})}
+    params = {**example.parameters, **(params or {})}
     h = np.array(example.x)
+    values = []
     for i, spec in enumerate(example.layers, start=1):
         z = params[f"W{i}"] @ h + (params[f"b{i}"] if spec.b is not None else 0.0)
         h = NUMPY_ACTIVATIONS[spec.activation](z)
-    return 0.5 * float((h[0] - example.y) ** 2)
+        values.append((z, h))
+    return values
+
+
+def loss_at(example: WorkedExample, params: dict[str, np.ndarray] | None = None) -> float:
+    """The loss of ``example`` with its own parameters, or with ``params`` (name -> array) instead.
+
+    Computed by a plain NumPy forward pass, independent of :mod:`coursekit.nn`, so it can check
+    the layers.
+    """
+    yhat = _plain_forward(example, params)[-1][1]
+    return 0.5 * float((yhat[0] - example.y) ** 2)
+
+
+def _loss_along_gradient(step: StepResult, lr: float) -> float:
+    """The loss at :math:`\\theta - \\eta\\,\\nabla L`, from the parameters and gradients of ``step``."""
+    names = step.example.parameter_names
+    return loss_at(step.example, {name: step.parameters[name] - lr * step.gradients[name] for name in names})
 
 
 def loss_after_step(example: WorkedExample, lr: float) -> float:
@@ -423,9 +440,7 @@ def loss_after_steps(example: WorkedExample, lrs: ArrayLike) -> np.ndarray:
     step = sgd_step(example, 1.0)
     out = np.empty_like(lrs)
     for idx in np.ndindex(lrs.shape):
-        lr = lrs[idx]
-        new = {name: step.parameters[name] - lr * step.gradients[name] for name in example.parameter_names}
-        out[idx] = loss_at(example, new)
+        out[idx] = _loss_along_gradient(step, lrs[idx])
     return out
 
 
@@ -457,15 +472,8 @@ def linearised_lr_limit(example: WorkedExample) -> float:
 
 def relu_patterns(example: WorkedExample, params: dict[str, np.ndarray] | None = None) -> list[np.ndarray]:
     """For each ReLU layer, which units are on (:math:`z > 0`), as boolean arrays."""
-    params = {**example.parameters, **(params or {})}
-    h = np.array(example.x)
-    patterns = []
-    for i, spec in enumerate(example.layers, start=1):
-        z = params[f"W{i}"] @ h + (params[f"b{i}"] if spec.b is not None else 0.0)
-        if spec.activation == "relu":
-            patterns.append(z > 0)
-        h = NUMPY_ACTIVATIONS[spec.activation](z)
-    return patterns
+    layers = zip(example.layers, _plain_forward(example, params))
+    return [z > 0 for spec, (z, _) in layers if spec.activation == "relu"]
 
 
 def decreasing_intervals(lrs: ArrayLike, losses_after: ArrayLike, loss_before: float) -> list[tuple[float, float]]:
@@ -503,11 +511,9 @@ def decrease_threshold(example: WorkedExample, lo: float, hi: float, tol: float 
         ValueError: if the sign condition does not hold.
     """
     step = sgd_step(example, lo)
-    names = example.parameter_names
 
     def excess(lr: float) -> float:
-        new = {name: step.parameters[name] - lr * step.gradients[name] for name in names}
-        return loss_at(example, new) - step.loss
+        return _loss_along_gradient(step, lr) - step.loss
 
     if not (excess(lo) < 0 <= excess(hi)):
         raise ValueError(f"the loss must drop at lo={lo} and not at hi={hi} for bisection")
