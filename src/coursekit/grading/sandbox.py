@@ -281,8 +281,11 @@ class SandboxSpec:
                 mount("--ro-bind", str(host), str(host))
         cmd.extend(["--perms", "0755", "--dir", "/etc"])
         made.add("/etc")
-        if Path("/etc/ld.so.cache").exists():
-            mount("--ro-bind", "/etc/ld.so.cache", "/etc/ld.so.cache")
+        # The loader's cache (speed) and the font configuration (Matplotlib complains on
+        # stderr without it); nothing else of /etc.
+        for name in ("ld.so.cache", "fonts"):
+            if (Path("/etc") / name).exists():
+                mount("--ro-bind", f"/etc/{name}", f"/etc/{name}")
         for name in ("passwd", "group"):
             mount("--ro-bind", str(Path(self.root) / name), f"/etc/{name}")
         cmd.extend(["--proc", "/proc", "--dev", "/dev"])
