@@ -9,9 +9,9 @@ matplotlib.use("Agg")
 import numpy as np
 import pytest
 
-from coursekit.plotting import grid
+from coursekit.plotting import bounds, grid
 from coursekit.training import accuracy, predict, train
-from coursekit.widgets.playground import GRID_STEPS, MOMENTUM, PlaygroundApp, extent_of, playground_data, playground_model
+from coursekit.widgets.playground import EXTENT_MARGIN, GRID_STEPS, MOMENTUM, PlaygroundApp, playground_data, playground_model
 
 
 def direct_run(dataset, hidden, lr, steps, seed):
@@ -33,7 +33,7 @@ class TestPlaygroundApp:
         np.testing.assert_array_equal(app.points.get_offsets(), X)
         np.testing.assert_array_equal(app.points.get_array(), y)
         assert app.accuracy == accuracy(model, X, y) == history.accuracy[-1]
-        _, _, points = grid(extent_of(X), GRID_STEPS)
+        _, _, points = grid(bounds(X, margin=EXTENT_MARGIN), GRID_STEPS)
         np.testing.assert_array_equal(app.image.get_array(), predict(model, points).reshape(GRID_STEPS, GRID_STEPS))
         np.testing.assert_allclose(app.loss_line.get_ydata(), history.loss, rtol=1e-12)
         assert f"{app.accuracy:.1%}" in app.ax_regions.get_title()

@@ -24,7 +24,7 @@ from matplotlib.figure import Figure
 
 from coursekit import data
 from coursekit.nn import Sequential, mlp
-from coursekit.plotting import class_cmap, grid, scatter_classes
+from coursekit.plotting import bounds, decision_regions, grid, scatter_classes, update_decision_regions
 from coursekit.training import Trainer, labels_from_logits
 from coursekit.widgets.app import SliderApp
 
@@ -35,6 +35,7 @@ STEP_INCREMENT = 25
 GRID_STEPS = 90
 MAX_CACHED_RUNS = 24
 NUM_COLORS = 3  # the most classes of any dataset; two-class data use the first two colours
+EXTENT_MARGIN = 0.3  # around the data, for the region plot
 
 
 def playground_data(dataset: str, seed: int) -> tuple[np.ndarray, np.ndarray]:
@@ -55,11 +56,6 @@ def playground_data(dataset: str, seed: int) -> tuple[np.ndarray, np.ndarray]:
 def playground_model(num_classes: int, hidden: int, seed: int) -> Sequential:
     """``Linear(2, hidden) - ReLU - Linear(hidden, hidden) - ReLU - Linear(hidden, num_classes)``."""
     return mlp([2, hidden, hidden, num_classes], "relu", rng=seed)
-
-
-def extent_of(X: np.ndarray) -> tuple[float, float, float, float]:
-    """A square-ish plotting box around the data with a margin of 0.3."""
-    return (X[:, 0].min() - 0.3, X[:, 0].max() + 0.3, X[:, 1].min() - 0.3, X[:, 1].max() + 0.3)
 
 
 @dataclass
@@ -129,10 +125,9 @@ class PlaygroundApp(SliderApp):
 
     def setup(self, fig: Figure) -> None:
         self.ax_regions, self.ax_loss = fig.subplots(1, 2)
-        blank = np.zeros((GRID_STEPS, GRID_STEPS))
-        self.image = self.ax_regions.imshow(
-            blank, origin="lower", extent=(0, 1, 0, 1), cmap=class_cmap(NUM_COLORS), vmin=-0.5,
-            vmax=NUM_COLORS - 0.5, alpha=0.3, aspect="auto", interpolation="nearest", zorder=0,
+        # Class 0 everywhere until the first redraw fills in the data's extent and the predictions.
+        self.image = decision_regions(
+            self.ax_regions, lambda P: np.zeros(len(P), dtype=int), (0, 1, 0, 1), NUM_COLORS, GRID_STEPS, alpha=0.3
         )
         self.points = scatter_classes(self.ax_regions, np.zeros((1, 2)), np.zeros(1, dtype=int), num_classes=NUM_COLORS, zorder=2)
         self.ax_regions.set_xlabel("$x_1$")
@@ -177,12 +172,12 @@ class PlaygroundApp(SliderApp):
         self.accuracy_history = np.array(run.trainer.history.accuracy[: shown + 1])
         self.accuracy = float(self.accuracy_history[-1])
 
-        self.extent = extent_of(self.X)
+        self.extent = bounds(self.X, margin=EXTENT_MARGIN)
         _, _, self.grid_points = grid(self.extent, GRID_STEPS)
-        with np.errstate(over="ignore", invalid="ignore"):
-            self.region_labels = labels_from_logits(self.model(self.grid_points), "cce").reshape(GRID_STEPS, GRID_STEPS)
-        self.image.set_data(self.region_labels)
         self.image.set_extent(self.extent)
+        with np.errstate(over="ignore", invalid="ignore"):
+            update_decision_regions(self.image, lambda P: labels_from_logits(self.model(P), "cce"))
+        self.region_labels = np.asarray(self.image.get_array())
         self.points.set_offsets(self.X)
         self.points.set_array(self.y)
         self.ax_regions.set_xlim(self.extent[0], self.extent[1])
