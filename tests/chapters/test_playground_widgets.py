@@ -75,12 +75,6 @@ class TestPlaygroundApp:
         assert len(app.loss_history) == app.steps_done + 1
         assert all(np.all(np.isfinite(p.value)) for p in app.model.parameters())
 
-    def test_a_redraw_after_changing_a_setting_stays_under_a_second(self):
-        app = PlaygroundApp()
-        start = time.perf_counter()
-        app.set(dataset="spirals", hidden=24, lr=0.2, steps=500, seed=4)
-        assert time.perf_counter() - start < 1.5  # generous for a loaded 2-core test machine
-
     def test_unknown_dataset(self):
         with pytest.raises(ValueError, match="dataset"):
             PlaygroundApp(dataset="circles")
