@@ -19,7 +19,6 @@ import json
 import math
 import os
 import platform
-import resource
 import statistics
 import subprocess
 import sys
@@ -113,37 +112,6 @@ def fmt_mib(nbytes: float | None) -> str:
 # ---------------------------------------------------------------------------------------------
 
 
-def time_call(fn: Callable[[], Any], repeats: int = 7, min_time: float = 0.05) -> dict[str, float]:
-    """Median seconds per call of ``fn`` over ``repeats`` repeats of an auto-sized loop.
-
-    The first call is a warm-up (caches, lazy initialisation) and is not timed. Returns the
-    median, the fastest and the slowest repeat, and the loop size.
-    """
-    fn()
-    number = 1
-    while True:  # grow the loop until one repeat takes at least min_time
-        start = time.perf_counter()
-        for _ in range(number):
-            fn()
-        elapsed = time.perf_counter() - start
-        if elapsed >= min_time:
-            break
-        number = max(number * 2, int(number * min_time / max(elapsed, 1e-9) * 1.2))
-    per_call = [elapsed / number]
-    for _ in range(repeats - 1):
-        start = time.perf_counter()
-        for _ in range(number):
-            fn()
-        per_call.append((time.perf_counter() - start) / number)
-    return {
-        "median": statistics.median(per_call),
-        "min": min(per_call),
-        "max": max(per_call),
-        "number": number,
-        "repeats": repeats,
-    }
-
-
 def _loop_size(fn: Callable[[], Any], min_time: float) -> int:
     number = 1
     while True:
@@ -161,9 +129,10 @@ def time_pair(
 ) -> dict[str, Any]:
     """Time two functions in alternating repeats (ours, peer, ours, peer, ...).
 
-    Alternating means a burst of load on a shared machine hits both sides alike. Returns each
-    side's timing (as :func:`time_call`) and ``ratio``: the median over repeats of the paired
-    ratio ours/peer.
+    Alternating means a burst of load on a shared machine hits both sides alike. The first call
+    of each is a warm-up (caches, lazy initialisation) and is not timed. Returns each side's
+    timing (median, fastest and slowest repeat, loop size) and ``ratio``: the median over the
+    repeats of the paired ratio ours/peer.
     """
     ours()
     peer()
@@ -358,7 +327,8 @@ def run_command(cmd: list[str], cwd: Path | str, env: dict[str, str] | None = No
         stdout=stdout,
         stderr=stderr,
         max_process_bytes=usage.ru_maxrss * 1024 if usage else 0,
-        peak_tree_bytes=peak,
+        # Sampling can miss a short peak; the tree holds at least its largest process.
+        peak_tree_bytes=max(peak, usage.ru_maxrss * 1024 if usage else 0),
     )
 
 
@@ -408,11 +378,16 @@ def machine_info() -> dict[str, str]:
         "jupyter-book": _version("jupyter-book"),
         "nbgrader": _version("nbgrader"),
         "threads": "1 (OPENBLAS/OMP/MKL_NUM_THREADS=1, torch.set_num_threads(1))",
+        "load average at start": load_average(),
     }
 
 
-def rusage_children_maxrss() -> int:
-    return resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss * 1024
+def load_average() -> str:
+    """The 1, 5 and 15 minute load averages: other work on the machine slows every figure."""
+    try:
+        return " / ".join(f"{x:.2f}" for x in os.getloadavg())
+    except OSError:
+        return "unknown"
 
 
 def python() -> str:

@@ -132,7 +132,7 @@ def run(quick: bool = False, moves: int | None = None) -> PartResult:
     apps, errors = discover()
     if not apps:
         return skipped(part, "no SliderApp subclasses in coursekit.widgets yet")
-    moves = moves or (20 if quick else 60)
+    moves = moves or (20 if quick else 40)
     result = PartResult(part)
     for error in errors:
         result.notes.append(f"sliders: {error} (not measured)")

@@ -28,7 +28,7 @@ import time  # noqa: E402
 import traceback  # noqa: E402
 from dataclasses import asdict  # noqa: E402
 
-from _common import BENCH, WORK, PartResult, Row, fmt_time, machine_info, markdown_table  # noqa: E402
+from _common import BENCH, WORK, PartResult, Row, fmt_time, load_average, machine_info, markdown_table  # noqa: E402
 
 PARTS = ["torch", "engine", "sliders", "book", "grading"]
 LAST = WORK / "last"
@@ -84,6 +84,8 @@ def _results_md(parts: list[tuple[PartResult, dict, bool, bool]], info: dict) ->
         "(below 1: coursekit is faster), except grading, where the ratio is the throughput gain.",
         "Peak memory: rise of the peak resident set of the child process that ran the measurement",
         "(coursekit / peer); for commands, the largest sampled total of the whole process tree.",
+        "The machine is shared: the load averages below show how much other work ran alongside,",
+        "which slows absolute times; the alternating repeats keep the ratios comparable.",
         "",
         "## Machine",
         "",
@@ -146,6 +148,7 @@ def main() -> int:
             loaded = _load(name)
             if loaded is not None:
                 parts.append((*loaded, False))
+    info["load average at end"] = load_average()
     rows = [row for result, *_ in parts if result.name in fresh for row in result.rows]
     print()
     print(markdown_table(rows))
