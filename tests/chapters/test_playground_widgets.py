@@ -1,6 +1,5 @@
 """The playground: regions, accuracy and loss curve equal a direct training run with the same settings."""
 
-import time
 
 import matplotlib
 
@@ -44,9 +43,7 @@ class TestPlaygroundApp:
         X, y, model, history = direct_run("moons", 8, app.controls["lr"].value, 100, 0)
         assert app.accuracy == history.accuracy[-1]
         np.testing.assert_allclose(app.loss_history, history.loss, rtol=1e-12)
-        start = time.perf_counter()
         app.set(steps=300)
-        assert time.perf_counter() - start < 0.5  # no retraining: the snapshot is ready
         assert len(app.loss_history) == 301
 
     def test_the_network_learns_the_spirals(self):
