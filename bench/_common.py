@@ -377,9 +377,32 @@ def machine_info() -> dict[str, str]:
         "matplotlib": _version("matplotlib"),
         "jupyter-book": _version("jupyter-book"),
         "nbgrader": _version("nbgrader"),
+        "BLAS": blas_info(),
         "threads": "1 (OPENBLAS/OMP/MKL_NUM_THREADS=1, torch.set_num_threads(1))",
         "load average at start": load_average(),
     }
+
+
+def blas_info() -> str:
+    """Which BLAS NumPy and PyTorch call for matrix products (they differ)."""
+    parts = []
+    try:
+        import numpy as np
+
+        blas = np.show_config(mode="dicts")["Build Dependencies"]["blas"]
+        parts.append(f"numpy: {blas.get('name', '?')} {blas.get('version', '')}".strip())
+    except Exception:  # noqa: BLE001 - informational only
+        parts.append("numpy: unknown")
+    if _version("torch") != "not installed":
+        try:
+            import torch
+
+            info = torch.__config__.show()
+            name = info.split("BLAS_INFO=", 1)[1].split(",", 1)[0] if "BLAS_INFO=" in info else "unknown"
+            parts.append(f"torch: {name}")
+        except Exception:  # noqa: BLE001
+            parts.append("torch: unknown")
+    return "; ".join(parts)
 
 
 def load_average() -> str:

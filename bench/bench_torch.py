@@ -156,6 +156,19 @@ def _peak(lib: str, batch: int, hidden: int, dtype: str) -> dict:
     }
 
 
+def _gemm(batch: int, hidden: int, dtype: str, repeats: int) -> dict:
+    """Diagnostic: the largest matrix product of a step alone, NumPy's BLAS against PyTorch's."""
+    import numpy as np
+    import torch
+
+    torch.set_num_threads(1)
+    rng = np.random.default_rng(0)
+    A = rng.normal(size=(batch, hidden)).astype(dtype)
+    W = rng.normal(size=(hidden, hidden)).astype(dtype)
+    tA, tW = torch.from_numpy(A), torch.from_numpy(W)
+    return time_pair(lambda: A @ W.T, lambda: tA @ tW.T, repeats=repeats, min_time=0.02)
+
+
 def _cast_grad_step(batch: int, hidden: int, repeats: int) -> dict:
     """Diagnostic: a float32 coursekit step whose loss gradient is cast back to float32."""
     import numpy as np
@@ -265,6 +278,22 @@ def run(quick: bool = False, repeats: int = 7) -> PartResult:
             f"| {batch} | {hidden} | {fmt_time(d['peer']['median'])} | {fmt_time(d['ours']['median'])} | "
             f"{d['ratio']:.2f} |"
         )
+    gemm = []
+    for dtype in ("float32", "float64"):
+        for batch, hidden in [(128, 64), (max(batches), max(hiddens))]:
+            g = in_child(_gemm, batch, hidden, dtype, repeats)
+            gemm.append(
+                f"| {dtype} | ({batch}, {hidden}) @ ({hidden}, {hidden}) | {fmt_time(g['ours']['median'])} | "
+                f"{fmt_time(g['peer']['median'])} | {g['ratio']:.2f} |"
+            )
+    result.details += (
+        "\n\n#### The matrix product alone\n\n"
+        "The hidden-to-hidden product `X @ W.T` of the forward pass, NumPy (OpenBLAS) against "
+        "PyTorch (MKL), one thread each (see the machine table). At large sizes a step is mostly "
+        "such products (one in the forward pass, two in the backward pass), so the step ratio "
+        "approaches this ratio there.\n\n"
+        "| dtype | product | NumPy | PyTorch | ratio |\n|---|---|---|---|---|\n" + "\n".join(gemm)
+    )
     result.details += (
         "\n\n#### float32: cost of the float64 loss gradient\n\n"
         "`cce_with_logits_grad` returns float64 for float32 logits (its one-hot targets are "
