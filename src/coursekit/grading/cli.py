@@ -65,7 +65,7 @@ def build_parser() -> argparse.ArgumentParser:
     )  # fmt: skip
     p.add_argument(
         "--no-sandbox", action="store_true",
-        help="run student code without the sandbox: with your rights, network and files (not recommended)",
+        help="run student code in a plain subprocess (currently the only mode)",
     )  # fmt: skip
     p.add_argument("--quiet", action="store_true", help="no progress bar and no table")
 
@@ -102,12 +102,6 @@ def _grade(args) -> int:
     from coursekit.grading.batch import grade_assignment
 
     course = Course.open(args.course_dir)
-    if args.no_sandbox:
-        print(
-            "warning: grading without the sandbox; student code runs with your rights and can read "
-            "the solutions, the gradebook and the network",
-            file=sys.stderr,
-        )
     report = grade_assignment(
         course,
         args.assignment,
