@@ -169,6 +169,50 @@ def _gemm(batch: int, hidden: int, dtype: str, repeats: int) -> dict:
     return time_pair(lambda: A @ W.T, lambda: tA @ tW.T, repeats=repeats, min_time=0.02)
 
 
+def _bare_step(batch: int, hidden: int, dtype: str, weights):
+    """The same step written as plain NumPy expressions, without layers or input checks."""
+    import numpy as np
+
+    X, y = _data(batch, dtype)
+    (W1, b1), (W2, b2), (W3, b3) = [(W.copy(), b.copy()) for W, b in weights]
+    rows = np.arange(batch)
+
+    def step() -> float:
+        z1 = X @ W1.T + b1
+        h1 = np.maximum(z1, 0)
+        z2 = h1 @ W2.T + b2
+        h2 = np.maximum(z2, 0)
+        z3 = h2 @ W3.T + b3
+        shifted = z3 - z3.max(axis=1, keepdims=True)
+        e = np.exp(shifted)
+        total = e.sum(axis=1, keepdims=True)
+        loss = float(np.mean(np.log(total[:, 0]) - shifted[rows, y]))
+        g3 = e / total
+        g3[rows, y] -= 1
+        g3 /= batch
+        g2 = (g3 @ W3) * (z2 > 0)
+        g1 = (g2 @ W2) * (z1 > 0)
+        grads = (g1.T @ X, g1.sum(0), g2.T @ h1, g2.sum(0), g3.T @ h2, g3.sum(0))
+        for param, grad in zip((W1, b1, W2, b2, W3, b3), grads):
+            param -= LR * grad
+        return loss
+
+    return step
+
+
+def _against_bare(batch: int, hidden: int, dtype: str, repeats: int) -> dict:
+    """Diagnostic: coursekit's step against the same math in bare NumPy (checked equal first)."""
+    from coursekit.nn import Linear
+
+    ck_step, model = _coursekit_step(batch, hidden, dtype)
+    weights = [(m.W.copy(), m.b.copy()) for m in model if isinstance(m, Linear)]
+    check = _bare_step(batch, hidden, dtype, weights)
+    a, b = ck_step(), check()
+    if not abs(a - b) <= 1e-4 * abs(b):
+        raise AssertionError(f"bare NumPy step disagrees with coursekit: loss {b} vs {a}")
+    return time_pair(ck_step, _bare_step(batch, hidden, dtype, weights), repeats=repeats, min_time=0.02)
+
+
 def _cast_grad_step(batch: int, hidden: int, repeats: int) -> dict:
     """Diagnostic: a float32 coursekit step whose loss gradient is cast back to float32."""
     import numpy as np
@@ -286,6 +330,22 @@ def run(quick: bool = False, repeats: int = 7) -> PartResult:
                 f"| {dtype} | ({batch}, {hidden}) @ ({hidden}, {hidden}) | {fmt_time(g['ours']['median'])} | "
                 f"{fmt_time(g['peer']['median'])} | {g['ratio']:.2f} |"
             )
+    bare = []
+    for dtype in ("float32", "float64"):
+        for batch, hidden in [(32, 16), (128, 64), (max(batches), max(hiddens))]:
+            g = in_child(_against_bare, batch, hidden, dtype, repeats)
+            bare.append(
+                f"| {dtype} | {batch} | {hidden} | {fmt_time(g['ours']['median'])} | "
+                f"{fmt_time(g['peer']['median'])} | {g['ratio']:.2f} | {fmt_time(g['ours']['median'] - g['peer']['median'])} |"
+            )
+    result.details += (
+        "\n\n#### coursekit against the same step in bare NumPy\n\n"
+        "The step written as a dozen NumPy expressions (no layer objects, no input checks, the "
+        "loss and its gradient from one softmax), checked to give the same loss. The difference is "
+        "what coursekit's readable, checked layers cost per step.\n\n"
+        "| dtype | batch | hidden | coursekit | bare NumPy | ratio | difference |\n|---|---|---|---|---|---|---|\n"
+        + "\n".join(bare)
+    )
     result.details += (
         "\n\n#### The matrix product alone\n\n"
         "The hidden-to-hidden product `X @ W.T` of the forward pass, NumPy (OpenBLAS) against "
