@@ -10,8 +10,8 @@ results. Scores are compared student by student: coursekit's ``auto_score`` colu
 
 Optionally (``--jobs1``, not in make bench: it adds minutes) coursekit with one worker, which
 separates the gain from parallel workers from the per-submission cost. Also measured: the
-sandbox's cost per submission (``--no-sandbox`` against the default), once
-``coursekit.grading`` has a sandbox.
+sandbox's cost per submission (``--no-sandbox`` against the default, sandboxed, runs); where no
+sandbox can be made, coursekit runs with ``--no-sandbox`` and the table says why.
 
     python bench/bench_grading.py [--runs 3] [--students-per-case 10]
 """
@@ -107,10 +107,11 @@ def _grade_nbgrader(course: Path):
     return run_command(cmd, cwd=course, env=_env())
 
 
-def _has_sandbox() -> bool:
-    from coursekit.grading.batch import sandbox_prefix
+def _sandbox_missing() -> str | None:
+    """Why coursekit cannot sandbox here (then only --no-sandbox runs are possible), or None."""
+    from coursekit.grading.sandbox import unavailable_reason
 
-    return sandbox_prefix(True) != sandbox_prefix(False)
+    return unavailable_reason()
 
 
 def run(quick: bool = False, runs: int | None = None, per_case: int = 10, with_jobs1: bool = False) -> PartResult:
@@ -144,10 +145,11 @@ def run(quick: bool = False, runs: int | None = None, per_case: int = 10, with_j
     # Alternating runs (coursekit, nbgrader, coursekit, ...): load from elsewhere on the machine
     # then hits both tools alike instead of whichever happened to run during it.
     # With a sandbox, a --no-sandbox run joins each round, so its cost is measured alongside.
-    sandbox = _has_sandbox()
+    missing = _sandbox_missing()
+    sandbox = missing is None
     ck_runs, nb_runs, plain = [], [], []
     for i in range(runs):
-        ck_runs.append(one("coursekit-jobs2", i, _grade_coursekit, 2, True))
+        ck_runs.append(one("coursekit-jobs2", i, _grade_coursekit, 2, sandbox))
         nb_runs.append(one("nbgrader", i, _grade_nbgrader))
         if sandbox:
             plain.append(one("coursekit-jobs2-no-sandbox", i, _grade_coursekit, 2, False))
@@ -185,7 +187,7 @@ def run(quick: bool = False, runs: int | None = None, per_case: int = 10, with_j
             "equal to the scores the corpus expects"
         )
     if with_jobs1:
-        ck1 = [one("coursekit-jobs1", i, _grade_coursekit, 1, True) for i in range(runs)]
+        ck1 = [one("coursekit-jobs1", i, _grade_coursekit, 1, sandbox) for i in range(runs)]
         ck1_sec = statistics.median(d.seconds for d, _ in ck1)
         result.rows.append(
             Row(
@@ -210,10 +212,7 @@ def run(quick: bool = False, runs: int | None = None, per_case: int = 10, with_j
             )
         )
     else:
-        result.notes.append(
-            "grading: sandbox cost not measured: coursekit.grading has no sandbox yet "
-            "(sandbox_prefix returns the same command with and without it)"
-        )
+        result.notes.append(f"grading: coursekit ran with --no-sandbox; sandbox cost not measured: {missing}")
     result.details = "\n".join(
         [
             "### Grading",

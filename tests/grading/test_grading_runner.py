@@ -122,7 +122,8 @@ def test_output_is_capped_while_it_arrives(tmp_path):
     assert rich == {"text/plain": "[output removed: over the size limit]"}
 
 
-def test_the_runner_command_is_a_list_a_sandbox_can_prefix(tmp_path):
-    command = rn.runner_command(tmp_path / "nb.ipynb", tmp_path / "e.jsonl", tmp_path, rn.RunLimits(), ["bwrap", "--die-with-parent"])
-    assert command[:2] == ["bwrap", "--die-with-parent"]
-    assert command[3:5] == ["-m", "coursekit.grading.runner"]
+def test_the_runner_command_names_the_sandbox_folder_only_when_sandboxed(tmp_path):
+    plain = rn.runner_command(tmp_path / "nb.ipynb", tmp_path / "e.jsonl", tmp_path, rn.RunLimits())
+    boxed = rn.runner_command(tmp_path / "nb.ipynb", tmp_path / "e.jsonl", tmp_path, rn.RunLimits(), tmp_path / "box")
+    assert plain[1:3] == ["-m", "coursekit.grading.runner"] and "--sandbox-dir" not in plain
+    assert boxed[: len(plain)] == plain and boxed[len(plain) :] == ["--sandbox-dir", str(tmp_path / "box")]

@@ -22,7 +22,7 @@ import sys
 import time
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from concurrent.futures.process import BrokenProcessPool
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 
 import nbformat
@@ -58,15 +58,6 @@ class BatchReport:
     @property
     def needs_attention(self) -> list[SubmissionResult]:
         return [r for r in self.results if r.needs_attention]
-
-
-def sandbox_prefix(sandbox: bool) -> list[str]:
-    """Command words put in front of the runner command.
-
-    Student code currently runs in an unsandboxed subprocess: the empty prefix. The runner is
-    started from a command list precisely so that a sandbox can be inserted here.
-    """
-    return []
 
 
 def _ensure_released(course: Course, assignment: str, sources: list[Path]) -> None:
@@ -137,14 +128,18 @@ def grade_assignment(
     jobs: int = 1,
     student: str | None = None,
     timeout: float | None = None,
-    sandbox: bool = False,
+    sandbox: bool = True,
     progress: bool = True,
 ) -> BatchReport:
     """Grade the submissions of ``assignment`` (see the module docstring).
 
+    With ``sandbox`` (the default) every submission's kernel runs in the operating-system
+    sandbox of :mod:`coursekit.grading.sandbox`. The reference solution runs without it: it is
+    the instructor's own code, and its answers are usually cached by ``coursekit release``.
+
     Raises:
-        CourseError: unknown assignment, missing source notebook, unknown student, or a source
-            notebook that fails its own tests.
+        CourseError: unknown assignment, missing source notebook, unknown student, a source
+            notebook that fails its own tests, or ``sandbox`` asked for where none can be made.
     """
     from nbgrader.api import Gradebook
 
@@ -153,7 +148,15 @@ def grade_assignment(
         raise CourseError(f"--jobs must be at least 1, got {jobs}")
     sources = course.source_notebooks(assignment)
     limits = course.limits(timeout)
-    prefix = sandbox_prefix(sandbox)
+    reference_limits = limits
+    if sandbox:
+        from coursekit.grading.sandbox import SandboxUnavailable, require_sandbox
+
+        try:
+            require_sandbox()
+        except SandboxUnavailable as exc:
+            raise CourseError(str(exc)) from exc
+        limits = replace(limits, sandbox=course.sandbox_limits())
     if student is not None:
         if not course.submitted_dir(student, assignment).is_dir():
             raise CourseError(
@@ -173,7 +176,7 @@ def grade_assignment(
                 name=path.stem,
                 source_path=path,
                 stubs=release_stubs(source, course.config),
-                reference=load_reference(course, assignment, path, limits, prefix),
+                reference=load_reference(course, assignment, path, reference_limits),
             )
         )
     auto_max = sum(nbcells.points(c) for p in sources for c in nbformat.read(str(p), as_version=4).cells if nbcells.is_test(c))
@@ -187,7 +190,6 @@ def grade_assignment(
             source_dir=course.source_dir(assignment),
             notebooks=notebooks,
             limits=limits,
-            prefix=prefix,
         )
         for name in students
     ]

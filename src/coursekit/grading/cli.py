@@ -65,7 +65,7 @@ def build_parser() -> argparse.ArgumentParser:
     )  # fmt: skip
     p.add_argument(
         "--no-sandbox", action="store_true",
-        help="run student code in a plain subprocess (currently the only mode)",
+        help="run student code without the sandbox: with your rights, network and files (not recommended)",
     )  # fmt: skip
     p.add_argument("--quiet", action="store_true", help="no progress bar and no table")
 
@@ -81,7 +81,6 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _release(args) -> int:
-    from coursekit.grading.batch import sandbox_prefix
     from coursekit.grading.reference import load_reference
     from coursekit.grading.release import ReleaseError, release
 
@@ -92,7 +91,7 @@ def _release(args) -> int:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_FAILED
     for path in course.source_notebooks(args.assignment):
-        load_reference(course, args.assignment, path, course.limits(), sandbox_prefix(False))
+        load_reference(course, args.assignment, path, course.limits())
     for path in released:
         print(f"released {path} (no solutions, no hidden tests; the solution passes its tests)")
     return EXIT_OK
@@ -102,6 +101,12 @@ def _grade(args) -> int:
     from coursekit.grading.batch import grade_assignment
 
     course = Course.open(args.course_dir)
+    if args.no_sandbox:
+        print(
+            "warning: grading without the sandbox; student code runs with your rights and can read "
+            "the solutions, the gradebook and the network",
+            file=sys.stderr,
+        )
     report = grade_assignment(
         course,
         args.assignment,

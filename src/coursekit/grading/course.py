@@ -19,12 +19,14 @@ so grading does not depend on who runs it. The grading limits reuse nbgrader's o
 
 from __future__ import annotations
 
+import math
 import os
 import sys
 from dataclasses import dataclass
 from pathlib import Path
 
 from coursekit.grading.runner import RunLimits
+from coursekit.grading.sandbox import SandboxLimits
 
 
 class CourseError(Exception):
@@ -161,6 +163,35 @@ class Course:
             max_traceback=int(pick("LimitOutput", "max_traceback", defaults.max_traceback)),
             kernel_name=str(pick(None, "kernel_name", defaults.kernel_name)),
         )
+
+    def sandbox_limits(self) -> SandboxLimits:
+        """Resource limits of the grading sandbox (``CoursekitGrading.*`` in the config).
+
+        ``memory_limit_mb``, ``max_processes``, ``max_file_size_mb`` and ``tmp_size_mb`` map to
+        :class:`~coursekit.grading.sandbox.SandboxLimits`; ``cpu_limit_seconds`` defaults to the
+        notebook time limit plus a minute (CPU time cannot run out before the wall clock does,
+        unless the code runs several threads).
+
+        Raises:
+            CourseError: if a value is not a positive whole number.
+        """
+        ck = self.config.get("CoursekitGrading", {})
+        defaults = SandboxLimits()
+        names = {
+            "memory_limit_mb": ("memory_mb", defaults.memory_mb),
+            "cpu_limit_seconds": ("cpu_seconds", int(math.ceil(self.limits().notebook_timeout)) + 60),
+            "max_processes": ("max_processes", defaults.max_processes),
+            "max_file_size_mb": ("max_file_mb", defaults.max_file_mb),
+            "tmp_size_mb": ("tmp_mb", defaults.tmp_mb),
+        }
+        values = {}
+        for key, (field, default) in names.items():
+            value = ck.get(key)
+            values[field] = default if value is None else value
+        try:
+            return SandboxLimits(**values)
+        except ValueError as exc:
+            raise CourseError(f"{self.root / CONFIG_FILE}: {exc}") from exc
 
     def nbgrader_api(self):
         """An :class:`nbgrader.apps.NbGraderAPI` bound to this course and its config."""

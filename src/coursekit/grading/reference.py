@@ -32,7 +32,7 @@ from coursekit.grading import runner as rn
 from coursekit.grading.course import Course, CourseError
 from coursekit.grading.scoring import CellReference, error_summary
 
-CACHE_VERSION = "2"
+CACHE_VERSION = "3"  # 3: grading-mode runs are blinded (coursekit.grading.blind)
 
 
 def _fingerprint(notebook: Path) -> str:
@@ -66,7 +66,7 @@ def _without_hidden_tests(nb: nbformat.NotebookNode) -> nbformat.NotebookNode:
 
 
 def compute_reference(
-    notebook: Path, limits: rn.RunLimits, prefix: list[str] | None = None
+    notebook: Path, limits: rn.RunLimits
 ) -> dict[str, CellReference]:
     """Run the source notebook and return ``{test grade_id: CellReference}``.
 
@@ -88,7 +88,7 @@ def compute_reference(
             futures = {
                 mode: pool.submit(
                     rn.run_notebook, run_nb, Path(tmp) / mode, limits,
-                    record=record, files_from=notebook.parent, prefix=prefix,
+                    record=record, files_from=notebook.parent,
                 )
                 for mode, (run_nb, record) in plans.items()
             }  # fmt: skip
@@ -122,7 +122,7 @@ def compute_reference(
 
 
 def load_reference(
-    course: Course, assignment: str, notebook: Path, limits: rn.RunLimits, prefix: list[str] | None = None
+    course: Course, assignment: str, notebook: Path, limits: rn.RunLimits
 ) -> dict[str, CellReference]:
     """The reference for one source notebook, from the cache or computed and cached."""
     cache = course.cache_dir(assignment)
@@ -134,7 +134,7 @@ def load_reference(
             return {gid: CellReference(**value) for gid, value in data.items()}
         except (json.JSONDecodeError, TypeError):
             path.unlink()  # a damaged cache entry is recomputed
-    reference = compute_reference(notebook, limits, prefix)
+    reference = compute_reference(notebook, limits)
     cache.mkdir(parents=True, exist_ok=True)
     for old in cache.glob(f"{notebook.stem}.*.json"):
         old.unlink()

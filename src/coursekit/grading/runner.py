@@ -25,7 +25,13 @@ cell, so each recorded answer is attributed to the cell that produced it. Lines 
 valid JSON records (a student's code can write anything to the file) are counted and dropped.
 
 The command that starts the child is built as a list by :func:`runner_command`, so that a
-sandbox (for example ``bwrap ...``) can be put in front of it without changing anything else.
+wrapper can be put in front of it without changing anything else. The operating-system sandbox
+(:mod:`coursekit.grading.sandbox`, when ``RunLimits.sandbox`` is set) wraps only the *kernel*,
+not this runner: the runner reads the notebook, hidden tests included, and writes the events
+the grader trusts, so neither may be within reach of student code.
+
+In grading mode (``record=True``) the notebook runs blinded (:mod:`coursekit.grading.blind`):
+test cells do not compute their expected values inside the student's kernel.
 """
 
 from __future__ import annotations
@@ -39,6 +45,7 @@ import shutil
 import signal
 import subprocess
 import sys
+import tempfile
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -48,6 +55,8 @@ from typing import Any
 import nbformat
 
 from coursekit.checks import RECORD_ENV
+from coursekit.grading import blind
+from coursekit.grading.sandbox import SandboxLimits
 
 TIMEOUT_ENAME = "CellTimeoutError"
 EVENTS_FILE = "events.jsonl"
@@ -106,14 +115,20 @@ class RunLimits:
     max_lines: int = 1000
     max_traceback: int = 100
     kernel_name: str = "python3"
+    sandbox: SandboxLimits | None = None
+    """Run the kernel in the operating-system sandbox with these limits (None: no sandbox)."""
 
 
 def runner_command(
-    notebook: Path, events: Path, cwd: Path, limits: RunLimits, prefix: list[str] | None = None
+    notebook: Path,
+    events: Path,
+    cwd: Path,
+    limits: RunLimits,
+    sandbox_dir: Path | None = None,
 ) -> list[str]:
-    """The command line that runs ``notebook``; ``prefix`` (e.g. a sandbox) goes in front."""
+    """The command line that runs ``notebook``; ``sandbox_dir`` is the run's folder made by
+    :func:`coursekit.grading.sandbox.prepare` (the runner then starts the kernel inside it)."""
     return [
-        *(prefix or []),
         sys.executable,
         "-m",
         "coursekit.grading.runner",
@@ -126,6 +141,7 @@ def runner_command(
         "--max-lines", str(limits.max_lines),
         "--max-traceback", str(limits.max_traceback),
         "--kernel", limits.kernel_name,
+        *(["--sandbox-dir", str(sandbox_dir)] if sandbox_dir is not None else []),
     ]  # fmt: skip
 
 
@@ -160,7 +176,6 @@ def run_notebook(
     *,
     record: bool,
     files_from: Path | None = None,
-    prefix: list[str] | None = None,
 ) -> RunResult:
     """Run ``nb`` in a child process and collect what each code cell did.
 
@@ -172,7 +187,6 @@ def run_notebook(
         record: set :data:`coursekit.checks.RECORD_ENV` so ``check()`` records answers.
         files_from: a directory whose non-notebook files (data files of an assignment) are
             copied into the kernel's working directory first.
-        prefix: command words put in front of the runner command (a sandbox).
     """
     workdir.mkdir(parents=True, exist_ok=True)
     cwd = workdir / "work"
@@ -185,10 +199,19 @@ def run_notebook(
         )
     cwd.mkdir(exist_ok=True)
     notebook_path = workdir / "run.ipynb"
-    nbformat.write(nb, str(notebook_path))
+    blinded = blind.blind_notebook(nb) if record else None
+    nbformat.write(blinded.nb if blinded else nb, str(notebook_path))
     events_path = workdir / EVENTS_FILE
     record_path = workdir / RECORD_FILE if record else None
-    command = runner_command(notebook_path, events_path, cwd, limits, prefix)
+    sandbox_dir = None
+    if limits.sandbox is not None:
+        from coursekit.grading import sandbox
+
+        # A short private folder: the kernel's socket paths live in it.
+        sandbox_dir = sandbox.prepare(
+            Path(tempfile.gettempdir()), cwd, record_path, limits.sandbox, _child_env(record_path)
+        )
+    command = runner_command(notebook_path, events_path, cwd, limits, sandbox_dir)
     start = time.monotonic()
     with open(workdir / "runner.log", "wb") as log:
         proc = subprocess.Popen(
@@ -214,6 +237,8 @@ def run_notebook(
     finished = any(e.get("event") == "done" for e in events)
     if not finished:
         _kill_group(kernel_pgid)  # the child did not get to shut its kernel down
+    if sandbox_dir is not None:
+        shutil.rmtree(sandbox_dir, ignore_errors=True)
 
     cells: dict[int, CellRun] = {}
     stopped = None
@@ -222,7 +247,7 @@ def run_notebook(
             cells[e["index"]] = CellRun(
                 index=e["index"],
                 status=e["status"],
-                outputs=e.get("outputs", []),
+                outputs=blind.restore_outputs(e.get("outputs", []), blinded),
                 records=e.get("records", []),
                 junk_lines=e.get("junk_lines", 0),
                 seconds=e.get("seconds", 0.0),
@@ -424,6 +449,12 @@ async def _run(args: argparse.Namespace) -> None:
 
     nb = nbformat.read(args.notebook, as_version=4)
     client_class = _make_client_class()
+    box, sandboxed = None, {}
+    if args.sandbox_dir:
+        from coursekit.grading import sandbox
+
+        box = sandbox.SandboxSpec.load(args.sandbox_dir)
+        sandboxed = {"kernel_manager_class": sandbox.kernel_manager_class(box)}
     client = client_class(
         nb,
         kernel_name=args.kernel,
@@ -442,6 +473,7 @@ async def _run(args: argparse.Namespace) -> None:
         shutdown_kernel="immediate",
         startup_timeout=60,
         resources={"metadata": {"path": args.cwd}},
+        **sandboxed,
     )
     # nbgrader spells "no limit" as -1.
     client.max_output_chars = args.max_output_chars if args.max_output_chars >= 0 else sys.maxsize
@@ -462,6 +494,8 @@ async def _run(args: argparse.Namespace) -> None:
     async with client.async_setup_kernel():
         provisioner = getattr(client.km, "provisioner", None)
         kernel_pgid = getattr(provisioner, "pgid", None)
+        if box is not None:
+            box.lock()  # the kernel's sockets exist now; nothing more may be written there
         emit(event="start", kernel_pgid=kernel_pgid)
         stopped: str | None = None
         for index, cell in enumerate(nb.cells):
@@ -531,6 +565,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--max-lines", type=int, default=1000)
     parser.add_argument("--max-traceback", type=int, default=100)
     parser.add_argument("--kernel", default="python3")
+    parser.add_argument("--sandbox-dir", default=None, help="run the kernel in this sandbox (see sandbox.prepare)")
     args = parser.parse_args(argv)
     asyncio.run(_run(args))
     return 0

@@ -45,7 +45,6 @@ class SubmissionJob:
     source_dir: Path
     notebooks: list[NotebookJob]
     limits: rn.RunLimits
-    prefix: list[str] = field(default_factory=list)
 
 
 @dataclass
@@ -154,7 +153,7 @@ def grade_notebook(job: SubmissionJob, nbjob: NotebookJob, scratch: Path) -> Not
     outcome.answered = dict(canon.answered)
 
     run = rn.run_notebook(
-        canon.nb, scratch / nbjob.name, job.limits, record=True, files_from=job.source_dir, prefix=job.prefix
+        canon.nb, scratch / nbjob.name, job.limits, record=True, files_from=job.source_dir
     )
     outcome.seconds = time.monotonic() - start
     if run.failure:

@@ -46,7 +46,7 @@ class Validation:
         return self.failed == 0 and self.problems == 0
 
 
-def validate_notebook(path: Path, limits: rn.RunLimits, prefix: list[str] | None = None) -> Validation:
+def validate_notebook(path: Path, limits: rn.RunLimits) -> Validation:
     """Run ``path`` with its visible tests and summarise.
 
     Raises:
@@ -72,7 +72,7 @@ def validate_notebook(path: Path, limits: rn.RunLimits, prefix: list[str] | None
             f"too, so put helper code inside an answer cell"
         )
     with tempfile.TemporaryDirectory(prefix="coursekit-validate-") as tmp:
-        result = rn.run_notebook(run_nb, Path(tmp), limits, record=False, files_from=path.parent, prefix=prefix)
+        result = rn.run_notebook(run_nb, Path(tmp), limits, record=False, files_from=path.parent)
     if result.failure:
         raise CourseError(f"{path} could not be run: {result.failure}")
 

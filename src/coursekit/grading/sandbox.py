@@ -1,0 +1,456 @@
+"""An operating-system sandbox for the kernel that runs a student's notebook.
+
+The grader runs student code in a Jupyter kernel started by the runner
+(:mod:`coursekit.grading.runner`). With the sandbox, that kernel is started inside
+`bubblewrap <https://github.com/containers/bubblewrap>`_ (the ``bwrap`` command) and sees:
+
+* **no network**: its own network namespace, with only a loopback interface;
+* **its own processes only**: its own PID, IPC and host-name namespaces, and it dies with the
+  runner (``--die-with-parent``);
+* **a read-only Python**: ``/usr`` and the library folders, the virtual environment
+  (``sys.prefix``), the interpreter it was made from (``sys.base_prefix``) and the ``coursekit``
+  package, all mounted read-only at their usual paths;
+* **a private, size-limited** ``/tmp`` (a tmpfs) holding its working folder ``/tmp/work``, a
+  copy of the assignment's data files (mounted read-only at :data:`INNER_FILES` and copied in
+  when the kernel starts);
+* **two grader files**: the answer record (:data:`INNER_RECORD`, the only host file it may
+  write) and the folder of the kernel's ZeroMQ sockets (the same path inside and outside,
+  because the runner connects to those sockets as files; it is made read-only once the kernel
+  has started, so nothing else can be written there).
+
+Nothing else exists inside: not the course directory (sources, hidden tests, gradebook, other
+submissions, the reference answers), not the runner's own files (the notebook it runs, which
+holds the hidden tests, and its event log), not the home folder, not the grader's environment
+variables. Only the kernel is sandboxed, not the runner: the runner has to read the hidden
+tests to run them and writes the events the grader trusts, so it must stay out of the student's
+reach.
+
+Inside, before the kernel starts, the process
+
+* becomes an unprivileged user: when the grader runs as root, ``setpriv`` switches to a user id
+  drawn at random from :data:`UID_RANGE` for this kernel alone, with no capabilities and
+  ``no_new_privs``; otherwise a user namespace maps the grading account to ``nobody`` and forbids
+  nested user namespaces. A fresh user id matters for ``RLIMIT_NPROC``, which Linux counts per
+  real user (and does not enforce for root at all): two kernels graded side by side must not
+  share one budget, or one student's fork bomb would stop the other student's kernel from
+  starting a thread;
+* gets resource limits (``prlimit``): address space (``RLIMIT_AS``), CPU seconds
+  (``RLIMIT_CPU``), processes and threads (``RLIMIT_NPROC``), size of any file it writes
+  (``RLIMIT_FSIZE``; Python then sees ``OSError: File too large``), no core dumps;
+* raises its own ``oom_score_adj`` to 1000, so that if the machine ever runs out of memory the
+  kernel processes are the first ones the kernel's OOM killer stops.
+
+The sandbox is built from a :class:`SandboxSpec` that the grader writes next to the run
+(:func:`prepare`) and that the runner loads (:meth:`SandboxSpec.load`) to make its
+:func:`kernel_manager_class`. :func:`unavailable_reason` says why no sandbox can be made on
+this machine (not Linux, no ``bwrap``, or ``bwrap`` fails a self-test); ``coursekit grade``
+then refuses to run unless ``--no-sandbox`` is given.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import os
+import secrets
+import shutil
+import subprocess
+import sys
+import tempfile
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+INSTALL_HINT = (
+    "install bubblewrap (Debian or Ubuntu: apt-get install bubblewrap; "
+    "Fedora: dnf install bubblewrap) or, to grade without isolation, pass --no-sandbox"
+)
+
+INNER_TMP = "/tmp"
+INNER_WORK = "/tmp/work"
+"""The kernel's working directory inside the sandbox."""
+INNER_FILES = "/grading/files"
+"""Read-only copy of the assignment's data files, copied into :data:`INNER_WORK` at start."""
+INNER_RECORD = "/grading/answers.jsonl"
+"""Where the answer record appears inside the sandbox."""
+
+UID_RANGE = (1_000_000_000, 2_000_000_000)
+"""User ids used for sandboxed kernels when the grader runs as root (no account owns them)."""
+NOBODY = 65534
+SPEC_FILE = "sandbox.json"
+KERNEL_DIR = "kernel"
+
+_KERNEL_ENV = (
+    "OMP_NUM_THREADS",
+    "OPENBLAS_NUM_THREADS",
+    "MKL_NUM_THREADS",
+    "MPLBACKEND",
+    "PYTHONHASHSEED",
+    "PYDEVD_DISABLE_FILE_VALIDATION",
+)
+"""Variables of the runner's environment passed on to the kernel; all others are dropped."""
+
+MIB = 1024 * 1024
+MAX_MESSAGE_BYTES = 256 * MIB
+"""Largest message the runner accepts from a sandboxed kernel. A cell keeps only 20 000
+characters of output, but the runner, which has no memory limit, receives and decodes each
+message whole: one ``print`` of a 400 MB string took it to 1.2 GB (measured). With the cap, a
+larger message makes ZeroMQ drop that connection: the outputs of the rest of the notebook are
+lost (each cell then waits 3 s for them), while grading is unaffected: whether a cell failed
+comes with the kernel's reply on another channel, the answers through the record file."""
+
+
+class SandboxUnavailable(Exception):
+    """No sandbox can be made on this machine."""
+
+
+@dataclass(frozen=True)
+class SandboxLimits:
+    """Resource limits for one sandboxed kernel.
+
+    Attributes:
+        memory_mb: address space of each process (``RLIMIT_AS``). A kernel with NumPy and
+            Matplotlib loaded already maps about 0.9 GB, so this is not the memory left for
+            arrays: with 2048 the largest array that fits is about 1 GB.
+        cpu_seconds: CPU time of each process (``RLIMIT_CPU``); at the soft limit the process
+            gets ``SIGXCPU`` and dies, 5 s later ``SIGKILL``.
+        max_processes: processes and threads of the kernel's user (``RLIMIT_NPROC``). An idle
+            kernel uses about 12 threads.
+        max_file_mb: size of any one file the kernel writes (``RLIMIT_FSIZE``), the answer
+            record included.
+        tmp_mb: size of the private ``/tmp`` (working folder and all files written there).
+    """
+
+    memory_mb: int = 2048
+    cpu_seconds: int = 660
+    max_processes: int = 64
+    max_file_mb: int = 64
+    tmp_mb: int = 512
+
+    def __post_init__(self) -> None:
+        for name, value in asdict(self).items():
+            if not isinstance(value, int) or isinstance(value, bool) or value < 1:
+                raise ValueError(
+                    f"sandbox limit {name} must be a positive whole number, got {value!r}"
+                )
+
+
+# --------------------------------------------------------------------------------------------
+# Availability
+# --------------------------------------------------------------------------------------------
+
+
+def _tools(as_root: bool) -> list[str]:
+    return ["bwrap", "prlimit", "sh", "cp", *(["setpriv"] if as_root else [])]
+
+
+@functools.lru_cache(maxsize=None)
+def unavailable_reason() -> str | None:
+    """Why no sandbox can be made here, in words; None if it can.
+
+    Checks the platform, the commands the sandbox needs, and runs ``bwrap`` once with the
+    namespaces the sandbox uses (a fraction of a second; the answer is cached per process).
+    """
+    if not sys.platform.startswith("linux"):
+        return f"the grading sandbox needs Linux (this is {sys.platform})"
+    missing = [tool for tool in _tools(os.geteuid() == 0) if shutil.which(tool) is None]
+    if missing:
+        return (
+            f"the grading sandbox needs the command(s) {', '.join(missing)}, "
+            "which are not installed"
+        )
+    test = [
+        "bwrap", "--ro-bind", "/", "/", "--proc", "/proc", "--dev", "/dev",
+        *_namespace_options(os.geteuid() == 0), "--", "true",
+    ]  # fmt: skip
+    try:
+        done = subprocess.run(
+            test, capture_output=True, text=True, timeout=30, stdin=subprocess.DEVNULL
+        )
+    except (OSError, subprocess.TimeoutExpired) as exc:
+        return f"bwrap could not be run: {exc}"
+    if done.returncode != 0:
+        message = (done.stderr.strip().splitlines() or ["no message"])[-1]
+        return f"bwrap cannot create the sandbox on this machine ({message})"
+    return None
+
+
+def require_sandbox() -> None:
+    """Raise :class:`SandboxUnavailable`, saying what to install, if no sandbox can be made."""
+    reason = unavailable_reason()
+    if reason:
+        raise SandboxUnavailable(f"{reason}; {INSTALL_HINT}")
+
+
+# --------------------------------------------------------------------------------------------
+# The command
+# --------------------------------------------------------------------------------------------
+
+
+def _namespace_options(as_root: bool) -> list[str]:
+    options = [
+        "--unshare-pid", "--unshare-net", "--unshare-ipc", "--unshare-uts", "--unshare-cgroup-try",
+        "--hostname", "grading", "--die-with-parent",
+        # A session of its own: the kernel's interrupt (sent to its process group) stays
+        # inside, and the runner stops the kernel by killing bwrap, not by signalling a group.
+        "--new-session",
+    ]  # fmt: skip
+    if not as_root:
+        # Unprivileged bwrap needs a user namespace anyway; map the grading account to
+        # "nobody" and forbid the kernel from making further user namespaces.
+        options += ["--unshare-user", "--disable-userns"]
+        options += ["--uid", str(NOBODY), "--gid", str(NOBODY)]
+    return options
+
+
+def python_paths() -> list[Path]:
+    """Folders the kernel needs read-only, outside ``/usr``: the environment, its base
+    interpreter and the ``coursekit`` package (installed in editable mode from the source tree)."""
+    import coursekit
+
+    candidates = [
+        sys.prefix, sys.base_prefix, sys.exec_prefix, sys.base_exec_prefix,
+        Path(coursekit.__file__).parent,
+    ]  # fmt: skip
+    paths: list[Path] = []
+    for raw in candidates:
+        path = Path(raw).resolve()
+        if path == Path("/") or not path.exists():
+            continue
+        if any(path == p or p in path.parents for p in [Path("/usr"), *paths]):
+            continue  # already visible
+        paths = [p for p in paths if path not in p.parents]
+        paths.append(path)
+    return sorted(paths)
+
+
+@dataclass
+class SandboxSpec:
+    """Everything needed to build the sandbox command for one run.
+
+    Attributes:
+        root: the run's private folder (outside the sandbox, removed after the run).
+        files: host folder with the assignment's data files (copied in at start).
+        record: host path of the answer record, or None when answers are not recorded.
+        limits: the resource limits.
+        uid: the user id the kernel runs as (when the grader is root), else None.
+        python: read-only folders of the Python environment (see :func:`python_paths`).
+        env: environment variables given to the kernel.
+    """
+
+    root: str
+    files: str
+    record: str | None
+    limits: SandboxLimits
+    uid: int | None
+    python: list[str]
+    env: dict[str, str]
+
+    @property
+    def kernel_dir(self) -> Path:
+        """Folder of the connection file and the sockets; same path inside and outside."""
+        return Path(self.root) / KERNEL_DIR
+
+    def save(self) -> Path:
+        path = Path(self.root) / SPEC_FILE
+        data = asdict(self)
+        path.write_text(json.dumps(data, indent=1), encoding="utf-8")
+        return path
+
+    @classmethod
+    def load(cls, root: str | os.PathLike) -> "SandboxSpec":
+        """Read the spec :func:`prepare` wrote into ``root``.
+
+        Raises:
+            SandboxUnavailable: if it is missing or unreadable.
+        """
+        path = Path(root) / SPEC_FILE
+        try:
+            data = json.loads(path.read_text(encoding="utf-8"))
+            data["limits"] = SandboxLimits(**data["limits"])
+            return cls(**data)
+        except (OSError, ValueError, TypeError, KeyError) as exc:
+            raise SandboxUnavailable(
+                f"the sandbox description {path} could not be read: {exc}"
+            ) from exc
+
+    def command(self, kernel_argv: list[str]) -> list[str]:
+        """The full command line: bwrap, then the user switch and limits, then the kernel."""
+        as_root = self.uid is not None
+        made: set[str] = {"/"}
+        cmd = ["bwrap", *_namespace_options(as_root)]
+
+        def parents(path: str) -> None:
+            # bwrap would create missing parent folders readable by root only.
+            for parent in reversed(Path(path).parents):
+                if str(parent) not in made:
+                    cmd.extend(["--perms", "0755", "--dir", str(parent)])
+                    made.add(str(parent))
+
+        def mount(option: str, source: str, target: str) -> None:
+            parents(target)
+            cmd.extend([option, source, target])
+            made.add(target)
+
+        # The system: /usr read-only, the merged-/usr links or folders next to it.
+        mount("--ro-bind", "/usr", "/usr")
+        for name in ("bin", "sbin", "lib", "lib32", "lib64", "libx32"):
+            host = Path("/") / name
+            if host.is_symlink():
+                cmd.extend(["--symlink", os.readlink(host), str(host)])
+            elif host.is_dir():
+                mount("--ro-bind", str(host), str(host))
+        cmd.extend(["--perms", "0755", "--dir", "/etc"])
+        made.add("/etc")
+        # The loader's cache (speed) and the font configuration (Matplotlib complains on
+        # stderr without it); nothing else of /etc.
+        for name in ("ld.so.cache", "fonts"):
+            if (Path("/etc") / name).exists():
+                mount("--ro-bind", f"/etc/{name}", f"/etc/{name}")
+        for name in ("passwd", "group"):
+            mount("--ro-bind", str(Path(self.root) / name), f"/etc/{name}")
+        cmd.extend(["--proc", "/proc", "--dev", "/dev"])
+        # Private /tmp, mounted before anything that may live below it: a virtual environment
+        # or a course checkout under /tmp (a CI clone) would otherwise be hidden by it.
+        tmp_bytes = str(self.limits.tmp_mb * MIB)
+        cmd.extend(["--perms", "1777", "--size", tmp_bytes, "--tmpfs", INNER_TMP])
+        made.add(INNER_TMP)
+        # The Python environment, read-only at its own paths.
+        for path in self.python:
+            mount("--ro-bind", path, path)
+        mount("--ro-bind", self.files, INNER_FILES)
+        if self.record is not None:
+            mount("--bind", self.record, INNER_RECORD)
+        mount("--bind", str(self.kernel_dir), str(self.kernel_dir))
+        cmd.append("--clearenv")
+        for key, value in sorted(self.env.items()):
+            cmd.extend(["--setenv", key, value])
+        cmd.extend(["--chdir", "/", "--"])
+        if as_root:
+            cmd.extend([
+                "setpriv", f"--reuid={self.uid}", f"--regid={self.uid}", "--clear-groups",
+                "--inh-caps=-all", "--bounding-set=-all", "--no-new-privs", "--",
+            ])  # fmt: skip
+        lim = self.limits
+        cmd.extend([
+            "prlimit",
+            f"--as={lim.memory_mb * MIB}",
+            f"--cpu={lim.cpu_seconds}:{lim.cpu_seconds + 5}",
+            f"--nproc={lim.max_processes}",
+            f"--fsize={lim.max_file_mb * MIB}",
+            "--core=0",
+            "--",
+            "sh", "-c",
+            # $0: the working folder, $1: the data files, then the kernel's command.
+            'echo 1000 > /proc/self/oom_score_adj && mkdir -p "$0" && cp -R "$1"/. "$0"/ '
+            '&& cd "$0" && shift && exec "$@"',
+            INNER_WORK, INNER_FILES,
+            *kernel_argv,
+        ])  # fmt: skip
+        return cmd
+
+    def lock(self) -> None:
+        """Make the socket folder read-only for the kernel (once its sockets exist)."""
+        if self.uid is not None:
+            os.chmod(self.kernel_dir, 0o555)
+
+
+def prepare(
+    scratch: Path, files: Path, record: Path | None, limits: SandboxLimits, env: dict[str, str]
+) -> Path:
+    """Make the private folder for one sandboxed run and write its :class:`SandboxSpec`.
+
+    Args:
+        scratch: where to create the folder (its path must be short: the kernel's socket
+            paths, which live in it, are limited to about 100 characters).
+        files: the run's working folder on the host (the assignment's data files).
+        record: the answer record file (created empty here), or None.
+        limits: resource limits.
+        env: the runner's environment; only :data:`_KERNEL_ENV` and the record variable pass.
+
+    Returns:
+        The folder; pass it to the runner and remove it after the run.
+    """
+    from coursekit.checks import RECORD_ENV
+
+    root = Path(tempfile.mkdtemp(prefix="ck-", dir=scratch))
+    as_root = os.geteuid() == 0
+    uid = secrets.randbelow(UID_RANGE[1] - UID_RANGE[0]) + UID_RANGE[0] if as_root else None
+    kernel_dir = root / KERNEL_DIR
+    kernel_dir.mkdir()
+    inner_uid = uid if as_root else NOBODY
+    passwd = f"student:x:{inner_uid}:{inner_uid}:student:{INNER_TMP}:/usr/sbin/nologin\n"
+    (root / "passwd").write_text(passwd)
+    (root / "group").write_text(f"student:x:{inner_uid}:\n")
+    kernel_env = {key: env[key] for key in _KERNEL_ENV if key in env}
+    kernel_env.update(
+        PATH=f"{Path(sys.executable).parent}:/usr/local/bin:/usr/bin:/bin",
+        HOME=INNER_TMP,
+        TMPDIR=INNER_TMP,
+        USER="student",
+        LOGNAME="student",
+        LANG="C.UTF-8",
+    )
+    if record is not None:
+        record.touch()
+        kernel_env[RECORD_ENV] = INNER_RECORD
+    if as_root:
+        # The folder itself stays root's (0700); inside it the kernel's user may create its
+        # sockets until lock(), and may write the record and read the data files.
+        os.chmod(root, 0o711)
+        os.chown(kernel_dir, uid, uid)
+        if record is not None:
+            os.chown(record, uid, uid)
+        for path in [files, *files.rglob("*")]:
+            if not path.is_symlink():
+                os.chmod(path, path.stat().st_mode | (0o555 if path.is_dir() else 0o444))
+    SandboxSpec(
+        root=str(root),
+        files=str(files),
+        record=None if record is None else str(record),
+        limits=limits,
+        uid=uid,
+        python=[str(p) for p in python_paths()],
+        env=kernel_env,
+    ).save()
+    return root
+
+
+# --------------------------------------------------------------------------------------------
+# The kernel manager
+# --------------------------------------------------------------------------------------------
+
+
+def kernel_manager_class(spec: SandboxSpec):
+    """A Jupyter ``AsyncKernelManager`` class whose kernels start inside ``spec``'s sandbox.
+
+    The kernel talks to the runner over Unix sockets (ZeroMQ ``ipc`` transport) in
+    ``spec.kernel_dir`` instead of TCP ports: the kernel's network namespace has no route to
+    the runner's loopback, but a socket file in a shared folder works across namespaces.
+    Interrupts are sent as ``interrupt_request`` messages, since a signal from outside would
+    reach bwrap rather than the kernel. Messages larger than :data:`MAX_MESSAGE_BYTES` are
+    refused.
+    """
+    import zmq
+    from jupyter_client.manager import AsyncKernelManager
+
+    class SandboxedKernelManager(AsyncKernelManager):
+        def __init__(self, **kwargs):
+            super().__init__(**kwargs)
+            self.transport = "ipc"
+            self.ip = str(spec.kernel_dir / "k")
+            self.connection_file = str(spec.kernel_dir / "connection.json")
+
+        def format_kernel_cmd(self, extra_arguments: list[str] | None = None) -> list[str]:
+            argv = super().format_kernel_cmd(extra_arguments)
+            self.kernel_spec.interrupt_mode = "message"
+            if spec.uid is not None:
+                os.chown(self.connection_file, spec.uid, spec.uid)
+            return spec.command(argv)
+
+        def client(self, **kwargs):
+            kc = super().client(**kwargs)
+            # A default for every socket the client opens from now on.
+            kc.context.setsockopt(zmq.MAXMSGSIZE, MAX_MESSAGE_BYTES)
+            return kc
+
+    return SandboxedKernelManager

@@ -1,0 +1,414 @@
+"""The grading sandbox: student code cannot read answers, touch grades or reach the network.
+
+The attack corpus (attack_corpus.py) is graded as one batch with ``--jobs 2``, a correct
+submission among the attacks. Every attack must fail, every submission must get its expected
+grade, and nothing outside the sandbox may change. The remaining tests check the pieces: the
+refusal to grade without a sandbox, the limits read from the course config, the command that
+builds the sandbox, and that a sandboxed kernel leaves no process behind.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import hashlib
+import json
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+import nbformat
+import pytest
+from attack_corpus import (
+    ASSIGNMENT,
+    CELL_TIMEOUT,
+    FULL,
+    SECRET_ENV,
+    Context,
+    attack_lines,
+    attacks,
+    make_course,
+    release,
+    write_submission,
+)
+from grading_corpus import COURSEKIT, REPO, read_csv
+
+from coursekit.grading import runner as rn
+from coursekit.grading import sandbox
+from coursekit.grading.course import Course, CourseError
+
+
+def _digest(paths: list[Path]) -> dict[str, str]:
+    return {str(p): hashlib.sha256(p.read_bytes()).hexdigest() for p in paths if p.is_file()}
+
+
+def _protected(course: Path) -> list[Path]:
+    """Files no submission may change: every submission, the source, the course library and
+    the interpreter's NumPy. (The reference answers are not listed: the grader itself rewrites
+    them whenever the course library changes.)"""
+    import numpy
+
+    import coursekit.checks
+
+    files = [p for folder in ("submitted", "source") for p in (course / folder).rglob("*")]
+    return sorted(files + [Path(numpy.__file__), Path(coursekit.checks.__file__)])
+
+
+class Listener:
+    """A TCP listener on the grader's loopback that counts the connections it gets."""
+
+    def __init__(self) -> None:
+        self.sock = socket.socket()
+        self.sock.bind(("127.0.0.1", 0))
+        self.sock.listen()
+        self.sock.settimeout(0.2)
+        self.port = self.sock.getsockname()[1]
+        self.connections = 0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._serve, daemon=True)
+        self._thread.start()
+
+    def _serve(self) -> None:
+        while not self._stop.is_set():
+            try:
+                conn, _ = self.sock.accept()
+            except socket.timeout:
+                continue
+            self.connections += 1
+            conn.close()
+
+    def close(self) -> None:
+        self._stop.set()
+        self._thread.join()
+        self.sock.close()
+
+
+def _grade_attacks(root: Path) -> dict:
+    listener = Listener()
+    home = root / "home"
+    home.mkdir()
+    (home / "secret.txt").write_text("the instructor's own notes\n")
+    course = make_course(root)
+    release(course)
+    ctx = Context(course=course, port=listener.port, secret_file=home / "secret.txt")
+    corpus = attacks(ctx)
+    for attack in corpus:
+        write_submission(course, attack)
+    before = _digest(_protected(course))
+    env = dict(os.environ, HOME=str(home), **{SECRET_ENV: "grader-only-token"})
+    start = time.monotonic()
+    try:
+        done = subprocess.run(
+            [*COURSEKIT, "grade", ASSIGNMENT, "--course-dir", str(course), "--jobs", "2", "--timeout", CELL_TIMEOUT],
+            capture_output=True, text=True, timeout=600, env=env, cwd=str(REPO),
+        )  # fmt: skip
+    finally:
+        listener.close()
+    seconds = time.monotonic() - start
+    rows = read_csv(course, ASSIGNMENT)
+    reports = {
+        a.student: json.loads((course / "grades" / ASSIGNMENT / f"{a.student}.json").read_text()) for a in corpus
+    }
+    lines = {a.student: attack_lines(course, a.student) for a in corpus}
+    after = _digest(_protected(course))
+    # The same correct submission graded without the sandbox, for comparison.
+    plain = subprocess.run(
+        [*COURSEKIT, "grade", ASSIGNMENT, "--course-dir", str(course), "--student", "correct", "--no-sandbox", "--quiet"],
+        capture_output=True, text=True, timeout=300, cwd=str(REPO),
+    )  # fmt: skip
+    return {
+        "course": str(course),
+        "returncode": done.returncode,
+        "stdout": done.stdout,
+        "stderr": done.stderr[-5000:],
+        "seconds": seconds,
+        "rows": rows,
+        "reports": reports,
+        "lines": lines,
+        "changed": sorted(path for path in before if before[path] != after.get(path)),
+        "connections": listener.connections,
+        "plain": {"returncode": plain.returncode, "stderr": plain.stderr[-3000:], "row": read_csv(course, ASSIGNMENT)["correct"]},
+    }
+
+
+@pytest.fixture(scope="module")
+def graded(tmp_path_factory) -> dict:
+    """The attack batch, graded once per test session even across pytest-xdist workers."""
+    base = tmp_path_factory.getbasetemp()
+    shared = base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base
+    root = shared / "sandbox-attacks"
+    with open(shared / "sandbox-attacks.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        try:
+            done = root / "result.json"
+            if not done.exists():
+                import shutil
+
+                shutil.rmtree(root, ignore_errors=True)
+                root.mkdir(parents=True)
+                done.write_text(json.dumps(_grade_attacks(root), default=str), encoding="utf-8")
+        finally:
+            fcntl.flock(lock, fcntl.LOCK_UN)
+    return json.loads(done.read_text(encoding="utf-8"))
+
+
+CORPUS = attacks(Context(course=Path("/course"), port=0, secret_file=Path("/secret")))
+
+
+# --------------------------------------------------------------------------------------------
+# The attack batch
+# --------------------------------------------------------------------------------------------
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("attack", CORPUS, ids=[a.student for a in CORPUS])
+def test_every_attack_fails_and_every_submission_gets_its_grade(graded, attack):
+    row = graded["rows"][attack.student]
+    assert (row["auto_score"], row["status"]) == (f"{attack.score:g}", attack.status), (row, graded["stderr"])
+    if attack.reason:
+        assert attack.reason in row["reason"], row
+    else:
+        assert row["reason"] == "", row
+    lines = graded["lines"][attack.student]
+    assert sorted(lines) == sorted(attack.probes), lines
+    succeeded = {name: text for name, text in lines.items() if not text.startswith("blocked")}
+    assert not succeeded, succeeded
+
+
+@pytest.mark.slow
+def test_the_batch_reports_only_the_visible_tampering(graded):
+    assert graded["returncode"] == 1, graded["stderr"]
+    assert "1 submission(s) need attention: tamper_check_plain" in graded["stderr"]
+
+
+@pytest.mark.slow
+def test_nothing_outside_the_sandbox_changed(graded):
+    assert graded["changed"] == []
+    assert graded["connections"] == 0  # the loopback listener never saw the kernel
+
+
+@pytest.mark.slow
+def test_network_is_unreachable_at_once(graded):
+    text = graded["lines"]["network"]["connect-internet"]
+    assert "Network is unreachable" in text, text
+    seconds = float(text.rsplit("after ", 1)[1].split(" s")[0])
+    assert seconds < 1.0  # refused by the empty network namespace, not a timeout
+    assert "Connection refused" in graded["lines"]["network"]["connect-grader-loopback"]
+
+
+@pytest.mark.slow
+def test_resource_limits_stop_forks_memory_and_files(graded):
+    limits = Course.open(graded["course"]).sandbox_limits()
+    fork = graded["lines"]["fork_bomb"]["fork-bomb"]
+    refused_at = int(fork.split("fork number ")[1].split(" ")[0])
+    assert refused_at <= limits.max_processes and "Resource temporarily unavailable" in fork, fork
+    assert "MemoryError" in graded["lines"]["memory"]["allocate-8-GiB-array"]
+    assert "MemoryError" in graded["lines"]["memory"]["allocate-3-GiB-zeros"]
+    assert "File too large" in graded["lines"]["disk"]["write-1-GiB-file"]
+    assert "No space left on device" in graded["lines"]["disk"]["fill-tmp"]
+
+
+@pytest.mark.slow
+def test_endless_cells_are_cut_off_and_their_output_capped(graded):
+    course = Path(graded["course"])
+    for student in ("stdout_flood", "sleep_forever"):
+        cells = graded["reports"][student]["notebooks"][0]
+        assert cells["seconds"] < 60, cells
+    nb = nbformat.read(str(course / "autograded" / "stdout_flood" / ASSIGNMENT / f"{ASSIGNMENT}.ipynb"), as_version=4)
+    answer = next(c for c in nb.cells if c.metadata.get("nbgrader", {}).get("grade_id") == "square")
+    text = "".join(o.get("text", "") for o in answer.outputs)
+    assert len(text) < 25_000 and "output truncated" in text
+    assert any(o.get("ename") == rn.TIMEOUT_ENAME for o in answer.outputs)
+
+
+@pytest.mark.slow
+def test_a_correct_submission_gets_the_same_grade_with_or_without_the_sandbox(graded):
+    assert graded["rows"]["correct"]["auto_score"] == f"{FULL:g}"
+    plain = graded["plain"]
+    assert plain["returncode"] == 0, plain["stderr"]
+    assert "grading without the sandbox" in plain["stderr"]
+    assert plain["row"]["auto_score"] == f"{FULL:g}" and plain["row"]["reason"] == ""
+
+
+# --------------------------------------------------------------------------------------------
+# No sandbox, no grading
+# --------------------------------------------------------------------------------------------
+
+
+def test_grading_refuses_without_bubblewrap_and_says_what_to_install(tmp_path):
+    course = make_course(tmp_path)
+    env = dict(os.environ, PATH=str(Path(sys.executable).parent))  # no bwrap on it
+    done = subprocess.run(
+        [*COURSEKIT, "grade", ASSIGNMENT, "--course-dir", str(course)],
+        capture_output=True, text=True, timeout=120, env=env, cwd=str(REPO),
+    )  # fmt: skip
+    assert done.returncode == 2, done.stderr
+    assert "bwrap" in done.stderr and "apt-get install bubblewrap" in done.stderr and "--no-sandbox" in done.stderr
+
+
+def test_the_reason_names_the_missing_command(monkeypatch, tmp_path):
+    monkeypatch.setenv("PATH", str(tmp_path))
+    sandbox.unavailable_reason.cache_clear()
+    try:
+        reason = sandbox.unavailable_reason()
+        assert reason is not None and "bwrap" in reason
+        with pytest.raises(sandbox.SandboxUnavailable, match="apt-get install bubblewrap"):
+            sandbox.require_sandbox()
+    finally:
+        sandbox.unavailable_reason.cache_clear()
+
+
+def test_this_machine_can_make_the_sandbox():
+    # make test installs bubblewrap (Makefile sysdeps); everything above depends on it.
+    assert sandbox.unavailable_reason() is None
+
+
+def test_an_unprivileged_grader_gets_a_user_namespace_without_nested_ones():
+    # The options used when the grader is not root, tried as "nobody".
+    if os.geteuid() != 0:
+        pytest.skip("needs root to become another user")
+    options = sandbox._namespace_options(as_root=False)
+    done = subprocess.run(
+        ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups",
+         "bwrap", "--ro-bind", "/", "/", "--proc", "/proc", "--dev", "/dev", *options,
+         "--", "sh", "-c", "id -u; unshare -U true"],
+        capture_output=True, text=True, timeout=30,
+    )  # fmt: skip
+    lines = done.stdout.split()
+    assert lines[0] == str(sandbox.NOBODY), (done.stdout, done.stderr)
+    assert done.returncode != 0 and "unshare failed" in done.stderr  # no nested user namespace
+
+
+# --------------------------------------------------------------------------------------------
+# Limits and the command
+# --------------------------------------------------------------------------------------------
+
+
+def _course_with(tmp_path: Path, settings: str) -> Course:
+    root = tmp_path / "course"
+    root.mkdir()
+    (root / "nbgrader_config.py").write_text("c = get_config()\n" + settings)
+    return Course.open(root)
+
+
+def test_limits_come_from_the_course_config(tmp_path):
+    course = _course_with(
+        tmp_path,
+        "c.CoursekitGrading.notebook_timeout = 100\n"
+        "c.CoursekitGrading.memory_limit_mb = 1024\nc.CoursekitGrading.max_processes = 40\n",
+    )
+    limits = course.sandbox_limits()
+    assert (limits.memory_mb, limits.max_processes) == (1024, 40)
+    assert limits.cpu_seconds == 160  # the notebook limit plus a minute
+    assert limits.max_file_mb == sandbox.SandboxLimits().max_file_mb
+
+
+@pytest.mark.parametrize("value", ["0", "-5", "'lots'", "1.5"])
+def test_a_bad_limit_is_a_clear_error(tmp_path, value):
+    course = _course_with(tmp_path, f"c.CoursekitGrading.memory_limit_mb = {value}\n")
+    with pytest.raises(CourseError, match="memory_mb must be a positive whole number"):
+        course.sandbox_limits()
+
+
+def test_the_command_isolates_the_kernel(tmp_path):
+    files = tmp_path / "run" / "work"
+    files.mkdir(parents=True)
+    record = tmp_path / "run" / "answers.jsonl"
+    root = sandbox.prepare(tmp_path, files, record, sandbox.SandboxLimits(), {"OMP_NUM_THREADS": "1", "SECRET": "x"})
+    spec = sandbox.SandboxSpec.load(root)
+    cmd = spec.command(["python", "-m", "ipykernel_launcher", "-f", "conn.json"])
+    assert cmd[0] == "bwrap" and cmd[-5:] == ["python", "-m", "ipykernel_launcher", "-f", "conn.json"]
+    for option in ("--unshare-net", "--unshare-pid", "--unshare-ipc", "--die-with-parent", "--new-session", "--clearenv"):
+        assert option in cmd
+    pairs = {(cmd[i], cmd[i + 1], cmd[i + 2]) for i in range(len(cmd) - 2)}
+    assert ("--bind", str(record), sandbox.INNER_RECORD) in pairs
+    assert ("--ro-bind", str(files), sandbox.INNER_FILES) in pairs
+    assert ("--bind", str(spec.kernel_dir), str(spec.kernel_dir)) in pairs
+    for path in sandbox.python_paths():
+        assert ("--ro-bind", str(path), str(path)) in pairs
+    # Read-write binds: the record and the socket folder, nothing else.
+    assert sorted(cmd[i + 1] for i, word in enumerate(cmd) if word == "--bind") == sorted([str(record), str(spec.kernel_dir)])
+    # The repository itself is not visible, only the package and the environment.
+    assert not any(cmd[i + 1] == str(REPO) for i, word in enumerate(cmd) if word in ("--bind", "--ro-bind"))
+    env = {cmd[i + 1]: cmd[i + 2] for i, word in enumerate(cmd) if word == "--setenv"}
+    assert "SECRET" not in env and env["OMP_NUM_THREADS"] == "1"
+    assert env["COURSEKIT_GRADING_RECORD"] == sandbox.INNER_RECORD
+    limits = sandbox.SandboxLimits()
+    assert f"--as={limits.memory_mb * 1024 * 1024}" in cmd and f"--nproc={limits.max_processes}" in cmd
+    if os.geteuid() == 0:
+        low, high = sandbox.UID_RANGE
+        assert low <= spec.uid < high and f"--reuid={spec.uid}" in cmd and "--bounding-set=-all" in cmd
+
+
+def test_an_environment_under_tmp_stays_visible_inside(tmp_path):
+    # A clean clone under /tmp (as on a CI machine) puts the virtual environment and the
+    # editable coursekit below the sandbox's private /tmp; they must not be hidden by it.
+    env_dir = Path(tempfile.mkdtemp(prefix="ck-env-", dir=tempfile.gettempdir()))
+    try:
+        (env_dir / "marker.txt").write_text("visible")
+        os.chmod(env_dir, 0o755)
+        os.chmod(env_dir / "marker.txt", 0o644)
+        files = tmp_path / "files"
+        files.mkdir()
+        spec = sandbox.SandboxSpec.load(sandbox.prepare(tmp_path, files, None, sandbox.SandboxLimits(), {}))
+        spec.python.append(str(env_dir))
+        done = subprocess.run(spec.command(["cat", str(env_dir / "marker.txt")]), capture_output=True, text=True, timeout=30)
+        assert (done.returncode, done.stdout) == (0, "visible"), done.stderr
+    finally:
+        shutil.rmtree(env_dir, ignore_errors=True)
+
+
+def test_every_run_gets_its_own_user(tmp_path):
+    if os.geteuid() != 0:
+        pytest.skip("user ids are drawn only when the grader runs as root")
+    files = tmp_path / "files"
+    files.mkdir()
+    uids = {sandbox.SandboxSpec.load(sandbox.prepare(tmp_path, files, None, sandbox.SandboxLimits(), {})).uid for _ in range(20)}
+    assert len(uids) == 20  # the process limit is counted per user: never shared between kernels
+
+
+# --------------------------------------------------------------------------------------------
+# A sandboxed run leaves nothing behind
+# --------------------------------------------------------------------------------------------
+
+
+def _processes_with(marker: str) -> list[int]:
+    found = []
+    for cmdline in Path("/proc").glob("[0-9]*/cmdline"):
+        try:
+            if marker.encode() in cmdline.read_bytes():
+                found.append(int(cmdline.parent.name))
+        except OSError:
+            continue
+    return found
+
+
+@pytest.mark.slow
+def test_a_kernel_that_ignores_interrupts_is_stopped_with_everything_it_started(tmp_path):
+    marker = f"987.{os.getpid()}"
+    nb = nbformat.v4.new_notebook(cells=[
+        nbformat.v4.new_code_cell(f"import subprocess\nsubprocess.Popen(['sleep', '{marker}'], start_new_session=True)"),
+        nbformat.v4.new_code_cell("import time\nwhile True:\n    try:\n        time.sleep(0.05)\n    except KeyboardInterrupt:\n        pass"),
+        nbformat.v4.new_code_cell("print('never')"),
+    ])  # fmt: skip
+    nb.metadata.kernelspec = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    limits = rn.RunLimits(timeout=3, grace=2, sandbox=sandbox.SandboxLimits())
+    result = rn.run_notebook(nb, tmp_path / "run", limits, record=True)
+    assert [c.status for c in result.cells.values()] == [rn.OK, rn.TIMEOUT, rn.NOT_RUN]
+    assert "ignored the interrupt" in result.stopped
+    deadline = time.monotonic() + 5
+    while _processes_with(marker) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert _processes_with(marker) == []  # its own session did not let it outlive the sandbox
+    folders = _sandbox_dirs(tmp_path / "run")
+    assert folders and not any(Path(folder).exists() for folder in folders)  # removed after the run
+
+
+def _sandbox_dirs(workdir: Path) -> list[str]:
+    log = (workdir / "runner.log").read_text(errors="replace")
+    return sorted({word.rsplit("/kernel/", 1)[0] for word in log.split() if "/kernel/connection.json" in word})
