@@ -63,3 +63,17 @@ c.CoursekitGrading.notebook_timeout = 600
 c.CoursekitGrading.interrupt_grace = 5
 # Characters of output kept per cell (the rest is dropped as it arrives).
 c.CoursekitGrading.max_output_chars = 20000
+
+# --- the grading sandbox (bubblewrap; see the instructor guide) ----------------------------
+# Address space of each kernel process, in MB. A kernel with NumPy and Matplotlib loaded maps
+# about 900 MB already, so this leaves room for arrays of about 1 GB.
+c.CoursekitGrading.memory_limit_mb = 2048
+# CPU seconds of each kernel process. Left unset, it follows notebook_timeout plus a minute,
+# so the wall-clock limits above stop a slow notebook first and this only stops one that
+# burns several cores at once.
+# c.CoursekitGrading.cpu_limit_seconds = 660
+# Processes and threads of one kernel (an idle kernel uses about 12): stops a fork bomb.
+c.CoursekitGrading.max_processes = 64
+# Size of any one file the kernel writes, and of its private /tmp, in MB.
+c.CoursekitGrading.max_file_size_mb = 64
+c.CoursekitGrading.tmp_size_mb = 512

@@ -127,3 +127,49 @@ def test_the_runner_command_names_the_sandbox_folder_only_when_sandboxed(tmp_pat
     boxed = rn.runner_command(tmp_path / "nb.ipynb", tmp_path / "e.jsonl", tmp_path, rn.RunLimits(), tmp_path / "box")
     assert plain[1:3] == ["-m", "coursekit.grading.runner"] and "--sandbox-dir" not in plain
     assert boxed[: len(plain)] == plain and boxed[len(plain) :] == ["--sandbox-dir", str(tmp_path / "box")]
+
+
+@pytest.mark.slow
+def test_a_printing_loop_does_not_fill_the_kernels_memory(tmp_path):
+    # Without a cap inside the kernel, ipykernel's output buffer and IPython's output history
+    # kept every line: the kernel grew by gigabytes and the next cell lost its output.
+    nb = notebook(
+        "while True:\n    print('x' * 100_000)",
+        "import resource\nprint('peak MB', resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024)",
+    )
+    result = rn.run_notebook(nb, tmp_path, rn.RunLimits(timeout=5, grace=2), record=True)
+    assert [result.cells[0].status, result.cells[1].status] == [rn.TIMEOUT, rn.OK]
+    text = "".join(o.get("text", "") for o in result.cells[0].outputs)
+    assert len(text) < 25_000 and "output truncated" in text
+    printed = "".join(o.get("text", "") for o in result.cells[1].outputs)
+    assert printed.startswith("peak MB"), result.cells[1].outputs
+    assert int(printed.split()[-1]) < 500
+
+
+def test_a_kernel_that_fails_to_start_once_is_started_again(tmp_path, monkeypatch):
+    # A kernel that exits at its first start (as a start-up hiccup on a loaded machine does)
+    # must not cost the submission its grade: the runner tries once more.
+    import json
+    import sys
+
+    flag = tmp_path / "failed-once"
+    spec_dir = tmp_path / "jupyter" / "kernels" / "flaky"
+    spec_dir.mkdir(parents=True)
+    launcher = spec_dir / "launch.sh"
+    launcher.write_text(
+        f'#!/bin/sh\nif [ ! -e "{flag}" ]; then touch "{flag}"; exit 1; fi\n'
+        f'exec "{sys.executable}" -m ipykernel_launcher "$@"\n'
+    )
+    launcher.chmod(0o755)
+    spec = {"argv": [str(launcher), "-f", "{connection_file}"], "display_name": "flaky", "language": "python"}
+    (spec_dir / "kernel.json").write_text(json.dumps(spec))
+    monkeypatch.setenv("JUPYTER_PATH", str(tmp_path / "jupyter"))
+    result = rn.run_notebook(notebook("print(6 * 7)"), tmp_path / "run", rn.RunLimits(kernel_name="flaky"), record=False)
+    assert flag.exists() and result.failure is None
+    assert result.cells[0].status == rn.OK and result.cells[0].outputs[0]["text"] == "42\n"
+
+
+def test_a_kernel_that_never_starts_is_reported_with_the_reason(tmp_path):
+    result = rn.run_notebook(notebook("print(1)"), tmp_path, rn.RunLimits(kernel_name="no-such-kernel"), record=False)
+    assert result.failure is not None and result.failure.startswith(rn.KERNEL_NOT_STARTED)
+    assert "no-such-kernel" in result.failure and result.cells == {}

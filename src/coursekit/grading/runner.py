@@ -55,10 +55,11 @@ from typing import Any
 import nbformat
 
 from coursekit.checks import RECORD_ENV
-from coursekit.grading import blind
+from coursekit.grading import blind, kernel_output
 from coursekit.grading.sandbox import SandboxLimits
 
 TIMEOUT_ENAME = "CellTimeoutError"
+KERNEL_NOT_STARTED = "the kernel could not be started"
 EVENTS_FILE = "events.jsonl"
 RECORD_FILE = "answers.jsonl"
 MAX_RECORD_BYTES_PER_CELL = 20_000_000
@@ -212,6 +213,25 @@ def run_notebook(
             Path(tempfile.gettempdir()), cwd, record_path, limits.sandbox, _child_env(record_path)
         )
     command = runner_command(notebook_path, events_path, cwd, limits, sandbox_dir)
+    result = _run_command(command, workdir, limits, record_path, blinded)
+    if result.failure and result.failure.startswith(KERNEL_NOT_STARTED):
+        # Seen about once in a few hundred starts on a loaded machine (a kernel that did not
+        # answer in time, a socket closed under the client): not the notebook's fault, and the
+        # kernel never ran a line of it, so one more try is safe.
+        time.sleep(1.0)
+        events_path.unlink(missing_ok=True)
+        retry = _run_command(command, workdir, limits, record_path, blinded)
+        result = RunResult(retry.cells, retry.stopped, retry.failure, result.seconds + retry.seconds)
+    if sandbox_dir is not None:
+        shutil.rmtree(sandbox_dir, ignore_errors=True)
+    return result
+
+
+def _run_command(
+    command: list[str], workdir: Path, limits: RunLimits, record_path: Path | None, blinded: blind.Blinded | None
+) -> RunResult:
+    """Run the runner ``command`` once and read its events into a :class:`RunResult`."""
+    events_path = workdir / EVENTS_FILE
     start = time.monotonic()
     with open(workdir / "runner.log", "wb") as log:
         proc = subprocess.Popen(
@@ -237,8 +257,6 @@ def run_notebook(
     finished = any(e.get("event") == "done" for e in events)
     if not finished:
         _kill_group(kernel_pgid)  # the child did not get to shut its kernel down
-    if sandbox_dir is not None:
-        shutil.rmtree(sandbox_dir, ignore_errors=True)
 
     cells: dict[int, CellRun] = {}
     stopped = None
@@ -261,15 +279,24 @@ def run_notebook(
     elif not finished:
         log_tail = (workdir / "runner.log").read_text(errors="replace")[-2000:]
         if kernel_pgid is None:
-            failure = f"the kernel could not be started: {_last_line(log_tail)}"
+            failure = f"{KERNEL_NOT_STARTED}: {_error_summary(log_tail)}"
         else:
-            failure = f"the runner stopped unexpectedly (exit code {proc.returncode}): {_last_line(log_tail)}"
+            failure = f"the runner stopped unexpectedly (exit code {proc.returncode}): {_error_summary(log_tail)}"
     return RunResult(cells=cells, stopped=stopped, failure=failure, seconds=seconds)
 
 
-def _last_line(text: str) -> str:
-    lines = [line for line in text.strip().splitlines() if line.strip()]
-    return lines[-1] if lines else "no message"
+def _error_summary(log: str) -> str:
+    """The last line of a log, with the place it was raised when that line says little
+    (a bare ``AssertionError:``)."""
+    lines = [line.strip() for line in log.strip().splitlines() if line.strip()]
+    if not lines:
+        return "no message"
+    last = lines[-1]
+    if last.endswith(":") or ":" not in last:
+        place = next((line for line in reversed(lines) if line.startswith('File "')), None)
+        if place:
+            return f"{last.rstrip(':')} at {place}"
+    return last
 
 
 def _read_events(path: Path) -> list[dict[str, Any]]:
@@ -473,6 +500,8 @@ async def _run(args: argparse.Namespace) -> None:
         shutdown_kernel="immediate",
         startup_timeout=60,
         resources={"metadata": {"path": args.cwd}},
+        # The kernel itself drops output beyond the per-cell limit (see kernel_output).
+        extra_arguments=kernel_output.kernel_arguments(args.max_output_chars),
         **sandboxed,
     )
     # nbgrader spells "no limit" as -1.
