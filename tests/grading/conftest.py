@@ -8,22 +8,13 @@ session's shared temporary folder, the others wait and reuse it. Tests that chan
 
 from __future__ import annotations
 
-import fcntl
-import json
-import os
-import shutil
 import time
 from pathlib import Path
 
 import pytest
-from grading_corpus import A1, A2, A3, Corpus, build_corpus, cases, coursekit, make_course
+from grading_corpus import A1, A2, A3, Corpus, build_corpus, built_once, cases, coursekit, make_course
 
 CELL_TIMEOUT = "10"  # seconds; the infinite-loop cases cost this much
-
-
-def _shared_dir(tmp_path_factory) -> Path:
-    base = tmp_path_factory.getbasetemp()
-    return base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base
 
 
 def _build(root: Path) -> dict:
@@ -44,17 +35,5 @@ def _build(root: Path) -> dict:
 
 @pytest.fixture(scope="session")
 def corpus(tmp_path_factory) -> Corpus:
-    shared = _shared_dir(tmp_path_factory)
-    root = shared / "grading-corpus"
-    with open(shared / "grading-corpus.lock", "w") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
-        try:
-            done = root / "runs.json"
-            if not done.exists():
-                shutil.rmtree(root, ignore_errors=True)  # left over by a worker that crashed
-                root.mkdir(parents=True)
-                runs = _build(root)
-                done.write_text(json.dumps(runs), encoding="utf-8")
-        finally:
-            fcntl.flock(lock, fcntl.LOCK_UN)
-    return Corpus(course=root / "course", cases=cases(), runs=json.loads(done.read_text(encoding="utf-8")))
+    root, runs = built_once(tmp_path_factory, "grading-corpus", _build)
+    return Corpus(course=root / "course", cases=cases(), runs=runs)

@@ -12,7 +12,9 @@ Edits are exact-substring replacements that fail loudly when the text is not fou
 from __future__ import annotations
 
 import copy
+import fcntl
 import json
+import os
 import shutil
 import subprocess
 import sys
@@ -435,3 +437,28 @@ def read_csv(course: Path, assignment: str) -> dict[str, dict[str, str]]:
 
 def dump(obj) -> str:
     return json.dumps(obj, indent=1, default=str)
+
+
+def built_once(tmp_path_factory, name: str, build: Callable[[Path], dict]) -> tuple[Path, dict]:
+    """Run ``build(folder)`` once per test session, even across pytest-xdist workers.
+
+    The first worker to take the lock builds in the session's shared temporary folder and
+    stores what ``build`` returns as JSON; the others wait for the lock and read it.
+
+    Returns:
+        The folder and what ``build`` returned for it.
+    """
+    base = tmp_path_factory.getbasetemp()
+    shared = base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base
+    root = shared / name
+    with open(shared / f"{name}.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        try:
+            done = root / "built.json"
+            if not done.exists():
+                shutil.rmtree(root, ignore_errors=True)  # left over by a worker that crashed
+                root.mkdir(parents=True)
+                done.write_text(json.dumps(build(root), default=str), encoding="utf-8")
+        finally:
+            fcntl.flock(lock, fcntl.LOCK_UN)
+    return root, json.loads(done.read_text(encoding="utf-8"))

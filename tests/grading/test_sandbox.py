@@ -9,7 +9,6 @@ builds the sandbox, and that a sandboxed kernel leaves no process behind.
 
 from __future__ import annotations
 
-import fcntl
 import hashlib
 import json
 import os
@@ -36,7 +35,7 @@ from attack_corpus import (
     release,
     write_submission,
 )
-from grading_corpus import COURSEKIT, REPO, read_csv
+from grading_corpus import COURSEKIT, REPO, built_once, read_csv
 
 from coursekit.grading import runner as rn
 from coursekit.grading import sandbox
@@ -139,22 +138,7 @@ def _grade_attacks(root: Path) -> dict:
 @pytest.fixture(scope="module")
 def graded(tmp_path_factory) -> dict:
     """The attack batch, graded once per test session even across pytest-xdist workers."""
-    base = tmp_path_factory.getbasetemp()
-    shared = base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base
-    root = shared / "sandbox-attacks"
-    with open(shared / "sandbox-attacks.lock", "w") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
-        try:
-            done = root / "result.json"
-            if not done.exists():
-                import shutil
-
-                shutil.rmtree(root, ignore_errors=True)
-                root.mkdir(parents=True)
-                done.write_text(json.dumps(_grade_attacks(root), default=str), encoding="utf-8")
-        finally:
-            fcntl.flock(lock, fcntl.LOCK_UN)
-    return json.loads(done.read_text(encoding="utf-8"))
+    return built_once(tmp_path_factory, "sandbox-attacks", _grade_attacks)[1]
 
 
 CORPUS = attacks(Context(course=Path("/course"), port=0, secret_file=Path("/secret")))
