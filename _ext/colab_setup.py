@@ -25,6 +25,9 @@ from pathlib import Path
 import nbformat
 import yaml
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from book_toc import toc_notebooks  # noqa: E402
+
 REPO = Path(__file__).resolve().parent.parent
 TAG = "colab-setup"
 TAGS = ["remove-cell", TAG]
@@ -53,22 +56,7 @@ def setup_source() -> str:
 
 def chapter_notebooks() -> list[Path]:
     """The .ipynb files of _toc.yml, in book order."""
-    toc = yaml.safe_load((REPO / "_toc.yml").read_text(encoding="utf-8"))
-    files: list[str] = []
-
-    def walk(node: object) -> None:
-        if isinstance(node, dict):
-            if "file" in node:
-                files.append(str(node["file"]))
-            for value in node.values():
-                walk(value)
-        elif isinstance(node, list):
-            for item in node:
-                walk(item)
-
-    walk(toc)
-    notebooks = [REPO / f"{name.removesuffix('.ipynb')}.ipynb" for name in files]
-    return [path for path in notebooks if path.is_file()]
+    return toc_notebooks(REPO)
 
 
 def setup_cells(notebook: nbformat.NotebookNode) -> list[int]:

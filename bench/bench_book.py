@@ -30,6 +30,8 @@ import shutil  # noqa: E402
 import statistics  # noqa: E402
 from pathlib import Path  # noqa: E402
 
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "_ext"))
+from book_toc import toc_notebooks  # noqa: E402
 from _common import REPO, WORK, PartResult, Row, fmt_mib, fmt_time, markdown_table, run_command, skipped  # noqa: E402
 
 IGNORE = {".venv", "_build", ".git", ".hypothesis", ".pytest_cache", "node_modules", "_work", "__pycache__", ".ipynb_checkpoints"}
@@ -40,32 +42,8 @@ def _jupyter_book() -> Path:
     return Path(sys.executable).parent / "jupyter-book"
 
 
-def toc_files(root: Path = REPO) -> list[str]:
-    """Every page of ``_toc.yml`` in order (root first), as paths without suffix."""
-    import yaml
-
-    toc = yaml.safe_load((root / "_toc.yml").read_text(encoding="utf-8")) or {}
-    files: list[str] = []
-
-    def walk(node) -> None:
-        if isinstance(node, dict):
-            if "file" in node:
-                files.append(str(node["file"]))
-            for key in ("parts", "chapters", "sections"):
-                for child in node.get(key, []) or []:
-                    walk(child)
-        elif isinstance(node, list):
-            for child in node:
-                walk(child)
-
-    if "root" in toc:
-        files.append(str(toc["root"]))
-    walk(toc)
-    return files
-
-
 def chapter_notebooks(root: Path = REPO) -> list[Path]:
-    return [root / f"{f}.ipynb" for f in toc_files(root) if (root / f"{f}.ipynb").exists()]
+    return toc_notebooks(root)
 
 
 def _copy_tree(dest: Path, keep_build: bool = False) -> None:

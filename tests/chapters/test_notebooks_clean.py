@@ -10,32 +10,20 @@ from __future__ import annotations
 
 import json
 import re
+import sys
 from pathlib import Path
 
 import pytest
-import yaml
 
 ROOT = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(ROOT / "_ext"))
+from book_toc import toc_pages  # noqa: E402
 CHAPTERS = sorted((ROOT / "chapters").glob("*.ipynb"))
 
 
 def toc_files() -> set[str]:
-    """All ``file:`` entries of _toc.yml (any nesting of parts/chapters/sections)."""
-    toc = yaml.safe_load((ROOT / "_toc.yml").read_text())
-    found: set[str] = set()
-
-    def walk(node) -> None:
-        if isinstance(node, dict):
-            if "file" in node:
-                found.add(str(Path(node["file"]).with_suffix("")))
-            for value in node.values():
-                walk(value)
-        elif isinstance(node, list):
-            for item in node:
-                walk(item)
-
-    walk(toc)
-    return found
+    """All pages of _toc.yml (any nesting of parts/chapters/sections), without suffix."""
+    return set(toc_pages(ROOT))
 
 
 def load(path: Path) -> dict:
