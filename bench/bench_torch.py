@@ -10,6 +10,7 @@ Single-threaded: ``OPENBLAS_NUM_THREADS=1`` (NumPy) and ``torch.set_num_threads(
 
     python bench/bench_torch.py            # full grid, float32 and float64
     python bench/bench_torch.py --quick    # fewer sizes
+    python bench/bench_torch.py --dtype float32 --batch 256 --hidden 32 --hidden 64 --no-diagnostics
 """
 
 from __future__ import annotations
@@ -121,7 +122,20 @@ def _check_same(dtype: str, batch: int = 64, hidden: int = 32) -> dict:
     tol = 1e-5 if dtype == "float32" else 1e-12
     if not worst < tol:
         raise AssertionError(f"{dtype}: coursekit and torch disagree after one step (relative {worst:.2e})")
-    return {"worst": worst, "param_dtype": str(linears[0].W.dtype)}
+    # The dtypes a backward pass runs in: the loss gradient and every layer's dL/d(input).
+    from coursekit.losses import cce_with_logits_grad
+
+    X, y = _data(batch, dtype)
+    grad = cce_with_logits_grad(ck_model(X), y)
+    grad_dtypes = {str(grad.dtype)}
+    for layer in reversed(ck_model.layers):
+        grad = layer.backward(grad)
+        grad_dtypes.add(str(grad.dtype))
+    return {
+        "worst": worst,
+        "param_dtype": str(linears[0].W.dtype),
+        "grad_dtypes": ", ".join(sorted(grad_dtypes)),
+    }
 
 
 def _time_both(batch: int, hidden: int, dtype: str, repeats: int) -> dict:
@@ -213,29 +227,6 @@ def _against_bare(batch: int, hidden: int, dtype: str, repeats: int) -> dict:
     return time_pair(ck_step, _bare_step(batch, hidden, dtype, weights), repeats=repeats, min_time=0.02)
 
 
-def _cast_grad_step(batch: int, hidden: int, repeats: int) -> dict:
-    """Diagnostic: a float32 coursekit step whose loss gradient is cast back to float32."""
-    import numpy as np
-
-    from coursekit.losses import cce_with_logits, cce_with_logits_grad
-    from coursekit.nn import mlp
-    from coursekit.optim import SGD
-
-    X, y = _data(batch, "float32")
-    model = mlp([D_IN, hidden, hidden, CLASSES], "relu", rng=0, dtype=np.float32)
-    opt = SGD(model, lr=LR)
-
-    def cast_step() -> float:
-        z = model.forward(X)
-        loss = cce_with_logits(z, y)
-        model.backward(cce_with_logits_grad(z, y).astype(z.dtype))
-        opt.step()
-        return loss
-
-    plain, _ = _coursekit_step(batch, hidden, "float32")
-    return time_pair(cast_step, plain, repeats=repeats, min_time=0.03)
-
-
 def _profile_course_size(batch: int, hidden: int, dtype: str) -> dict:
     step, _ = _coursekit_step(batch, hidden, dtype)
     for _ in range(50):
@@ -253,7 +244,16 @@ def _profile_course_size(batch: int, hidden: int, dtype: str) -> dict:
     return {"text": text[start:].rstrip()}
 
 
-def run(quick: bool = False, repeats: int = 7) -> PartResult:
+def run(
+    quick: bool = False,
+    repeats: int = 7,
+    dtypes: tuple[str, ...] = ("float32", "float64"),
+    batches: list[int] | None = None,
+    hiddens: list[int] | None = None,
+    diagnostics: bool = True,
+) -> PartResult:
+    """Time the grid; ``batches``/``hiddens`` override the (quick) grid, ``diagnostics=False``
+    stops after the grids (no bare-NumPy, matrix-product or profile sections)."""
     part = "torch"
     try:
         import torch  # noqa: F401
@@ -271,15 +271,15 @@ def run(quick: bool = False, repeats: int = 7) -> PartResult:
     _torch.set_num_interop_threads(1)
 
     result = PartResult(part)
-    batches = QUICK_BATCHES if quick else BATCHES
-    hiddens = QUICK_HIDDENS if quick else HIDDENS
+    batches = sorted(batches or (QUICK_BATCHES if quick else BATCHES))
+    hiddens = sorted(hiddens or (QUICK_HIDDENS if quick else HIDDENS))
     grids: dict[str, dict[tuple[int, int], dict]] = {}
-    for dtype in ("float32", "float64"):
+    for dtype in dtypes:
         same = in_child(_check_same, dtype)
         result.notes.append(
             f"torch: {dtype} step checked equal to PyTorch's before timing (largest relative "
             f"difference of loss and updated weights {same['worst']:.1e}); coursekit kept its "
-            f"parameters in {same['param_dtype']}"
+            f"parameters in {same['param_dtype']} and its backward pass in {same['grad_dtypes']}"
         )
         grid = grids[dtype] = {}
         for batch in batches:
@@ -314,14 +314,8 @@ def run(quick: bool = False, repeats: int = 7) -> PartResult:
         )
 
     result.details = _details(grids, batches, hiddens)
-    # Diagnostic for the float32 gap: the losses return a float64 gradient for float32 logits.
-    diag = []
-    for batch, hidden in [(128, 64), (max(batches), max(hiddens))]:
-        d = in_child(_cast_grad_step, batch, hidden, repeats)
-        diag.append(
-            f"| {batch} | {hidden} | {fmt_time(d['peer']['median'])} | {fmt_time(d['ours']['median'])} | "
-            f"{d['ratio']:.2f} |"
-        )
+    if not diagnostics:
+        return result
     gemm = []
     for dtype in ("float32", "float64"):
         for batch, hidden in [(128, 64), (max(batches), max(hiddens))]:
@@ -353,14 +347,6 @@ def run(quick: bool = False, repeats: int = 7) -> PartResult:
         "such products (one in the forward pass, two in the backward pass), so the step ratio "
         "approaches this ratio there.\n\n"
         "| dtype | product | NumPy | PyTorch | ratio |\n|---|---|---|---|---|\n" + "\n".join(gemm)
-    )
-    result.details += (
-        "\n\n#### float32: cost of the float64 loss gradient\n\n"
-        "`cce_with_logits_grad` returns float64 for float32 logits (its one-hot targets are "
-        "float64), so the whole backward pass of a float32 model runs in float64 with mixed-type "
-        "matrix products. Same step with the gradient cast back (`.astype(z.dtype)`) by the caller:\n\n"
-        "| batch | hidden | as is | gradient cast to float32 | ratio cast / as is |\n|---|---|---|---|---|\n"
-        + "\n".join(diag)
     )
     slow = [
         (dtype, key) for dtype, grid in grids.items() for key, v in grid.items()
@@ -453,8 +439,21 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--quick", action="store_true", help="fewer sizes")
     parser.add_argument("--repeats", type=int, default=7)
+    parser.add_argument(
+        "--dtype", choices=["float32", "float64"], action="append", help="only this dtype (repeatable)"
+    )
+    parser.add_argument("--batch", type=int, action="append", help="only this batch size (repeatable)")
+    parser.add_argument("--hidden", type=int, action="append", help="only this width H (repeatable)")
+    parser.add_argument("--no-diagnostics", action="store_true", help="stop after the ratio grids")
     args = parser.parse_args()
-    result = run(quick=args.quick, repeats=args.repeats)
+    result = run(
+        quick=args.quick,
+        repeats=args.repeats,
+        dtypes=tuple(args.dtype or ("float32", "float64")),
+        batches=args.batch,
+        hiddens=args.hidden,
+        diagnostics=not args.no_diagnostics,
+    )
     print(markdown_table(result.rows))
     for note in result.notes:
         print(f"- {note}")

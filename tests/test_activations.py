@@ -133,3 +133,16 @@ class TestDerivatives:
     def test_softmax_jacobian_rejects_3d(self):
         with pytest.raises(ValueError, match=r"\(K,\) or \(n, K\)"):
             act.softmax_jacobian(np.zeros((2, 2, 2)))
+
+
+class TestDtype:
+    @pytest.mark.parametrize(
+        "name",
+        [
+            "step", "sigmoid", "relu", "tanh", "softmax", "log_softmax",
+            "sigmoid_grad", "relu_grad", "tanh_grad", "softmax_jacobian",
+        ],  # fmt: skip
+    )
+    def test_float32_in_float32_out(self, name):
+        z = np.linspace(-3, 3, 12, dtype=np.float32).reshape(4, 3)
+        assert getattr(act, name)(z).dtype == np.float32

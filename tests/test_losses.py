@@ -127,3 +127,41 @@ class TestBadInput:
     def test_non_binary_targets(self):
         with pytest.raises(ValueError, match=r"\[0, 1\]"):
             losses.bce_with_logits(np.zeros(2), [2.0, 0.0])
+
+
+class TestDtype:
+    """Each gradient has the dtype of the loss's first argument, whatever the targets are."""
+
+    def cases(self, dtype):
+        r = np.random.default_rng(7)
+        z_bin = r.normal(size=6)
+        z_cat = r.normal(size=(6, 3))
+        labels = np.array([0, 2, 1, 1, 0, 2])
+        return {  # float64 (or integer) targets next to predictions of the given dtype
+            "mse": (losses.mse_grad, r.normal(size=(6, 2)), r.normal(size=(6, 2))),
+            "bce": (losses.bce_grad, sigmoid(z_bin), (z_bin > 0).astype(np.float64)),
+            "bce_with_logits": (losses.bce_with_logits_grad, z_bin, (z_bin > 0).astype(np.float64)),
+            "cce labels": (losses.cce_grad, softmax(z_cat), labels),
+            "cce one-hot": (losses.cce_grad, softmax(z_cat), losses.one_hot(labels, 3)),
+            "cce_with_logits labels": (losses.cce_with_logits_grad, z_cat, labels),
+            "cce_with_logits one-hot": (
+                losses.cce_with_logits_grad, z_cat, losses.one_hot(labels, 3)
+            ),
+        }
+
+    def test_float32_predictions_give_float32_gradients_close_to_float64_ones(self):
+        for name, (grad, x, y) in self.cases(np.float32).items():
+            g32 = grad(x.astype(np.float32), y)
+            assert g32.dtype == np.float32, name
+            np.testing.assert_allclose(g32, grad(x, y), rtol=1e-5, atol=1e-6, err_msg=name)
+
+    def test_float64_predictions_with_float32_targets_stay_float64(self):
+        for name, (grad, x, y) in self.cases(np.float64).items():
+            y32 = y.astype(np.float32) if y.dtype.kind == "f" else y
+            assert grad(x, y32).dtype == np.float64, name
+
+    def test_one_hot_dtype(self):
+        assert losses.one_hot([1, 0], 3).dtype == np.float64
+        out = losses.one_hot([1, 0], 3, dtype=np.float32)
+        assert out.dtype == np.float32
+        np.testing.assert_array_equal(out, [[0, 1, 0], [1, 0, 0]])

@@ -416,3 +416,77 @@ class TestErrors:
         layer(np.ones((1, 2)))
         with pytest.raises(TypeError, match="dY"):
             layer.backward([["x"]])
+
+    def test_messages_name_the_layer_and_the_method(self):
+        layer = Linear(2, 1)
+        with pytest.raises(TypeError, match=r"^Linear\(2 -> 1\)\.forward: X must"):
+            layer([["a", "b"]])
+        layer(np.ones((1, 2)))
+        with pytest.raises(TypeError, match=r"^Linear\(2 -> 1\)\.backward: dY must"):
+            layer.backward([["x"]])
+        with pytest.raises(TypeError, match=r"^ReLU\(\)\.forward: X must be real numbers"):
+            ReLU()(np.array([1j]))
+        with pytest.raises(TypeError, match=r"^Linear\.from_weights: W must"):
+            Linear.from_weights([["a"]])
+
+
+# --- dtype ----------------------------------------------------------------------------------------
+
+LAYER_FACTORIES = {
+    "Linear": lambda: Linear(3, 3, rng=0, dtype=np.float32),
+    "ReLU": ReLU,
+    "Sigmoid": Sigmoid,
+    "Tanh": Tanh,
+    "Identity": Identity,
+}
+
+
+class TestDtype:
+    """A float32 model computes in float32 throughout; a float64 one stays exact float64."""
+
+    def test_float32_model_keeps_float32_activations_and_gradients(self):
+        model = mlp([2, 5, 5, 3], "relu", rng=0, dtype=np.float32)
+        X = np.random.default_rng(1).normal(size=(8, 2)).astype(np.float32)
+        y = np.arange(8) % 3
+        out = X
+        for layer in model:
+            out = layer(out)
+            assert out.dtype == np.float32, f"output of {layer!r}"
+        grad = losses.cce_with_logits_grad(out, y)  # integer labels
+        assert grad.dtype == np.float32
+        for layer in reversed(model.layers):
+            grad = layer.backward(grad)
+            assert grad.dtype == np.float32, f"dX of {layer!r}"
+        for p in model.parameters():
+            assert (p.value.dtype, p.grad.dtype) == (np.float32, np.float32), p.name
+
+    @pytest.mark.parametrize("make", LAYER_FACTORIES.values(), ids=LAYER_FACTORIES.keys())
+    def test_a_float64_gradient_is_converted_to_the_layers_dtype(self, make):
+        layer = make()
+        layer(np.linspace(-1, 1, 6, dtype=np.float32).reshape(2, 3))
+        dX = layer.backward(np.full((2, 3), 0.25))  # float64, as a loss of float64 targets gives
+        assert dX.dtype == np.float32
+        for p in layer.parameters():
+            assert p.grad.dtype == np.float32, p.name
+
+    def test_float64_model_computes_float32_data_in_float64(self):
+        model = mlp([2, 4, 1], "tanh", rng=0)
+        X32 = np.array([[0.1, -0.7], [1.3, 0.2]], dtype=np.float32)
+        out = model(X32)
+        assert out.dtype == np.float64
+        np.testing.assert_array_equal(out, model(X32.astype(np.float64)))
+        assert model.backward(np.ones((2, 1), dtype=np.float32)).dtype == np.float64
+
+    def test_float32_gradients_agree_with_float64_ones(self):
+        rng = np.random.default_rng(5)
+        X = rng.normal(size=(16, 2))
+        y = rng.integers(0, 3, size=16)
+        grads = {}
+        for dtype in (np.float64, np.float32):
+            model = mlp([2, 8, 8, 3], "relu", rng=3, dtype=dtype)
+            z = model(X.astype(dtype))
+            model.backward(losses.cce_with_logits_grad(z, y))
+            grads[dtype] = {p.name: p.grad for p in model.parameters()}
+        for name, g64 in grads[np.float64].items():
+            g32 = grads[np.float32][name]
+            np.testing.assert_allclose(g32, g64, rtol=1e-4, atol=1e-6, err_msg=name)

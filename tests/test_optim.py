@@ -62,6 +62,18 @@ class TestUpdateRule:
         opt.step()  # same gradient again
         np.testing.assert_allclose(layer.W, [[-1.5]])
 
+    @pytest.mark.parametrize("momentum", [0.0, 0.9])
+    def test_float32_parameters_stay_float32_arrays(self, momentum):
+        model = mlp([2, 4, 3], "relu", rng=0, dtype=np.float32)
+        X = np.random.default_rng(3).normal(size=(6, 2)).astype(np.float32)
+        before = [p.value for p in model.parameters()]
+        opt = SGD(model, lr=0.1, momentum=momentum)
+        for _ in range(2):
+            model.backward(losses.cce_with_logits_grad(model(X), [0, 1, 2, 0, 1, 2]))
+            opt.step()
+        for p, array in zip(model.parameters(), before):
+            assert p.value is array and p.value.dtype == np.float32, p.name
+
 
 class TestMomentum:
     def test_two_steps_by_hand(self):

@@ -120,5 +120,5 @@ def softmax_jacobian(z: ArrayLike) -> np.ndarray:
     if z.ndim not in (1, 2):
         raise ValueError(f"softmax_jacobian expects z of shape (K,) or (n, K), got shape {z.shape}")
     s = softmax(z)
-    diag = s[..., :, None] * np.eye(s.shape[-1])
+    diag = s[..., :, None] * np.eye(s.shape[-1], dtype=s.dtype)  # default float64 would upcast
     return diag - s[..., :, None] * s[..., None, :]

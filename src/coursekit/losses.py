@@ -8,7 +8,11 @@ Conventions (the lecture notes mix them; here they are fixed and stated once):
   derivative of its loss.
 * ``mse`` carries a factor 1/2 so that its gradient is simply ``yhat - y`` per sample.
 * Each ``*_grad`` returns the derivative with respect to the loss's *first* argument
-  (probabilities for ``bce``/``cce``, logits for the ``*_with_logits`` versions).
+  (probabilities for ``bce``/``cce``, logits for the ``*_with_logits`` versions), in that
+  argument's floating-point type: float32 predictions give a float32 gradient, whatever the
+  type of the targets (integer labels, float64 one-hot rows). A float64 gradient would turn the
+  whole backward pass of a float32 network into float64, with mixed-type matrix products that
+  NumPy computes several times more slowly than float32 ones.
 * Categorical targets may be integer labels of shape ``(n,)`` or one-hot rows of shape
   ``(n, K)`` (any rows that are probability distributions are accepted).
 
@@ -21,7 +25,7 @@ from __future__ import annotations
 from typing import Literal
 
 import numpy as np
-from numpy.typing import ArrayLike
+from numpy.typing import ArrayLike, DTypeLike
 
 from coursekit._checks import as_float_array, require_same_shape
 from coursekit.activations import log_softmax, sigmoid, softmax
@@ -45,8 +49,10 @@ def _num_samples(a: np.ndarray) -> int:
     return 1 if a.ndim == 0 else a.shape[0]
 
 
-def one_hot(labels: ArrayLike, num_classes: int) -> np.ndarray:
+def one_hot(labels: ArrayLike, num_classes: int, dtype: DTypeLike = np.float64) -> np.ndarray:
     """One-hot encode integer labels: row ``i`` has a 1 in column ``labels[i]``.
+
+    ``dtype`` is the type of the ``(n, num_classes)`` result (float64 by default).
 
     Raises:
         ValueError: if a label is not an integer in ``0 .. num_classes - 1``.
@@ -62,13 +68,16 @@ def one_hot(labels: ArrayLike, num_classes: int) -> np.ndarray:
             f"labels must lie in 0..{num_classes - 1} for {num_classes} classes, "
             f"got values from {labels.min()} to {labels.max()}"
         )
-    out = np.zeros((labels.size, num_classes))
-    out[np.arange(labels.size), labels] = 1.0
+    out = np.zeros((labels.size, num_classes), dtype=dtype)
+    out[np.arange(labels.size), labels] = 1
     return out
 
 
 def _targets_as_distribution(y: ArrayLike, scores: np.ndarray) -> np.ndarray:
-    """Return the target as an ``(n, K)`` array matching ``scores`` (labels are one-hot encoded)."""
+    """Return the target as an ``(n, K)`` array of the shape and dtype of ``scores``.
+
+    Labels are one-hot encoded; given rows are checked, then converted to the dtype of ``scores``.
+    """
     n, k = scores.shape
     y_arr = np.asarray(y)
     if y_arr.ndim == 0:  # one label for a single sample
@@ -78,12 +87,12 @@ def _targets_as_distribution(y: ArrayLike, scores: np.ndarray) -> np.ndarray:
     if y_arr.ndim == 1:
         if y_arr.shape[0] != n:
             raise ValueError(f"labels must have shape ({n},) to match scores {scores.shape}, got {y_arr.shape}")
-        return one_hot(y_arr, k)
+        return one_hot(y_arr, k, dtype=scores.dtype)
     target = as_float_array(y_arr, "y")
     require_same_shape(target, scores, "y", "scores")
     if np.any(target < 0) or not np.allclose(target.sum(axis=1), 1.0):
         raise ValueError("one-hot targets must be non-negative rows that sum to 1")
-    return target
+    return target.astype(scores.dtype, copy=False)
 
 
 def _as_batch(scores: ArrayLike, name: str) -> tuple[np.ndarray, bool]:
@@ -97,11 +106,12 @@ def _as_batch(scores: ArrayLike, name: str) -> tuple[np.ndarray, bool]:
 
 
 def _binary_targets(y: ArrayLike, like: np.ndarray) -> np.ndarray:
+    """Check that ``y`` holds targets in [0, 1] shaped like ``like``; return them in its dtype."""
     target = as_float_array(y, "y")
     require_same_shape(target, like, "y", "the predictions")
     if np.any((target < 0) | (target > 1)):
         raise ValueError("binary targets y must lie in [0, 1]")
-    return target
+    return target.astype(like.dtype, copy=False)
 
 
 # --- mean squared error -------------------------------------------------------------------------
@@ -123,7 +133,7 @@ def mse_grad(yhat: ArrayLike, y: ArrayLike, reduction: Reduction = "mean") -> np
     yhat = as_float_array(yhat, "yhat")
     y = as_float_array(y, "y")
     require_same_shape(yhat, y, "yhat", "y")
-    return (yhat - y) * _scale(_num_samples(yhat), reduction)
+    return (yhat - y.astype(yhat.dtype, copy=False)) * _scale(_num_samples(yhat), reduction)
 
 
 # --- binary cross-entropy -----------------------------------------------------------------------

@@ -12,8 +12,13 @@ Conventions:
   batch of one, ``x[None, :]``.
 * **Layers sum over the batch.** The loss gradient handed to ``backward`` already carries the
   :math:`1/n` of a mean loss (see :mod:`coursekit.losses`), so a layer adds up the
-  contributions of the rows, e.g. ``db = dY.sum(axis=0)``. Averaging again here would divide
-  by :math:`n` twice.
+  contributions of the rows, e.g. ``db`` is the sum of the rows of ``dY``. Averaging again here
+  would divide by :math:`n` twice.
+* **A layer computes in the dtype of its parameters.** ``Linear`` converts its input and the
+  incoming gradient to the dtype of ``W``; an activation keeps the dtype of its input. A float32
+  model therefore has float32 activations and float32 gradients throughout, even when a loss
+  gradient or the data arrive as float64 (NumPy would otherwise compute in float64, and a
+  matrix product of mixed float32/float64 operands is several times slower than either).
 * **Gradients are overwritten, not accumulated.** Each ``backward`` replaces ``dW`` and ``db``
   (in place, so a :class:`Parameter` record taken earlier sees the new values; copy them to
   keep a snapshot). This differs from the scalar engine :mod:`coursekit.graph`, where ``.grad``
@@ -52,15 +57,29 @@ class Parameter(NamedTuple):
     grad: np.ndarray | None
 
 
-def _as_batch(X: ArrayLike, name: str, owner: str) -> np.ndarray:
-    """Read ``X`` as a real floating-point array; ``owner`` prefixes the error messages."""
+def _as_batch(X: ArrayLike, name: str, owner: object, method: str = "") -> np.ndarray:
+    """Read ``X`` as a real floating-point array.
+
+    Error messages start with ``owner`` (a string, or a module named as in its ``repr``) and
+    ``method``, e.g. ``Linear(2 -> 3).forward: ...``. The prefix is formatted only when there is
+    an error: a layer checks its input on every call, and formatting the text each time would
+    cost more than the check.
+    """
     try:
         arr = as_float_array(X, name)
     except TypeError as exc:
-        raise TypeError(f"{owner}: {exc}") from None
+        raise TypeError(f"{_where(owner, method)}: {exc}") from None
     if arr.dtype.kind == "c":
-        raise TypeError(f"{owner}: {name} must be real numbers, got dtype {arr.dtype}")
+        raise TypeError(
+            f"{_where(owner, method)}: {name} must be real numbers, got dtype {arr.dtype}"
+        )
     return arr
+
+
+def _where(owner: object, method: str) -> str:
+    """``"Linear(2 -> 3).forward"`` for error messages; ``owner`` may already be a string."""
+    prefix = owner if isinstance(owner, str) else repr(owner)
+    return f"{prefix}.{method}" if method else prefix
 
 
 def _make_rng(rng: int | np.random.Generator | None) -> np.random.Generator:
@@ -109,9 +128,10 @@ class Linear(Module):
     .. math::
         \frac{\partial L}{\partial X} = G W, \qquad
         \frac{\partial L}{\partial W} = G^\top X = \sum_i g_i x_i^\top, \qquad
-        \frac{\partial L}{\partial b} = \sum_i g_i
+        \frac{\partial L}{\partial b} = \sum_i g_i = G^\top \mathbf{1}
 
-    The sums run over the batch: each sample adds its outer product :math:`g_i x_i^\top`.
+    The sums run over the batch: each sample adds its outer product :math:`g_i x_i^\top`. The
+    bias behaves like a weight on an extra input that is always 1, hence :math:`G^\top \mathbf{1}`.
 
     Initialisation (He-uniform): every weight is drawn from
     :math:`U(-a, a)` with :math:`a = \sqrt{6/\text{in\_features}}`, so
@@ -127,6 +147,7 @@ class Linear(Module):
         rng: an int seed or a ``numpy.random.Generator`` for reproducible weights; ``None``
             draws fresh randomness.
         dtype: floating-point type of ``W`` and ``b`` (float64 by default; gradient checks need it).
+            The layer computes in this type: inputs and incoming gradients are converted to it.
 
     Attributes:
         W, b: the parameters (update them in place, e.g. ``layer.W[...] = ...``).
@@ -203,7 +224,7 @@ class Linear(Module):
 
     def forward(self, X: ArrayLike) -> np.ndarray:
         """Return ``X @ W.T + b`` for ``X`` of shape ``(n, in_features)``; caches ``X``."""
-        X = _as_batch(X, "X", f"{self._describe()}.forward")
+        X = _as_batch(X, "X", self, "forward")
         if X.ndim != 2 or X.shape[1] != self.in_features:
             hint = " (a single sample x is the batch x[None, :])" if X.ndim == 1 else ""
             raise ValueError(
@@ -212,31 +233,38 @@ class Linear(Module):
             )
         # A private copy: if the caller edits X afterwards, backward must still see this batch.
         self._X = np.array(X, dtype=self.W.dtype)
-        return self._X @ self.W.T + self.b
+        Y = self._X @ self.W.T
+        Y += self.b  # in place: `X @ W.T + b` would allocate a second (n, out_features) array
+        return Y
 
     def backward(self, dY: ArrayLike) -> np.ndarray:
-        """Store ``dW = dY.T @ X`` and ``db = dY.sum(axis=0)``; return ``dX = dY @ W``.
+        """Store ``dW = dY.T @ X`` and ``db = dY.T @ 1`` (the column sums); return ``dX = dY @ W``.
 
         Raises:
             ValueError: if called before ``forward`` or ``dY`` is not ``(n, out_features)``.
         """
         if self._X is None:
             raise ValueError(f"{self._describe()}: backward called before forward")
-        dY = _as_batch(dY, "dY", f"{self._describe()}.backward")
+        dY = _as_batch(dY, "dY", self, "backward").astype(self.W.dtype, copy=False)
         expected = (self._X.shape[0], self.out_features)
         if dY.shape != expected:
             raise ValueError(
                 f"{self._describe()}.backward expected dY of shape (n, out) = {expected} "
                 f"(n from the last forward), got {dY.shape}"
             )
-        dW = dY.T @ self._X
-        db = dY.sum(axis=0)
-        if self.dW is None or self.dW.shape != self.W.shape or self.db is None or self.db.shape != self.b.shape:
+        if (
+            self.dW is None or self.dW.shape != self.W.shape or self.dW.dtype != self.W.dtype
+            or self.db is None or self.db.shape != self.b.shape or self.db.dtype != self.b.dtype
+        ):  # fmt: skip
             self.dW = np.empty_like(self.W)
             self.db = np.empty_like(self.b)
-        # Written in place so that Parameter records (and optimisers holding them) stay current.
-        self.dW[...] = dW
-        self.db[...] = db
+        # Written in place (out=) so that Parameter records (and optimisers holding them) stay
+        # current; computing straight into them also saves a temporary and a copy.
+        np.matmul(dY.T, self._X, out=self.dW)  # dW = dY.T @ X
+        # The bias is a weight whose input is always 1, so db = dY.T @ 1 mirrors dW = dY.T @ X:
+        # the sum of the rows of dY. As a matrix-vector product this is 2-5 times faster than
+        # dY.sum(axis=0), which NumPy adds up one row at a time.
+        np.matmul(dY.T, np.ones(dY.shape[0], dtype=dY.dtype), out=self.db)
         return dY @ self.W
 
     def parameters(self) -> Iterator[Parameter]:
@@ -263,7 +291,7 @@ class _Elementwise(Module):
 
     def forward(self, X: ArrayLike) -> np.ndarray:
         """Apply the activation to every entry of ``X`` (any shape); caches ``X``."""
-        Z = _as_batch(X, "X", f"{self!r}.forward")
+        Z = _as_batch(X, "X", self, "forward")
         self._Z = np.array(Z)
         return type(self)._fn(self._Z)
 
@@ -275,7 +303,7 @@ class _Elementwise(Module):
         """
         if self._Z is None:
             raise ValueError(f"{self!r}: backward called before forward")
-        dY = _as_batch(dY, "dY", f"{self!r}.backward")
+        dY = _as_batch(dY, "dY", self, "backward").astype(self._Z.dtype, copy=False)
         if dY.shape != self._Z.shape:
             raise ValueError(
                 f"{self!r}.backward expected dY of shape {self._Z.shape} (the shape of the last "
@@ -395,7 +423,8 @@ class Sequential(Module):
         """Yield every layer's parameters, named ``"<layer index>.<parameter name>"``."""
         for i, layer in enumerate(self.layers):
             for p in layer.parameters():
-                yield p._replace(name=f"{i}.{p.name}")
+                # A new record rather than p._replace(name=...), which costs twice as much.
+                yield Parameter(f"{i}.{p.name}", p.value, p.grad)
 
     def __len__(self) -> int:
         return len(self.layers)

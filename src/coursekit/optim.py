@@ -134,7 +134,7 @@ class SGD:
                 raise ValueError(
                     f"gradient of {p.name} has shape {p.grad.shape} but the parameter has shape {p.value.shape}"
                 )
-            if not np.all(np.isfinite(p.grad)):
+            if not np.isfinite(p.grad).all():  # the method skips np.all's Python-level wrapper
                 raise ValueError(
                     f"gradient of {p.name} contains NaN or inf; the loss has probably diverged "
                     "(try a smaller learning rate)"
