@@ -93,7 +93,9 @@ def markdown_table(rows: list[Row]) -> str:
 
 
 def fmt_time(seconds: float) -> str:
-    """A duration with a unit that keeps 3 significant digits readable."""
+    """A duration with a unit that keeps 3 significant digits readable (a difference may be negative)."""
+    if seconds < 0:
+        return "-" + fmt_time(-seconds)
     if seconds < 1e-3:
         return f"{seconds * 1e6:.3g} µs"
     if seconds < 1.0:
