@@ -7,6 +7,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from coursekit import logistic
 from coursekit.data import blobs
 from coursekit.multiclass import (
     NO_CLASS,
@@ -14,6 +15,7 @@ from coursekit.multiclass import (
     OneVsAll,
     OneVsOne,
     class_pairs,
+    fit_logistic_regressions,
     num_classifiers,
     region_fractions,
     vote,
@@ -157,6 +159,48 @@ class TestTraining:
             OneVsAll().fit(np.zeros((2, 2)), np.array([0, 2]), num_classes=2)
         with pytest.raises(ValueError, match="class indices"):
             OneVsAll().fit(np.zeros((2, 2)), np.array([-1, 1]))
+
+
+class TestSideBySideTraining:
+    """The classifiers are trained together, and each is the logistic regression of its problem."""
+
+    @pytest.mark.parametrize("k", [2, 3, 5])
+    def test_one_vs_all_equals_one_logistic_fit_per_class(self, k):
+        X, y = blobs(n=40 * k, centers=k, std=0.9, seed=k)
+        model = OneVsAll(lr=0.5, steps=300).fit(X, y)
+        separate = [logistic.fit(X, (y == c).astype(float), 0.5, 300).theta for c in range(k)]
+        np.testing.assert_allclose(model.thetas, separate, rtol=1e-12, atol=1e-13)
+
+    @pytest.mark.parametrize("k", [2, 3, 5])
+    def test_one_vs_one_equals_one_logistic_fit_per_pair_on_its_points(self, k):
+        X, y = blobs(n=40 * k, centers=k, std=0.9, seed=k)
+        model = OneVsOne(lr=0.3, steps=200).fit(X, y)
+        separate = []
+        for i, j in class_pairs(k):
+            mine = (y == i) | (y == j)
+            separate.append(logistic.fit(X[mine], (y[mine] == i).astype(float), 0.3, 200).theta)
+        np.testing.assert_allclose(model.thetas, separate, rtol=1e-12, atol=1e-13)
+
+    def test_a_diverging_classifier_stops_where_gradient_descent_stops(self):
+        X, y = blobs(n=60, centers=2, std=0.8, seed=3)
+        thetas = fit_logistic_regressions(X, (y == 0)[:, None], np.ones((60, 1), dtype=bool), lr=1e9, steps=50)
+        reference = logistic.fit(X, (y == 0).astype(float), 1e9, 50)
+        assert reference.diverged and len(reference.thetas) < 51
+        np.testing.assert_allclose(thetas[0], reference.theta, rtol=1e-12)
+
+    def test_bad_inputs(self):
+        X = np.zeros((3, 2))
+        everyone = np.ones((3, 1), dtype=bool)
+        with pytest.raises(ValueError, match="targets must be 0 or 1"):
+            fit_logistic_regressions(X, [[0.0], [0.5], [1.0]], everyone)
+        with pytest.raises(ValueError, match="regression 1 has no training points"):
+            fit_logistic_regressions(X, np.zeros((3, 2)), [[True, False]] * 3)
+        with pytest.raises(ValueError, match=r"shape \(3, C\)"):
+            fit_logistic_regressions(X, np.zeros((3, 1)), np.ones((3, 2), dtype=bool))
+        with pytest.raises(ValueError, match="lr must be a positive finite number"):
+            fit_logistic_regressions(X, np.zeros((3, 1)), everyone, lr=0.0)
+        with pytest.raises(ValueError, match="steps must be a non-negative integer"):
+            fit_logistic_regressions(X, np.zeros((3, 1)), everyone, steps=2.5)
 
 
 class TestFractions:

@@ -57,6 +57,16 @@ def test_functions_work_on_grids():
     np.testing.assert_allclose(cubic_valley(P)[1, 2], cubic_valley(P[1, 2]))
 
 
+def test_one_point_gets_the_numbers_of_the_array_code():
+    # A single point is computed on plain floats, the fast path gradient descent uses; the
+    # gradient it follows must be bit for bit the array code's.
+    P = np.random.default_rng(0).uniform(-3, 3, size=(200, 2))
+    for f, grad, hessian in FUNCTIONS:
+        np.testing.assert_array_equal(np.array([grad(p) for p in P]), grad(P))
+        np.testing.assert_array_equal(np.array([hessian(p) for p in P]), hessian(P))
+        np.testing.assert_allclose([f(p) for p in P], f(P), rtol=1e-14)
+
+
 def test_points_need_a_last_axis_of_two():
     with pytest.raises(ValueError, match="length 2"):
         cubic_valley(np.ones(3))

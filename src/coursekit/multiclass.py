@@ -27,8 +27,8 @@ from itertools import combinations
 import numpy as np
 from numpy.typing import ArrayLike
 
-from coursekit import logistic
 from coursekit._checks import as_float_array
+from coursekit.activations import sigmoid
 from coursekit.discriminant import add_bias
 from coursekit.training import check_labels
 
@@ -118,6 +118,76 @@ def _check_data(X: ArrayLike, y: ArrayLike, num_classes: int | None) -> tuple[np
     return X, y, _check_num_classes(k)
 
 
+MAX_NORM = 1e6
+"""A classifier whose parameters leave the ball of this radius stops training (it diverged)."""
+
+
+def fit_logistic_regressions(
+    X: ArrayLike, targets: ArrayLike, members: ArrayLike, lr: float = 0.5, steps: int = 300
+) -> np.ndarray:
+    r"""Train ``C`` binary logistic regressions on subsets of the same points, side by side.
+
+    Regression :math:`c` is trained on the points with ``members[:, c]`` true, with labels
+    ``targets[:, c]``, exactly as :func:`coursekit.logistic.fit` trains one: full-batch gradient
+    descent from :math:`\theta_c = 0` on the mean binary cross-entropy of its :math:`m_c` points,
+
+    .. math:: \theta_c \leftarrow \theta_c - \frac{\eta}{m_c} \sum_{i \in c}
+       \big(\sigma(\theta_c^\top \tilde x_i) - y_{ic}\big)\,\tilde x_i ,
+
+    and a regression whose :math:`\lVert\theta_c\rVert` exceeds :data:`MAX_NORM` stops there,
+    as :func:`coursekit.descent.gradient_descent` does. Because all of them share the inputs, one
+    matrix product per step serves every regression: the :math:`K(K-1)/2` one-vs-one classifiers
+    of five classes train in about the time one call of :func:`coursekit.logistic.fit` takes,
+    which is what lets the chapter's slider app retrain while a slider moves.
+
+    Args:
+        X: inputs ``(m, d)``.
+        targets: ``(m, C)`` labels in {0, 1}; entries outside a regression's points are ignored.
+        members: ``(m, C)`` booleans, which points each regression trains on (at least one).
+        lr: learning rate :math:`\eta`.
+        steps: gradient steps.
+
+    Returns:
+        ``(C, d + 1)``, row :math:`c` the parameters of regression :math:`c`, bias first.
+
+    Raises:
+        ValueError: for shapes that do not fit, a regression without points, a learning rate
+            that is not a positive finite number or a negative number of steps.
+    """
+    is_number = isinstance(lr, (int, float, np.integer, np.floating)) and not isinstance(lr, bool)
+    if not (is_number and np.isfinite(lr) and lr > 0):
+        raise ValueError(f"lr must be a positive finite number, got {lr!r}")
+    if isinstance(steps, bool) or not isinstance(steps, (int, np.integer)) or steps < 0:
+        raise ValueError(f"steps must be a non-negative integer, got {steps!r}")
+    Xb = add_bias(as_float_array(X, "X"))
+    targets = as_float_array(targets, "targets")
+    members = np.asarray(members, dtype=bool)
+    if targets.ndim != 2 or targets.shape[0] != Xb.shape[0] or members.shape != targets.shape:
+        raise ValueError(
+            f"targets and members must both have shape ({Xb.shape[0]}, C), "
+            f"got {targets.shape} and {members.shape}"
+        )
+    if np.any((targets != 0) & (targets != 1)):
+        raise ValueError("targets must be 0 or 1")
+    counts = members.sum(axis=0)
+    if np.any(counts == 0):
+        raise ValueError(f"regression {int(np.argmin(counts))} has no training points")
+    # The per-point weight 1/m_c on the regression's own points and 0 elsewhere turns the sum
+    # over all points into the mean over its points.
+    weights = members / counts
+    thetas = np.zeros((targets.shape[1], Xb.shape[1]))
+    training = np.ones(targets.shape[1], dtype=bool)
+    with np.errstate(over="ignore", invalid="ignore"):
+        for _ in range(int(steps)):
+            residuals = (sigmoid(Xb @ thetas.T) - targets) * weights  # (m, C): dL_c/dz_i
+            step = lr * (residuals.T @ Xb)
+            thetas[training] -= step[training]
+            training &= np.einsum("cj,cj->c", thetas, thetas) <= MAX_NORM**2
+            if not training.any():
+                break
+    return thetas
+
+
 class _Scheme:
     """Shared parts: training settings, the stored discriminants and their scores."""
 
@@ -153,7 +223,9 @@ class OneVsAll(_Scheme):
         """Train the :math:`K` classifiers (``num_classes`` defaults to ``max(y) + 1``)."""
         X, y, k = _check_data(X, y, num_classes)
         self.num_classes = k
-        self.thetas = np.stack([logistic.fit(X, (y == c).astype(float), self.lr, self.steps).theta for c in range(k)])
+        # column c: class c (1) against all the others (0), on every point
+        targets = y[:, None] == np.arange(k)
+        self.thetas = fit_logistic_regressions(X, targets, np.ones_like(targets), self.lr, self.steps)
         return self
 
     def claims(self, X: ArrayLike, threshold: float = 0.0) -> np.ndarray:
@@ -196,11 +268,11 @@ class OneVsOne(_Scheme):
         X, y, k = _check_data(X, y, num_classes)
         self.num_classes = k
         self.pairs = class_pairs(k)
-        thetas = []
-        for i, j in self.pairs:
-            mask = (y == i) | (y == j)
-            thetas.append(logistic.fit(X[mask], (y[mask] == i).astype(float), self.lr, self.steps).theta)
-        self.thetas = np.stack(thetas)
+        first = np.array([i for i, _ in self.pairs])
+        second = np.array([j for _, j in self.pairs])
+        # column p: the points of classes i and j only, target 1 for class i
+        members = (y[:, None] == first) | (y[:, None] == second)
+        self.thetas = fit_logistic_regressions(X, y[:, None] == first, members, self.lr, self.steps)
         return self
 
     def winners(self, X: ArrayLike) -> np.ndarray:

@@ -37,15 +37,34 @@ from numpy.typing import ArrayLike
 from coursekit._checks import as_float_array
 
 
-def _xy(p: ArrayLike) -> tuple[np.ndarray, np.ndarray]:
+def _xy(p: ArrayLike) -> tuple[np.ndarray | float, np.ndarray | float]:
     p = as_float_array(p, "p")
     if p.ndim == 0 or p.shape[-1] != 2:
         raise ValueError(f"points must have a last axis of length 2 (x, y), got shape {p.shape}")
+    if p.ndim == 1:
+        # One point, as gradient descent asks for thousands of times: plain floats, because
+        # NumPy's overhead per operation on 0-d arrays is most of the cost of so small a
+        # computation. Powers of x and y go through _square and _cube, so the results are bit
+        # for bit those of the 0-d arrays.
+        return float(p[0]), float(p[1])
     return p[..., 0], p[..., 1]
 
 
-def _pair(first: np.ndarray, second: np.ndarray) -> np.ndarray:
+def _square(v: np.ndarray | float) -> np.ndarray | float:
+    """``v * v``: what NumPy's ``v**2`` computes for an array (Python's ``v**2`` calls ``pow``,
+    which can differ in the last bit)."""
+    return v * v
+
+
+def _cube(v: np.ndarray | float) -> np.ndarray | float:
+    """NumPy's ``power(v, 3)``, for arrays and floats alike."""
+    return np.power(v, 3)
+
+
+def _pair(first: np.ndarray | float, second: np.ndarray | float) -> np.ndarray:
     """Stack two same-shape arrays along a new last axis (what ``np.stack(..., -1)`` does, faster)."""
+    if isinstance(first, float):  # one point (see _xy)
+        return np.array((first, second))
     out = np.empty(np.shape(first) + (2,))
     out[..., 0] = first
     out[..., 1] = second
@@ -63,20 +82,20 @@ def _hessian(fxx: np.ndarray, fxy: np.ndarray, fyy: np.ndarray) -> np.ndarray:
 def cubic_valley(p: ArrayLike) -> np.ndarray:
     r""":math:`f(x, y) = -x^3 + 100\,(y^2 - x)^2` (unbounded below along :math:`x = y^2`)."""
     x, y = _xy(p)
-    return -(x**3) + 100.0 * (y**2 - x) ** 2
+    return -_cube(x) + 100.0 * (_square(y) - x) ** 2
 
 
 def cubic_valley_grad(p: ArrayLike) -> np.ndarray:
     r""":math:`\nabla f = \big(-3x^2 - 200(y^2 - x),\; 400\,y\,(y^2 - x)\big)`."""
     x, y = _xy(p)
-    r = y**2 - x
-    return _pair(-3.0 * x**2 - 200.0 * r, 400.0 * y * r)
+    r = _square(y) - x
+    return _pair(-3.0 * _square(x) - 200.0 * r, 400.0 * y * r)
 
 
 def cubic_valley_hessian(p: ArrayLike) -> np.ndarray:
     r""":math:`f_{xx} = 200 - 6x`, :math:`f_{xy} = -400y`, :math:`f_{yy} = 1200y^2 - 400x`."""
     x, y = _xy(p)
-    return _hessian(200.0 - 6.0 * x, -400.0 * y, 1200.0 * y**2 - 400.0 * x)
+    return _hessian(200.0 - 6.0 * x, -400.0 * y, 1200.0 * _square(y) - 400.0 * x)
 
 
 # --- Rosenbrock ---------------------------------------------------------------------------------
@@ -84,17 +103,17 @@ def cubic_valley_hessian(p: ArrayLike) -> np.ndarray:
 def rosenbrock(p: ArrayLike, a: float = 1.0, b: float = 100.0) -> np.ndarray:
     r""":math:`f(x, y) = (a - x)^2 + b\,(y - x^2)^2`, minimum 0 at :math:`(a, a^2)`."""
     x, y = _xy(p)
-    return (a - x) ** 2 + b * (y - x**2) ** 2
+    return (a - x) ** 2 + b * (y - _square(x)) ** 2
 
 
 def rosenbrock_grad(p: ArrayLike, a: float = 1.0, b: float = 100.0) -> np.ndarray:
     r""":math:`\nabla f = \big(-2(a - x) - 4bx(y - x^2),\; 2b(y - x^2)\big)`."""
     x, y = _xy(p)
-    r = y - x**2
+    r = y - _square(x)
     return _pair(-2.0 * (a - x) - 4.0 * b * x * r, 2.0 * b * r)
 
 
 def rosenbrock_hessian(p: ArrayLike, a: float = 1.0, b: float = 100.0) -> np.ndarray:
     r""":math:`f_{xx} = 2 - 4b(y - 3x^2)`, :math:`f_{xy} = -4bx`, :math:`f_{yy} = 2b`."""
     x, y = _xy(p)
-    return _hessian(2.0 - 4.0 * b * (y - 3.0 * x**2), -4.0 * b * x, np.full_like(x, 2.0 * b))
+    return _hessian(2.0 - 4.0 * b * (y - 3.0 * _square(x)), -4.0 * b * x, np.full_like(x, 2.0 * b))

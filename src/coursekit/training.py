@@ -198,20 +198,23 @@ class Trainer:
         self._record()
 
     def _record(self) -> np.ndarray:
-        """Append the loss and accuracy of the model as it is now; return its logits on X."""
+        """Append the loss and accuracy of the model as it is now; return the loss gradient on X.
+
+        The gradient with respect to the logits comes with the loss (:func:`loss_and_grad`
+        computes both); a full-batch step right after needs exactly it.
+        """
         logits = self.model(self.X)
-        value, _ = loss_and_grad(logits, self.y, self.loss)
+        value, grad = loss_and_grad(logits, self.y, self.loss)
         self.history.loss.append(value)
         self.history.accuracy.append(float(np.mean(labels_from_logits(logits, self.loss) == self.y)))
         if self.callback is not None:
             self.callback(self.epoch, self.model)
-        return logits
+        return grad
 
-    def _step(self, X: np.ndarray, y: np.ndarray, logits: np.ndarray | None = None) -> None:
-        """One SGD step on (X, y); ``logits`` may pass in the forward pass just done on X."""
-        if logits is None:
-            logits = self.model(X)
-        _, grad = loss_and_grad(logits, y, self.loss)
+    def _step(self, X: np.ndarray, y: np.ndarray, grad: np.ndarray | None = None) -> None:
+        """One SGD step on (X, y); ``grad`` may pass in the loss gradient of the pass just done on X."""
+        if grad is None:
+            _, grad = loss_and_grad(self.model(X), y, self.loss)
         self.model.backward(grad)
         self.optimizer.step()
 
@@ -226,9 +229,10 @@ class Trainer:
         if isinstance(epochs, bool) or not isinstance(epochs, (int, np.integer)) or epochs < 0:
             raise ValueError(f"epochs must be a non-negative integer, got {epochs!r}")
         n = self.X.shape[0]
-        # In full-batch training the evaluation of epoch e is a forward pass on all of X, which is
-        # exactly the forward pass the next step needs; reusing it halves the work. The layers
-        # still hold that pass's inputs unless a callback ran the model on something else.
+        # In full-batch training the evaluation of epoch e is a forward pass on all of X and its
+        # loss, which are exactly the forward pass and loss gradient the next step needs; reusing
+        # them halves the work. The layers still hold that pass's inputs unless a callback ran
+        # the model on something else.
         reusable = None
         for _ in range(epochs):
             if self.batch_size is None or self.batch_size >= n:
@@ -239,8 +243,8 @@ class Trainer:
                     batch = order[start:start + self.batch_size]
                     self._step(self.X[batch], self.y[batch])
             self.epoch += 1
-            logits = self._record()
-            reusable = logits if self.callback is None else None
+            grad = self._record()
+            reusable = grad if self.callback is None else None
         return self.history
 
 

@@ -30,7 +30,7 @@ def test_distance_value_and_text_equal_abs_theta0_over_norm_w(app, theta):
     app.set(theta0=theta[0], theta1=theta[1], theta2=theta[2])
     expected = abs(theta[0]) / np.hypot(theta[1], theta[2])
     assert app.distance == pytest.approx(expected)
-    assert f"= {expected:.3f}$" in app.distance_text.get_text()
+    assert f"distance $|\\theta_0| / \\|w\\|$ = {expected:.3f}\n" in app.distance_text.get_text()
 
 
 @pytest.mark.parametrize("theta", SETTINGS)

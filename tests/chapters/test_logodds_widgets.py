@@ -44,4 +44,5 @@ def test_bayes_posterior_equals_the_derived_sigmoid(mu0, mu1, sigma, prior1):
     assert app.max_difference < 1e-12
     np.testing.assert_allclose(app.density_lines[1].get_ydata(), prior1 * normal_pdf(x, mu1, sigma))
     np.testing.assert_allclose(app.density_lines[0].get_ydata(), (1 - prior1) * normal_pdf(x, mu0, sigma))
-    assert f"{w:.3f}" in app.params_text.get_text()
+    # printed with a real minus sign, as math text shows one
+    assert f"= {w:.3f}\n".replace("-", "\N{MINUS SIGN}") in app.params_text.get_text()

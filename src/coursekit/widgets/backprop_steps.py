@@ -197,7 +197,11 @@ class BackpropStepperApp(SliderApp):
         # have the width of a typical gradient, so the layout is the same at every step.
         for index, node in enumerate(self.order):
             node.grad = _sentinel(index)
-        self.ax.clear()
+        # Remove the previous drawing's boxes, arrows and texts rather than ax.clear(): clearing
+        # also rebuilds the axes' ticks, spines and title, a third of a move's callback, and
+        # draw() sets the limits, aspect and hidden axis again anyway.
+        for artist in [*self.ax.patches, *self.ax.texts]:
+            artist.remove()
         try:
             draw(self.root, ax=self.ax, show_grad=True, highlight=self.revealed)
         finally:

@@ -12,7 +12,7 @@ Right: the function value :math:`f(x_t)` along the path. Two functions can be ch
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Callable
+from typing import Any, Callable
 
 import ipywidgets as widgets
 import numpy as np
@@ -21,7 +21,7 @@ from matplotlib.figure import Figure
 from coursekit.descent import DescentResult, gradient_descent
 from coursekit.plotting import CLASS_COLORS, grid
 from coursekit.surfaces import cubic_valley, cubic_valley_grad, rosenbrock, rosenbrock_grad
-from coursekit.widgets.app import SliderApp
+from coursekit.widgets.app import SliderApp, number_text
 
 
 @dataclass(frozen=True)
@@ -90,6 +90,17 @@ class DescentApp(SliderApp):
             "start": widgets.Dropdown(options=list(STARTS.items()), value=start, description="start"),
         }
 
+    def layout_states(self) -> list[dict[str, Any]]:
+        # Rosenbrock's window has the wider y tick labels (-1.0), and before the first step its
+        # log loss axis spans less than a decade, so minor ticks get labels too (6x10^1); 3000
+        # steps put a four-digit tick label at the right end; a fast run that blows up ends its
+        # loss axis at a tick, whose label sticks out above the axes.
+        return [
+            {"function": "rosenbrock", "steps": 0},
+            {"steps": 3000},
+            {"function": "rosenbrock", "lr": 10**-2.2, "steps": 50},
+        ]
+
     def setup(self, fig: Figure) -> None:
         ax_c, ax_l = fig.subplots(1, 2, width_ratios=[1.15, 1])
         self.ax_contour, self.ax_loss = ax_c, ax_l
@@ -150,4 +161,9 @@ class DescentApp(SliderApp):
 
         x_end, y_end = path[-1]
         verdict = f"DIVERGED after {self.result.steps} steps" if self.result.diverged else f"after {self.result.steps} steps"
-        self.status_text.set_text(f"learning rate {lr:.1e}\n{verdict}\n$(x, y) = ({x_end:.3g}, {y_end:.3g})$\n$f = {values[-1]:.4g}$")
+        # Numbers outside $...$: matplotlib parses every new math string afresh, some ms a line.
+        self.status_text.set_text(
+            f"learning rate {lr:.1e}\n{verdict}\n"
+            f"$(x, y)$ = ({number_text(x_end, '.3g')}, {number_text(y_end, '.3g')})\n"
+            f"$f$ = {number_text(values[-1], '.4g')}"
+        )

@@ -13,7 +13,7 @@ from matplotlib.figure import Figure
 
 from coursekit.discriminant import boundary_distance, foot_of_perpendicular, normal_vector, predict
 from coursekit.plotting import decision_regions, line_points, update_decision_regions
-from coursekit.widgets.app import SliderApp
+from coursekit.widgets.app import SliderApp, number_text
 
 EXTENT = (-4.0, 4.0, -4.0, 4.0)
 
@@ -91,8 +91,9 @@ class DiscriminantApp(SliderApp):
         self.normal_arrow.set_UVC(unit[0], unit[1])
         self.normal_arrow.set_visible(True)
         norm = float(np.hypot(theta1, theta2))
+        # Numbers outside $...$: matplotlib parses every new math string afresh, some ms a line.
         self.distance_text.set_text(
-            f"$\\|w\\| = {norm:.3f}$\n"
-            f"distance $|\\theta_0| / \\|w\\| = {self.distance:.3f}$\n"
-            f"$x^\\star = ({self.foot[0]:.3f}, {self.foot[1]:.3f})$"
+            f"$\\|w\\|$ = {norm:.3f}\n"
+            f"distance $|\\theta_0| / \\|w\\|$ = {self.distance:.3f}\n"
+            f"$x^\\star$ = ({number_text(self.foot[0], '.3f')}, {number_text(self.foot[1], '.3f')})"
         )

@@ -68,6 +68,10 @@ class GradientNormApp(SliderApp):
             ),
         }
 
+    def layout_states(self) -> list[dict[str, Any]]:
+        # Vanishing sigmoid gradients put two-digit exponents (10^-16) on the y axis.
+        return [{"depth": 7, "activation": "sigmoid", "init_scale": 0.125}]
+
     def norms_for(self, depth: int, activation: str, init_scale: float) -> np.ndarray:
         """Gradient norms per Linear layer for these settings (what the line shows)."""
         model = deep_network(depth, activation, width=WIDTH, init_scale=init_scale, rng=self.seed)

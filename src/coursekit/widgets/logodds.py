@@ -17,7 +17,7 @@ from matplotlib.figure import Figure
 from coursekit.activations import sigmoid
 from coursekit.bayes import bayes_posterior, logodds_parameters, normal_pdf
 from coursekit.plotting import CLASS_COLORS
-from coursekit.widgets.app import SliderApp
+from coursekit.widgets.app import SliderApp, number_text
 
 X_RANGE = (-6.0, 6.0)
 
@@ -81,7 +81,8 @@ class LogOddsApp(SliderApp):
         for line in self.threshold_lines:
             line.set_xdata([self.threshold, self.threshold])
             line.set_visible(True)
-        self.threshold_text.set_text(f"$P = 1/2$ at $x = -b/w = {self.threshold:.2f}$")
+        # The number outside $...$: matplotlib parses every new math string afresh, some ms a line.
+        self.threshold_text.set_text(f"$P = 1/2$ at $x = -b/w$ = {number_text(self.threshold, '.2f')}")
 
 
 class GaussianPosteriorApp(SliderApp):
@@ -112,6 +113,11 @@ class GaussianPosteriorApp(SliderApp):
             "prior1": _slider("prior P(y=1)", prior1, 0.05, 0.95, step=0.05),
         }
 
+    def layout_states(self) -> list[dict[str, float]]:
+        # The density axis follows the tallest curve: a wide spread gives five-character tick
+        # labels (0.025), a narrow peak a top tick label that sticks out above the axes.
+        return [{"sigma": 1.4, "prior1": 0.5}, {"sigma": 0.4, "prior1": 0.3}]
+
     def setup(self, fig: Figure) -> None:
         ax_d, ax_p = fig.subplots(2, 1, sharex=True)
         self.ax_density, self.ax_posterior = ax_d, ax_p
@@ -141,6 +147,8 @@ class GaussianPosteriorApp(SliderApp):
         self.max_difference = float(np.max(np.abs(self.bayes - self.sigmoid_values)))
         self.sigmoid_line.set_ydata(self.sigmoid_values)
         self.bayes_line.set_ydata(self.bayes[::4])
+        # Numbers outside $...$: matplotlib parses every new math string afresh, some ms a line.
         self.params_text.set_text(
-            f"$w = (\\mu_1 - \\mu_0)/s^2 = {self.w:.3f}$\n$b = {self.b:.3f}$\nmax difference: {self.max_difference:.1e}"
+            f"$w = (\\mu_1 - \\mu_0)/s^2$ = {number_text(self.w, '.3f')}\n$b$ = {number_text(self.b, '.3f')}\n"
+            f"max difference: {self.max_difference:.1e}"
         )

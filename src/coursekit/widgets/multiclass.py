@@ -13,6 +13,8 @@ shown in the panel titles.
 
 from __future__ import annotations
 
+from collections import OrderedDict
+from dataclasses import dataclass
 from typing import Any
 
 import ipywidgets as widgets
@@ -42,7 +44,9 @@ def region_rgba(labels: np.ndarray, num_classes: int, alpha: float = 0.3) -> np.
         alpha: opacity of the class colours; the ambiguous grey is drawn darker so it stands out.
 
     Returns:
-        RGBA image of shape ``labels.shape + (4,)``, ready for ``imshow``.
+        RGBA image of shape ``labels.shape + (4,)``, ready for ``imshow``. It is float32: the
+        picture has 8 bits per channel anyway, and Agg resamples a float32 image several times
+        faster than a float64 one (in the slider app that was a third of the draw).
     """
     labels = np.asarray(labels)
     if not 1 <= num_classes <= len(CLASS_COLORS):
@@ -50,12 +54,15 @@ def region_rgba(labels: np.ndarray, num_classes: int, alpha: float = 0.3) -> np.
     valid = (labels == NO_CLASS) | (labels == SEVERAL_CLASSES) | ((labels >= 0) & (labels < num_classes))
     if not np.all(valid):
         raise ValueError(f"labels must be classes 0..{num_classes - 1}, NO_CLASS or SEVERAL_CLASSES")
-    rgba = np.zeros(labels.shape + (4,))
-    for k in range(num_classes):
-        rgba[labels == k] = to_rgba(CLASS_COLORS[k], alpha)
-    rgba[labels == NO_CLASS] = to_rgba(NO_CLASS_COLOR, 1.0)
-    rgba[labels == SEVERAL_CLASSES] = to_rgba(SEVERAL_COLOR, min(1.0, 2 * alpha + 0.1))
-    return rgba
+    # A palette row per possible label, looked up in one indexing step: row 0 is for
+    # SEVERAL_CLASSES, row 1 for NO_CLASS, row 2 + k for class k.
+    palette = np.array(
+        [to_rgba(SEVERAL_COLOR, min(1.0, 2 * alpha + 0.1)), to_rgba(NO_CLASS_COLOR, 1.0)]
+        + [to_rgba(CLASS_COLORS[k], alpha) for k in range(num_classes)],
+        dtype=np.float32,
+    )
+    rows = np.where(labels >= 0, labels + 2, np.where(labels == NO_CLASS, 1, 0))
+    return palette[rows]
 
 
 def ambiguity_legend(ax: Axes, ties: bool = False) -> Legend:
@@ -78,11 +85,30 @@ def ambiguity_legend(ax: Axes, ties: bool = False) -> Legend:
     return legend
 
 
+@dataclass
+class _Trained:
+    """Everything that depends on K and the spread but not on the threshold."""
+
+    X: np.ndarray
+    y: np.ndarray
+    ova: OneVsAll
+    ovo: OneVsOne
+    softmax: SoftmaxRegression
+    ovo_labels: np.ndarray
+    softmax_labels: np.ndarray
+    accuracy: dict[str, float]  # the threshold-free ones: ova_argmax, ovo, softmax
+
+
 class MulticlassApp(SliderApp):
     """One-vs-all, one-vs-one and softmax regression on ``K`` blobs, with ambiguous areas measured.
 
     Controls: ``classes`` (K), ``spread`` (standard deviation of every blob) and ``threshold``
     (t: one-vs-all class k claims x when its discriminant g_k(x) > t; t = 0 is the sign rule).
+
+    Keeping a move fast: the three models and the one-vs-one and softmax decisions on the grid
+    depend on K and the spread only. They are computed when a (K, spread) pair is first shown
+    and kept for the last ``cache_size`` pairs, so moving the threshold, or going back to a pair
+    seen before, only redoes the one-vs-all decisions and redraws what changed.
 
     Attributes (updated on every redraw):
         X, y: the training data.
@@ -103,6 +129,7 @@ class MulticlassApp(SliderApp):
     steps = 200
     points_per_class = 60
     seed = 0
+    cache_size = 12  # (K, spread) pairs kept; each holds two 200 x 200 label grids
 
     def make_controls(self) -> dict[str, widgets.ValueWidget]:
         return {
@@ -116,7 +143,7 @@ class MulticlassApp(SliderApp):
     def setup(self, fig: Figure) -> None:
         self.axes = fig.subplots(1, 3, sharex=True, sharey=True)
         _, _, self.grid_points = grid(self.extent, self.steps)
-        blank = np.zeros((self.steps, self.steps, 4))
+        blank = np.zeros((self.steps, self.steps, 4), dtype=np.float32)
         self.images = [
             ax.imshow(blank, origin="lower", extent=self.extent, interpolation="nearest", aspect="equal", zorder=0)
             for ax in self.axes
@@ -130,24 +157,46 @@ class MulticlassApp(SliderApp):
         self.axes[0].set_ylabel("$x_2$")
         ambiguity_legend(self.axes[0])
         ambiguity_legend(self.axes[1], ties=True)
-        self._trained_for: tuple[int, float] | None = None
+        self._cache: OrderedDict[tuple[int, float], _Trained] = OrderedDict()
+        self._shown: _Trained | None = None
 
-    def _train(self, k: int, spread: float) -> None:
-        """Generate the blobs and train the three models (only when K or the spread changed)."""
-        self.X, self.y = blobs(n=self.points_per_class * k, centers=k, std=spread, seed=self.seed)
-        self.ova = OneVsAll().fit(self.X, self.y)
-        self.ovo = OneVsOne().fit(self.X, self.y)
-        self.softmax = SoftmaxRegression(2, k)
-        self.softmax.fit(self.X, self.y, lr=0.5, epochs=300)
+    def _train(self, k: int, spread: float) -> _Trained:
+        """Generate the blobs, train the three models and decide on the grid (cached per K, spread)."""
+        key = (k, round(spread, 9))  # slider values such as 0.30000000000000004
+        if key in self._cache:
+            self._cache.move_to_end(key)
+            return self._cache[key]
+        X, y = blobs(n=self.points_per_class * k, centers=k, std=spread, seed=self.seed)
+        ova = OneVsAll().fit(X, y)
+        ovo = OneVsOne().fit(X, y)
+        softmax = SoftmaxRegression(2, k)
+        softmax.fit(X, y, lr=0.5, epochs=300)
         shape = (self.steps, self.steps)
-        self.ovo_labels = self.ovo.decide(self.grid_points).reshape(shape)
-        self.softmax_labels = self.softmax.predict(self.grid_points).reshape(shape)
-        self._trained_for = (k, spread)
+        trained = _Trained(
+            X=X,
+            y=y,
+            ova=ova,
+            ovo=ovo,
+            softmax=softmax,
+            ovo_labels=ovo.decide(self.grid_points).reshape(shape),
+            softmax_labels=softmax.predict(self.grid_points).reshape(shape),
+            accuracy={
+                "ova_argmax": float(np.mean(ova.predict(X) == y)),
+                "ovo": float(np.mean(ovo.predict(X) == y)),
+                "softmax": softmax.accuracy(X, y),
+            },
+        )
+        self._cache[key] = trained
+        if len(self._cache) > self.cache_size:
+            self._cache.popitem(last=False)
+        return trained
 
     def redraw(self, **values: Any) -> None:
         k, spread, threshold = int(values["classes"]), float(values["spread"]), float(values["threshold"])
-        if self._trained_for != (k, spread):
-            self._train(k, spread)
+        trained = self._train(k, spread)
+        self.X, self.y = trained.X, trained.y
+        self.ova, self.ovo, self.softmax = trained.ova, trained.ovo, trained.softmax
+        self.ovo_labels, self.softmax_labels = trained.ovo_labels, trained.softmax_labels
         self.threshold = threshold
         self.ova_labels = self.ova.decide(self.grid_points, threshold).reshape(self.steps, self.steps)
 
@@ -159,17 +208,16 @@ class MulticlassApp(SliderApp):
             "ovo_tie": region_fractions(self.ovo_labels)["several"],
             "softmax_ambiguous": region_fractions(self.softmax_labels)["ambiguous"],
         }
-        self.accuracy = {
-            "ova_sign": float(np.mean(self.ova.decide(self.X, threshold) == self.y)),
-            "ova_argmax": float(np.mean(self.ova.predict(self.X) == self.y)),
-            "ovo": float(np.mean(self.ovo.predict(self.X) == self.y)),
-            "softmax": self.softmax.accuracy(self.X, self.y),
-        }
-        for image, labels in zip(self.images, (self.ova_labels, self.ovo_labels, self.softmax_labels)):
-            image.set_data(region_rgba(labels, k))
-        for points in self.points:
-            points.set_offsets(self.X)
-            points.set_array(self.y)
+        sign_accuracy = float(np.mean(self.ova.decide(self.X, threshold) == self.y))
+        self.accuracy = {"ova_sign": sign_accuracy, **trained.accuracy}
+        self.images[0].set_data(region_rgba(self.ova_labels, k))
+        if trained is not self._shown:  # the other two panels change with K and the spread only
+            self.images[1].set_data(region_rgba(self.ovo_labels, k))
+            self.images[2].set_data(region_rgba(self.softmax_labels, k))
+            for points in self.points:
+                points.set_offsets(self.X)
+                points.set_array(self.y)
+            self._shown = trained
         f, a = self.fractions, self.accuracy
         self.axes[0].set_title(
             f"one-vs-all, sign of $g_k - t$ ({k} classifiers)\nno class {f['ova_none']:.1%}, "

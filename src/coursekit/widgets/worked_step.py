@@ -62,6 +62,11 @@ class LearningRateStepApp(SliderApp):
             ),
         }
 
+    def layout_states(self) -> list[dict[str, Any]]:
+        # The other network's parameter names under the bars, and changes of about 1e-3, whose
+        # tick labels (-0.00125) are the widest before matplotlib switches to an offset.
+        return [{"example": "2-3-1", "lr": 10**-3.35}]
+
     def setup(self, fig: Figure) -> None:
         self.ax_loss, self.ax_delta = fig.subplots(1, 2, width_ratios=[1, 1.3])
         (self.curve,) = self.ax_loss.plot([], [], color="#0072B2", label="loss after one step")
