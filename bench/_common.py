@@ -75,6 +75,14 @@ class PartResult:
     notes: list[str] = field(default_factory=list)
     details: str = ""  # extra Markdown for results.md (grids, per-item lists)
 
+    def print(self) -> None:
+        """Print the table, the notes and the details (what a script run on its own shows)."""
+        print(markdown_table(self.rows))
+        for note in self.notes:
+            print(f"- {note}")
+        if self.details:
+            print(self.details)
+
 
 def skipped(name: str, reason: str) -> PartResult:
     """A part whose subject does not exist yet: a note, and no numbers."""

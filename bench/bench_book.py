@@ -32,7 +32,7 @@ from pathlib import Path  # noqa: E402
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "_ext"))
 from book_toc import toc_notebooks  # noqa: E402
-from _common import REPO, WORK, PartResult, Row, fmt_mib, fmt_time, markdown_table, run_command, skipped  # noqa: E402
+from _common import REPO, WORK, PartResult, Row, fmt_mib, fmt_time, run_command, skipped  # noqa: E402
 
 IGNORE = {".venv", "_build", ".git", ".hypothesis", ".pytest_cache", "node_modules", "_work", "__pycache__", ".ipynb_checkpoints"}
 BUILD_TIMEOUT = 1800
@@ -225,10 +225,7 @@ def main() -> None:
     parser.add_argument("--rebuilds", type=int, default=3)
     args = parser.parse_args()
     result = run(quick=args.quick, rebuilds=args.rebuilds)
-    print(markdown_table(result.rows))
-    for note in result.notes:
-        print(f"- {note}")
-    print(result.details)
+    result.print()
 
 
 if __name__ == "__main__":

@@ -29,7 +29,7 @@ single_threaded_env()
 import argparse  # noqa: E402
 import random  # noqa: E402
 
-from _common import PartResult, Row, fmt_mib, fmt_time, in_child, markdown_table, skipped, time_pair  # noqa: E402
+from _common import PartResult, Row, fmt_mib, fmt_time, in_child, skipped, time_pair  # noqa: E402
 
 SIZES = [2, 8, 8, 1]
 POINTS = 16
@@ -213,9 +213,7 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=9)
     args = parser.parse_args()
     result = run(quick=args.quick, repeats=args.repeats)
-    print(markdown_table(result.rows))
-    for note in result.notes:
-        print(f"- {note}")
+    result.print()
 
 
 if __name__ == "__main__":

@@ -30,7 +30,7 @@ import shutil  # noqa: E402
 import statistics  # noqa: E402
 from pathlib import Path  # noqa: E402
 
-from _common import REPO, WORK, PartResult, Row, fmt_mib, fmt_time, markdown_table, run_command, skipped  # noqa: E402
+from _common import REPO, WORK, PartResult, Row, fmt_mib, fmt_time, run_command, skipped  # noqa: E402
 
 ASSIGNMENT = "03_backprop"
 TARGET = 1.8  # coursekit --jobs 2 throughput / sequential nbgrader throughput
@@ -256,10 +256,7 @@ def main() -> None:
     parser.add_argument("--students-per-case", type=int, default=10)
     args = parser.parse_args()
     result = run(quick=args.quick, runs=args.runs, per_case=args.students_per_case, with_jobs1=args.jobs1)
-    print(markdown_table(result.rows))
-    for note in result.notes:
-        print(f"- {note}")
-    print(result.details)
+    result.print()
 
 
 if __name__ == "__main__":

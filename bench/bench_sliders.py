@@ -33,7 +33,7 @@ import random  # noqa: E402
 import statistics  # noqa: E402
 import time  # noqa: E402
 
-from _common import PartResult, Row, fmt_mib, fmt_time, in_child, markdown_table, percentile, skipped  # noqa: E402
+from _common import PartResult, Row, fmt_mib, fmt_time, in_child, percentile, skipped  # noqa: E402
 
 TARGET = 0.050  # seconds, median of a move including the draw
 WARMUP = 3
@@ -215,10 +215,7 @@ def main() -> None:
     parser.add_argument("--moves", type=int, default=None)
     args = parser.parse_args()
     result = run(quick=args.quick, moves=args.moves)
-    print(markdown_table(result.rows))
-    for note in result.notes:
-        print(f"- {note}")
-    print(result.details)
+    result.print()
 
 
 if __name__ == "__main__":

@@ -28,7 +28,7 @@ import cProfile  # noqa: E402
 import io  # noqa: E402
 import pstats  # noqa: E402
 
-from _common import MIB, PartResult, Row, fmt_mib, fmt_time, in_child, markdown_table, skipped, time_pair  # noqa: E402
+from _common import MIB, PartResult, Row, fmt_mib, fmt_time, in_child, skipped, time_pair  # noqa: E402
 
 D_IN, CLASSES, LR = 2, 3, 0.05
 BATCHES = [32, 64, 128, 256, 512, 1024]
@@ -454,10 +454,7 @@ def main() -> None:
         hiddens=args.hidden,
         diagnostics=not args.no_diagnostics,
     )
-    print(markdown_table(result.rows))
-    for note in result.notes:
-        print(f"- {note}")
-    print(result.details)
+    result.print()
 
 
 if __name__ == "__main__":
