@@ -38,6 +38,19 @@ def require_same_shape(a: np.ndarray, b: np.ndarray, a_name: str, b_name: str) -
         )
 
 
+def require_positive_number(value: Any, name: str) -> None:
+    """Raise a ValueError unless ``value`` is a finite real number above 0 (a bool is not)."""
+    is_number = isinstance(value, (int, float, np.integer, np.floating)) and not isinstance(value, bool)
+    if not (is_number and np.isfinite(value) and value > 0):
+        raise ValueError(f"{name} must be a positive finite number, got {value!r}")
+
+
+def require_count(value: Any, name: str) -> None:
+    """Raise a ValueError unless ``value`` is a whole number >= 0 (a bool or a float is not)."""
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 0:
+        raise ValueError(f"{name} must be a non-negative integer, got {value!r}")
+
+
 def require_ndim(a: np.ndarray, ndim: int, name: str, meaning: str) -> None:
     """Raise a ValueError unless ``a`` has ``ndim`` dimensions; ``meaning`` describes the axes."""
     if a.ndim != ndim:

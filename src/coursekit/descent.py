@@ -33,7 +33,10 @@ from typing import Any, Callable
 
 import numpy as np
 
-from coursekit._checks import as_float_array
+from coursekit._checks import as_float_array, require_count, require_positive_number
+
+MAX_NORM = 1e6
+"""Default radius beyond which an iterate counts as diverged (see :func:`gradient_descent`)."""
 
 
 @dataclass(frozen=True)
@@ -69,7 +72,7 @@ def gradient_descent(
     lr: float,
     steps: int,
     f: Callable[[np.ndarray], Any] | None = None,
-    max_norm: float = 1e6,
+    max_norm: float = MAX_NORM,
 ) -> DescentResult:
     r"""Run ``steps`` updates :math:`x \leftarrow x - \eta \nabla f(x)` from ``x0``.
 
@@ -88,10 +91,8 @@ def gradient_descent(
         ValueError: for a non-positive learning rate, a negative step count, or a gradient
             whose shape differs from ``x0``'s.
     """
-    if isinstance(lr, bool) or not isinstance(lr, (int, float, np.integer, np.floating)) or not (np.isfinite(lr) and lr > 0):
-        raise ValueError(f"lr must be a positive finite number, got {lr!r}")
-    if isinstance(steps, bool) or not isinstance(steps, (int, np.integer)) or steps < 0:
-        raise ValueError(f"steps must be a non-negative integer, got {steps!r}")
+    require_positive_number(lr, "lr")
+    require_count(steps, "steps")
     if not max_norm > 0:
         raise ValueError(f"max_norm must be positive, got {max_norm!r}")
     x = np.array(as_float_array(x0, "x0"), dtype=np.float64)  # a float64 copy

@@ -27,8 +27,9 @@ from itertools import combinations
 import numpy as np
 from numpy.typing import ArrayLike
 
-from coursekit._checks import as_float_array
+from coursekit._checks import as_float_array, require_count, require_positive_number
 from coursekit.activations import sigmoid
+from coursekit.descent import MAX_NORM
 from coursekit.discriminant import add_bias
 from coursekit.training import check_labels
 
@@ -118,10 +119,6 @@ def _check_data(X: ArrayLike, y: ArrayLike, num_classes: int | None) -> tuple[np
     return X, y, _check_num_classes(k)
 
 
-MAX_NORM = 1e6
-"""A classifier whose parameters leave the ball of this radius stops training (it diverged)."""
-
-
 def fit_logistic_regressions(
     X: ArrayLike, targets: ArrayLike, members: ArrayLike, lr: float = 0.5, steps: int = 300
 ) -> np.ndarray:
@@ -154,11 +151,8 @@ def fit_logistic_regressions(
         ValueError: for shapes that do not fit, a regression without points, a learning rate
             that is not a positive finite number or a negative number of steps.
     """
-    is_number = isinstance(lr, (int, float, np.integer, np.floating)) and not isinstance(lr, bool)
-    if not (is_number and np.isfinite(lr) and lr > 0):
-        raise ValueError(f"lr must be a positive finite number, got {lr!r}")
-    if isinstance(steps, bool) or not isinstance(steps, (int, np.integer)) or steps < 0:
-        raise ValueError(f"steps must be a non-negative integer, got {steps!r}")
+    require_positive_number(lr, "lr")
+    require_count(steps, "steps")
     Xb = add_bias(as_float_array(X, "X"))
     targets = as_float_array(targets, "targets")
     members = np.asarray(members, dtype=bool)

@@ -32,7 +32,7 @@ from __future__ import annotations
 import numpy as np
 from numpy.typing import ArrayLike
 
-from coursekit._checks import as_float_array
+from coursekit._checks import as_float_array, require_count
 from coursekit.activations import softmax
 from coursekit.descent import gradient_descent
 from coursekit.losses import cce_with_logits, cce_with_logits_grad
@@ -131,8 +131,7 @@ class SoftmaxRegression:
         y = check_labels(y, X.shape[0], self.num_classes)
         if not (isinstance(lr, (int, float, np.floating)) and np.isfinite(lr) and lr > 0):
             raise ValueError(f"lr must be a finite number > 0, got {lr!r}")
-        if isinstance(epochs, bool) or not isinstance(epochs, (int, np.integer)) or epochs < 0:
-            raise ValueError(f"epochs must be a non-negative integer, got {epochs!r}")
+        require_count(epochs, "epochs")
         # The descent loop of coursekit.descent (as for logistic regression), on all parameters
         # at once: row k of theta is (b_k, w_k), bias first.
         def loss_at(theta: np.ndarray) -> float:

@@ -33,6 +33,7 @@ import numpy as np
 from numpy.typing import ArrayLike
 
 from coursekit import losses
+from coursekit._checks import require_count
 from coursekit.nn import Module
 from coursekit.optim import SGD
 
@@ -226,8 +227,7 @@ class Trainer:
                 :meth:`coursekit.optim.SGD.step` when the gradients stop being finite (the run
                 diverged; the model keeps the last finite parameters).
         """
-        if isinstance(epochs, bool) or not isinstance(epochs, (int, np.integer)) or epochs < 0:
-            raise ValueError(f"epochs must be a non-negative integer, got {epochs!r}")
+        require_count(epochs, "epochs")
         n = self.X.shape[0]
         # In full-batch training the evaluation of epoch e is a forward pass on all of X and its
         # loss, which are exactly the forward pass and loss gradient the next step needs; reusing
