@@ -24,11 +24,11 @@ JSON line to that file. After each cell the child reads the lines added since th
 cell, so each recorded answer is attributed to the cell that produced it. Lines that are not
 valid JSON records (a student's code can write anything to the file) are counted and dropped.
 
-The command that starts the child is built as a list by :func:`runner_command`, so that a
-wrapper can be put in front of it without changing anything else. The operating-system sandbox
-(:mod:`coursekit.grading.sandbox`, when ``RunLimits.sandbox`` is set) wraps only the *kernel*,
-not this runner: the runner reads the notebook, hidden tests included, and writes the events
-the grader trusts, so neither may be within reach of student code.
+The command that starts the child is built by :func:`runner_command`. The operating-system
+sandbox (:mod:`coursekit.grading.sandbox`, when ``RunLimits.sandbox`` is set) wraps only the
+*kernel* the child starts, not the child itself: the child reads the notebook, hidden tests
+included, and writes the events the grader trusts, so neither may be within reach of student
+code.
 
 In grading mode (``record=True``) the notebook runs blinded (:mod:`coursekit.grading.blind`):
 test cells do not compute their expected values inside the student's kernel.
@@ -204,23 +204,22 @@ def run_notebook(
     nbformat.write(blinded.nb if blinded else nb, str(notebook_path))
     events_path = workdir / EVENTS_FILE
     record_path = workdir / RECORD_FILE if record else None
+    env = _child_env(record_path)
     sandbox_dir = None
     if limits.sandbox is not None:
         from coursekit.grading import sandbox
 
         # A short private folder: the kernel's socket paths live in it.
-        sandbox_dir = sandbox.prepare(
-            Path(tempfile.gettempdir()), cwd, record_path, limits.sandbox, _child_env(record_path)
-        )
+        sandbox_dir = sandbox.prepare(Path(tempfile.gettempdir()), cwd, record_path, limits.sandbox, env)
     command = runner_command(notebook_path, events_path, cwd, limits, sandbox_dir)
-    result = _run_command(command, workdir, limits, record_path, blinded)
+    result = _run_command(command, workdir, limits, env, blinded)
     if result.failure and result.failure.startswith(KERNEL_NOT_STARTED):
         # Seen about once in a few hundred starts on a loaded machine (a kernel that did not
         # answer in time, a socket closed under the client): not the notebook's fault, and the
         # kernel never ran a line of it, so one more try is safe.
         time.sleep(1.0)
         events_path.unlink(missing_ok=True)
-        retry = _run_command(command, workdir, limits, record_path, blinded)
+        retry = _run_command(command, workdir, limits, env, blinded)
         result = RunResult(retry.cells, retry.stopped, retry.failure, result.seconds + retry.seconds)
     if sandbox_dir is not None:
         shutil.rmtree(sandbox_dir, ignore_errors=True)
@@ -228,7 +227,7 @@ def run_notebook(
 
 
 def _run_command(
-    command: list[str], workdir: Path, limits: RunLimits, record_path: Path | None, blinded: blind.Blinded | None
+    command: list[str], workdir: Path, limits: RunLimits, env: dict[str, str], blinded: blind.Blinded | None
 ) -> RunResult:
     """Run the runner ``command`` once and read its events into a :class:`RunResult`."""
     events_path = workdir / EVENTS_FILE
@@ -236,7 +235,7 @@ def _run_command(
     with open(workdir / "runner.log", "wb") as log:
         proc = subprocess.Popen(
             command,
-            env=_child_env(record_path),
+            env=env,
             stdin=subprocess.DEVNULL,
             stdout=log,
             stderr=subprocess.STDOUT,
