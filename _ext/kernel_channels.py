@@ -1,6 +1,6 @@
 """Sphinx extension: keep the book's notebook execution from stalling for a whole cell timeout.
 
-The workaround itself lives in :mod:`coursekit.kernel_channels` (the grader needs it too); this
+The workaround itself lives in :mod:`coursekit.grading.kernel_channels` (the grader needs it too); this
 extension installs it in the build process, where myst-nb runs the notebooks.
 """
 
@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from coursekit.kernel_channels import install
+from coursekit.grading.kernel_channels import install
 
 
 def setup(app: Any) -> dict[str, Any]:

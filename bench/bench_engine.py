@@ -1,4 +1,4 @@
-"""The scalar engine coursekit.graph.Value against micrograd's Value on the same expressions.
+"""The scalar engine coursekit.engine.Value against micrograd's Value on the same expressions.
 
 Two graphs, each written once and built with either engine's ``Value`` class (only ``+``,
 ``-``, ``*``, ``**`` and ``relu``, which both engines have):
@@ -97,7 +97,7 @@ GRAPHS = {"mlp": make_mlp, "chain": make_chain}
 def _classes():
     from micrograd.engine import Value as MicroValue
 
-    from coursekit.graph import Value as CourseValue
+    from coursekit.engine import Value as CourseValue
 
     return CourseValue, MicroValue
 
@@ -161,12 +161,12 @@ def _peak(graph: str, engine: str) -> dict:
 def run(quick: bool = False, repeats: int = 9) -> PartResult:
     part = "engine"
     try:
-        from coursekit.graph import Value
+        from coursekit.engine import Value
     except ImportError as exc:
-        return skipped(part, f"coursekit.graph.Value not present ({exc})")
+        return skipped(part, f"coursekit.engine.Value not present ({exc})")
     missing = [name for name in ("__add__", "__mul__", "__pow__", "__sub__", "relu", "backward") if not hasattr(Value, name)]
     if missing:
-        return skipped(part, f"coursekit.graph.Value lacks {', '.join(missing)} so far")
+        return skipped(part, f"coursekit.engine.Value lacks {', '.join(missing)} so far")
     try:
         import micrograd.engine  # noqa: F401
     except ImportError:

@@ -18,7 +18,7 @@ from __future__ import annotations
 import numpy as np
 from numpy.typing import ArrayLike
 
-from coursekit._checks import as_float_array
+from coursekit.validation import as_float_array
 
 
 def step(z: ArrayLike) -> np.ndarray:

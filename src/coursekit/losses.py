@@ -27,7 +27,7 @@ from typing import Literal
 import numpy as np
 from numpy.typing import ArrayLike, DTypeLike
 
-from coursekit._checks import as_float_array, require_same_shape
+from coursekit.validation import as_float_array, require_same_shape
 from coursekit.activations import log_softmax, sigmoid, softmax
 
 Reduction = Literal["mean", "sum"]

@@ -21,7 +21,7 @@ Conventions:
   matrix product of mixed float32/float64 operands is several times slower than either).
 * **Gradients are overwritten, not accumulated.** Each ``backward`` replaces ``dW`` and ``db``
   (in place, so a :class:`Parameter` record taken earlier sees the new values; copy them to
-  keep a snapshot). This differs from the scalar engine :mod:`coursekit.graph`, where ``.grad``
+  keep a snapshot). This differs from the scalar engine :mod:`coursekit.engine`, where ``.grad``
   accumulates and must be zeroed.
 
 A two-layer network and one training step::
@@ -40,7 +40,7 @@ import numpy as np
 from numpy.typing import ArrayLike, DTypeLike
 
 from coursekit import activations
-from coursekit._checks import as_float_array
+from coursekit.validation import as_float_array
 
 
 class Parameter(NamedTuple):

@@ -180,7 +180,7 @@ def test_tampering_is_reported_with_the_cell(source, stubs):
         ("from coursekit import losses, data", {"coursekit.losses"}),
         ("import coursekit\ng = coursekit.gradcheck.numerical_gradient", {"coursekit.gradcheck"}),
         ("import coursekit.data\nf = coursekit.optim.SGD", {"coursekit.optim"}),
-        ("m = __import__('coursekit.graph')", {"coursekit.graph"}),
+        ("m = __import__('coursekit.engine')", {"coursekit.engine"}),
         ("import importlib\nm = importlib.import_module('coursekit.losses')", {"coursekit.losses"}),
         ("m = __import__('coursekit', fromlist=['activations'])", {"coursekit.activations"}),
         ("%time x = 1\nfrom coursekit.nn import Linear", {"coursekit.nn"}),

@@ -25,7 +25,7 @@ import re
 from coursekit.checks import RECORD_ENV
 from coursekit.grading.cells import to_python
 
-REFERENCE_MODULES = ("activations", "losses", "nn", "graph", "gradcheck", "optim")
+REFERENCE_MODULES = ("activations", "losses", "nn", "engine", "gradcheck", "optim")
 """``coursekit`` modules holding reference implementations of assignment tasks."""
 
 CHECK_NAMES = ("check", "check_raises", "compare", "encode_answer", "decode_answer", "_record")

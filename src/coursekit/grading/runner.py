@@ -469,7 +469,7 @@ async def _kernel_responds(client, wait: float) -> bool:
 async def _run(args: argparse.Namespace) -> None:
     from nbclient.exceptions import DeadKernelError
 
-    from coursekit.kernel_channels import install
+    from coursekit.grading.kernel_channels import install
 
     install()  # a missed ZeroMQ wake-up must not turn a fast cell into a timeout
 

@@ -26,7 +26,7 @@ figure with Agg and encodes it):
 * the figure keeps one Agg canvas, whose renderer caches the sizes of texts from draw to draw;
 * :meth:`SliderApp.png` compresses less (see there).
 
-``tests/test_widgets_layout.py`` checks every app's layout against its layout states and random
+``tests/widgets/test_widgets_layout.py`` checks every app's layout against its layout states and random
 ones.
 """
 

@@ -1,6 +1,6 @@
 r"""Slider app for the computation-graph chapter: backpropagation one node at a time.
 
-The graph of a small expression is drawn with :func:`coursekit.graph.draw`. A ``step`` slider
+The graph of a small expression is drawn with :func:`coursekit.display.graph_drawing.draw`. A ``step`` slider
 runs from 0 to N, the number of nodes. At step k the first k nodes in *reverse topological
 order* (output first) show their gradient :math:`\partial f/\partial v` and are outlined; the
 others show ``grad ?``. Reverse topological order guarantees that when a node's turn comes,
@@ -11,7 +11,7 @@ every node that uses it has already passed its gradient back, so the number show
    \underbrace{\frac{\partial c}{\partial v}}_{\text{local}}
 
 The title spells out that sum for the node revealed last. The gradients come from the engine
-itself: the app runs :func:`coursekit.graph.backward_steps` just far enough (the rules of the
+itself: the app runs :func:`coursekit.engine.backward_steps` just far enough (the rules of the
 first k - 1 nodes) and reads ``grad``. Input sliders change the leaves and rebuild the graph.
 """
 
@@ -24,7 +24,8 @@ import ipywidgets as widgets
 from matplotlib.figure import Figure
 from matplotlib.text import Text
 
-from coursekit.graph import Value, backward_steps, draw, format_number, maximum, topological_order
+from coursekit.display.graph_drawing import draw, format_number
+from coursekit.engine import Value, backward_steps, maximum, topological_order
 from coursekit.widgets.app import SliderApp
 
 HIDDEN = "grad ?"

@@ -18,9 +18,9 @@ import ipywidgets as widgets
 import numpy as np
 from matplotlib.figure import Figure
 
-from coursekit.descent import DescentResult, gradient_descent
-from coursekit.plotting import CLASS_COLORS, grid
-from coursekit.surfaces import cubic_valley, cubic_valley_grad, rosenbrock, rosenbrock_grad
+from coursekit.chapters.descent import DescentResult, gradient_descent
+from coursekit.display.plotting import CLASS_COLORS, grid
+from coursekit.chapters.surfaces import cubic_valley, cubic_valley_grad, rosenbrock, rosenbrock_grad
 from coursekit.widgets.app import SliderApp, number_text
 
 
@@ -65,7 +65,7 @@ class DescentApp(SliderApp):
 
     Attributes (updated on every redraw):
         surface: the current :class:`Surface`.
-        result: the :class:`coursekit.descent.DescentResult` of the run shown.
+        result: the :class:`coursekit.chapters.descent.DescentResult` of the run shown.
         path_line: ``Line2D`` through the iterates; loss_line: ``Line2D`` of (t, f(x_t)).
         start_marker, end_marker: ``Line2D`` with one point each; status_text: ``Text``.
         contours: name -> ``QuadContourSet`` (only the current function's is visible).

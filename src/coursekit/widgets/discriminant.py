@@ -11,8 +11,8 @@ import ipywidgets as widgets
 import numpy as np
 from matplotlib.figure import Figure
 
-from coursekit.discriminant import boundary_distance, foot_of_perpendicular, normal_vector, predict
-from coursekit.plotting import decision_regions, line_points, update_decision_regions
+from coursekit.chapters.discriminant import boundary_distance, foot_of_perpendicular, normal_vector, predict
+from coursekit.display.plotting import decision_regions, line_points, update_decision_regions
 from coursekit.widgets.app import SliderApp, number_text
 
 EXTENT = (-4.0, 4.0, -4.0, 4.0)

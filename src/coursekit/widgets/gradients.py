@@ -1,6 +1,6 @@
 r"""Slider app for the backpropagation chapter: how big is the gradient at each layer?
 
-A deep MLP (``depth`` hidden layers of 32 units) is built with :func:`coursekit.gradient_flow.deep_network`
+A deep MLP (``depth`` hidden layers of 32 units) is built with :func:`coursekit.chapters.gradient_flow.deep_network`
 and one backward pass of the binary cross-entropy on the two-moons data gives
 :math:`\lVert \partial L/\partial W_l \rVert` for every Linear layer :math:`l = 1 .. \text{depth}+1`,
 plotted on a log scale. With sigmoid hidden units the norms fall by a roughly constant factor per
@@ -18,7 +18,7 @@ import numpy as np
 from matplotlib.figure import Figure
 
 from coursekit import data
-from coursekit.gradient_flow import deep_network, layer_gradient_norms
+from coursekit.chapters.gradient_flow import deep_network, layer_gradient_norms
 from coursekit.widgets.app import SliderApp
 
 MAX_DEPTH = 12

@@ -15,8 +15,8 @@ import numpy as np
 from matplotlib.figure import Figure
 
 from coursekit.activations import sigmoid
-from coursekit.bayes import bayes_posterior, logodds_parameters, normal_pdf
-from coursekit.plotting import CLASS_COLORS
+from coursekit.chapters.bayes import bayes_posterior, logodds_parameters, normal_pdf
+from coursekit.display.plotting import CLASS_COLORS
 from coursekit.widgets.app import SliderApp, number_text
 
 X_RANGE = (-6.0, 6.0)
@@ -90,7 +90,7 @@ class GaussianPosteriorApp(SliderApp):
 
     Attributes (updated on every redraw):
         x: the ``(161,)`` grid of inputs.
-        w, b: slope and intercept from :func:`coursekit.bayes.logodds_parameters`.
+        w, b: slope and intercept from :func:`coursekit.chapters.bayes.logodds_parameters`.
         bayes: the posterior by Bayes' rule on the grid; sigmoid_values: :math:`\\sigma(w x + b)`.
         max_difference: the largest absolute difference of the two.
         density_lines: ``Line2D`` of :math:`\\pi_0 p(x|0)` and :math:`\\pi_1 p(x|1)`;

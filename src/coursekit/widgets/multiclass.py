@@ -26,9 +26,9 @@ from matplotlib.legend import Legend
 from matplotlib.patches import Patch
 
 from coursekit.data import blobs
-from coursekit.multiclass import NO_CLASS, SEVERAL_CLASSES, OneVsAll, OneVsOne, region_fractions
-from coursekit.plotting import CLASS_COLORS, grid, scatter_classes
-from coursekit.softmax_regression import SoftmaxRegression
+from coursekit.chapters.multiclass import NO_CLASS, SEVERAL_CLASSES, OneVsAll, OneVsOne, region_fractions
+from coursekit.display.plotting import CLASS_COLORS, grid, scatter_classes
+from coursekit.chapters.softmax_regression import SoftmaxRegression
 from coursekit.widgets.app import SliderApp
 
 NO_CLASS_COLOR = "#FFFFFF"  # nobody claims the point: left blank
@@ -112,9 +112,9 @@ class MulticlassApp(SliderApp):
 
     Attributes (updated on every redraw):
         X, y: the training data.
-        ova, ovo, softmax: the trained :class:`~coursekit.multiclass.OneVsAll`,
-            :class:`~coursekit.multiclass.OneVsOne` and
-            :class:`~coursekit.softmax_regression.SoftmaxRegression`.
+        ova, ovo, softmax: the trained :class:`~coursekit.chapters.multiclass.OneVsAll`,
+            :class:`~coursekit.chapters.multiclass.OneVsOne` and
+            :class:`~coursekit.chapters.softmax_regression.SoftmaxRegression`.
         grid_points: the ``(steps**2, 2)`` grid the regions and fractions are computed on.
         ova_labels, ovo_labels, softmax_labels: decisions on the grid, shape ``(steps, steps)``.
         fractions: ``{"ova_none", "ova_several", "ova_ambiguous", "ovo_tie", "softmax_ambiguous"}``,

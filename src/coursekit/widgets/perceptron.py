@@ -13,8 +13,8 @@ import numpy as np
 from matplotlib.figure import Figure
 
 from coursekit.data import blobs
-from coursekit.discriminant import normal_vector, predict
-from coursekit.plotting import bounds, decision_regions, line_points, scatter_classes, update_decision_regions
+from coursekit.chapters.discriminant import normal_vector, predict
+from coursekit.display.plotting import bounds, decision_regions, line_points, scatter_classes, update_decision_regions
 from coursekit.widgets.app import SliderApp
 
 

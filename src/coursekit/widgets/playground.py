@@ -2,7 +2,7 @@ r"""A small "playground" for the training chapter: train an MLP on a toy dataset
 
 The network has two hidden ReLU layers of ``hidden`` units and a softmax output with one logit
 per class; it is trained with full-batch gradient descent with momentum 0.9 on the mean
-categorical cross-entropy (:func:`coursekit.training.train`). The figure shows the decision
+categorical cross-entropy (:func:`coursekit.chapters.training.train`). The figure shows the decision
 regions with the data on the left and the training loss curve on the right.
 
 Keeping a redraw fast: for each setting of (dataset, hidden, learning rate, seed) one training
@@ -24,8 +24,8 @@ from matplotlib.figure import Figure
 
 from coursekit import data
 from coursekit.nn import Sequential, mlp
-from coursekit.plotting import bounds, decision_regions, grid, scatter_classes, update_decision_regions
-from coursekit.training import Trainer, labels_from_logits
+from coursekit.display.plotting import bounds, decision_regions, grid, scatter_classes, update_decision_regions
+from coursekit.chapters.training import Trainer, labels_from_logits
 from coursekit.widgets.app import SliderApp
 
 DATASETS = ("moons", "spirals", "xor")

@@ -16,7 +16,7 @@ from matplotlib.figure import Figure
 
 from coursekit.activations import softmax
 from coursekit.losses import cce_with_logits, cce_with_logits_grad, one_hot
-from coursekit.plotting import CLASS_COLORS
+from coursekit.display.plotting import CLASS_COLORS
 from coursekit.widgets.app import SliderApp
 
 NUM_CLASSES = 3

@@ -15,7 +15,7 @@ import ipywidgets as widgets
 import numpy as np
 from matplotlib.figure import Figure
 
-from coursekit.worked_examples import NET_2331, RELU_231, WorkedExample, linearised_lr_limit, loss_after_steps, sgd_step
+from coursekit.chapters.worked_examples import NET_2331, RELU_231, WorkedExample, linearised_lr_limit, loss_after_steps, sgd_step
 from coursekit.widgets.app import SliderApp
 
 EXAMPLES: dict[str, WorkedExample] = {"2-3-1": RELU_231, "2-3-3-1": NET_2331}
@@ -34,7 +34,7 @@ class LearningRateStepApp(SliderApp):
     Controls: ``example`` (``"2-3-1"`` or ``"2-3-3-1"``) and ``lr`` (log scale, 1e-4 to 1).
 
     Attributes (updated on every redraw):
-        step: the :class:`coursekit.worked_examples.StepResult` for the chosen settings.
+        step: the :class:`coursekit.chapters.worked_examples.StepResult` for the chosen settings.
         loss_before, loss_after: the loss before and after the step (``loss_after`` is the
             y-position of ``marker``).
         deltas: :math:`\\Delta\\theta` for every parameter entry in the order of

@@ -1,0 +1,7 @@
+"""Display code: how the chapters and slider apps show results (nothing here computes them).
+
+* :mod:`~coursekit.display.plotting` -- scatter plots, decision regions, lines and bounds.
+* :mod:`~coursekit.display.graph_drawing` -- a computation graph of :mod:`coursekit.engine`,
+  drawn with matplotlib.
+* :mod:`~coursekit.display.tables` -- Markdown tables built from computed values.
+"""
