@@ -172,7 +172,7 @@ def blind_notebook(nb: nbformat.NotebookNode) -> Blinded:
             continue
         text = nbcells.source_text(cell)
         try:
-            parsed[i] = (text, ast.parse(text))
+            parsed[i] = (text, nbcells.parse_python(text))
         except SyntaxError:
             continue
     check_names = _check_names([tree for _, tree in parsed.values()])
@@ -212,7 +212,7 @@ def blind_notebook(nb: nbformat.NotebookNode) -> Blinded:
             continue
         new = _apply(text, edits)
         try:
-            ast.parse(new)
+            nbcells.parse_python(new)
         except SyntaxError:  # pragma: no cover - the edits keep valid syntax by construction
             continue
         result.nb.cells[i].source = new

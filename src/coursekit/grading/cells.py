@@ -17,12 +17,30 @@ from __future__ import annotations
 
 import ast
 import re
+import threading
 from typing import Any
 
 BEGIN_SOLUTION = "BEGIN SOLUTION"
 END_SOLUTION = "END SOLUTION"
 BEGIN_HIDDEN = "BEGIN HIDDEN TESTS"
 END_HIDDEN = "END HIDDEN TESTS"
+
+
+# CPython 3.11's ast.parse is not safe to call from two threads at once: it can fail with
+# "SystemError: AST constructor recursion depth mismatch" (CPython issue gh-106905). The grader
+# runs the reference notebook's modes in threads, each of which parses cells, so every parse in
+# the grader goes through this lock.
+_PARSE_LOCK = threading.Lock()
+
+
+def parse_python(text: str) -> ast.Module:
+    """``ast.parse(text)``, one thread at a time (see ``_PARSE_LOCK``).
+
+    Raises:
+        SyntaxError: if ``text`` is not valid Python.
+    """
+    with _PARSE_LOCK:
+        return ast.parse(text)
 
 
 def nbgrader_meta(cell: Any) -> dict[str, Any]:
@@ -147,7 +165,7 @@ def defined_names(source: str) -> set[str]:
     syntax error can still be matched to the task it answers.
     """
     try:
-        tree = ast.parse(to_python(source))
+        tree = parse_python(to_python(source))
     except SyntaxError:
         return set(_DEF_RE.findall(source))
     return {

@@ -23,7 +23,7 @@ import ast
 import re
 
 from coursekit.checks import RECORD_ENV
-from coursekit.grading.cells import to_python
+from coursekit.grading.cells import parse_python, to_python
 
 REFERENCE_MODULES = ("activations", "losses", "nn", "engine", "gradcheck", "optim")
 """``coursekit`` modules holding reference implementations of assignment tasks."""
@@ -36,7 +36,7 @@ _MODULE_RE = re.compile(r"^coursekit\.(%s)(\.|$)" % "|".join(REFERENCE_MODULES))
 
 def _parse(source: str) -> ast.AST | None:
     try:
-        return ast.parse(to_python(source))
+        return parse_python(to_python(source))
     except SyntaxError:
         return None  # a cell that does not parse does not run, so it cannot import anything
 
