@@ -20,8 +20,6 @@ from coursekit.engine import Value, topological_order
 
 __all__ = ["draw", "format_number"]
 
-# ---- drawing ------------------------------------------------------------------------------------
-#
 # A small layered ("Sugiyama") layout, enough for the graphs of a chapter (up to a few dozen nodes):
 # 1. layers: each value box and each op circle gets a column, inputs to the left of what uses
 #    them (longest path from the leaves; leaves move right up to their first use);
