@@ -6,7 +6,13 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from coursekit import data, losses
-from coursekit.chapters.gradient_flow import deep_network, layer_delta_norms, layer_gradient_norms, linear_layers
+from coursekit.chapters.gradient_flow import (
+    centred_orthogonal_network,
+    deep_network,
+    layer_delta_norms,
+    layer_gradient_norms,
+    linear_layers,
+)
 from coursekit.nn import Linear, mlp
 
 
@@ -96,3 +102,36 @@ def test_fractional_labels_are_refused_not_truncated():
     for measure in (layer_gradient_norms, layer_delta_norms):
         with pytest.raises(ValueError, match="integer class labels"):
             measure(model, X, bad)
+
+
+def test_sigmoid_gradients_grow_with_large_orthogonal_weights_and_centred_pre_activations():
+    # sigma' <= 1/4 is a bound, not a law: with ||W||_2 = 8 > 4 and pre-activations centred at 0
+    # the delta arriving at the first layer is larger than the one leaving the output.
+    X, y = batch()
+    grown = layer_delta_norms(centred_orthogonal_network(8, 8.0, X, rng=0), X, y)
+    shrunk = layer_delta_norms(centred_orthogonal_network(8, 2.0, X, rng=0), X, y)
+    assert grown[0] > 10 * grown[-1]
+    assert shrunk[0] < 0.01 * shrunk[-1]  # ||W||_2 < 4 in every layer: vanishing, as the bound says
+
+
+def test_centred_orthogonal_network_has_the_promised_norms_and_centred_pre_activations():
+    X, _ = batch()
+    model = centred_orthogonal_network(3, 6.0, X, width=5, input_gain=0.5, rng=1)
+    layers = linear_layers(model)
+    norms = [np.linalg.norm(layer.W, 2) for layer in layers]
+    np.testing.assert_allclose(norms, [0.5, 6.0, 6.0, 6.0], rtol=1e-12)
+    out = X
+    for layer in model:
+        out = layer(out)
+        if isinstance(layer, Linear):
+            np.testing.assert_allclose(out.mean(axis=0), 0.0, atol=1e-12)
+
+
+def test_centred_orthogonal_network_rejects_bad_input():
+    X, _ = batch()
+    with pytest.raises(ValueError, match="gain must be a positive number"):
+        centred_orthogonal_network(3, 0.0, X)
+    with pytest.raises(ValueError, match="input_gain must be a positive number"):
+        centred_orthogonal_network(3, 2.0, X, input_gain=-1.0)
+    with pytest.raises(ValueError, match=r"shape \(n, in_features\)"):
+        centred_orthogonal_network(3, 2.0, X[0])

@@ -7,15 +7,20 @@ multiplies the upstream gradient by :math:`W_{l+1}^\top` and by :math:`f'(z_l)` 
           \frac{\partial L}{\partial W_l} = \delta_l\, h_{l-1}^\top .
 
 So :math:`\lVert \partial L/\partial W_l\rVert` contains a product of one factor per layer above
-:math:`l`. For the sigmoid, :math:`f' = \sigma(1 - \sigma) \le 1/4`, and with weights of
-moderate size each factor is well below 1: the gradient *vanishes* geometrically towards the
-input. For ReLU, :math:`f' \in \{0, 1\}` and He initialisation (weight variance :math:`2/\text{fan-in}`,
+:math:`l`, each at most :math:`\max|f'| \cdot \lVert W_{l+1}\rVert_2`. For the sigmoid,
+:math:`f' = \sigma(1 - \sigma) \le 1/4`, so :math:`\lVert W\rVert_2 < 4` in every layer is
+*sufficient* for the gradient to vanish geometrically towards the input, and at the usual
+initialisation scales that is what happens. The bound is not a law: with
+:math:`\lVert W\rVert_2 > 4` and pre-activations held near 0 (where :math:`\sigma' = 1/4`) the
+gradient grows from layer to layer (:func:`centred_orthogonal_network` builds such a network).
+Large weights usually saturate the units instead, which makes :math:`f'` small and so keeps the
+sigmoid gradient from exploding. For ReLU, :math:`f' \in \{0, 1\}` and He initialisation (weight variance :math:`2/\text{fan-in}`,
 the default of :class:`coursekit.nn.Linear`) keeps the factors near 1 on average. Scaling every
 weight by ``init_scale`` multiplies each ReLU factor by ``init_scale``, so the deltas explode
 (``> 1``) or vanish (``< 1``) geometrically with depth. ReLU is positively homogeneous, so the
 forward activations scale as well and (with zero biases and a fixed output delta) every weight
-gradient is multiplied by ``init_scale ** depth``. Sigmoid gradients keep shrinking towards the
-input at any scale: larger weights saturate the units, which makes :math:`f'` smaller still.
+gradient is multiplied by ``init_scale ** depth``. For the sigmoid, scaling He-initialised weights
+up does not make the gradient grow: the pre-activations spread out and more units saturate.
 """
 
 from __future__ import annotations
@@ -61,6 +66,60 @@ def deep_network(
     for layer in model:
         if isinstance(layer, Linear):
             layer.W *= init_scale
+    return model
+
+
+def centred_orthogonal_network(
+    depth: int,
+    gain: float,
+    X: ArrayLike,
+    width: int = 32,
+    activation: str = "sigmoid",
+    input_gain: float = 1.0,
+    rng: int | np.random.Generator | None = 0,
+) -> Sequential:
+    r"""A deep network whose hidden layers have :math:`\lVert W\rVert_2 = ` ``gain`` and centred inputs.
+
+    The counterexample to "sigmoid gradients always vanish". Every weight matrix is a random
+    orthogonal matrix (rows or columns orthonormal), times ``input_gain`` for the first layer and
+    times ``gain`` for all later ones, so all singular values of a later layer equal ``gain``. Each bias is set to minus the batch mean of its layer's
+    :math:`W h_{l-1}` on ``X``, so every pre-activation has mean 0 over the batch, where
+    :math:`\sigma' = 1/4` is largest. A delta passing back through such a layer is multiplied by
+    :math:`W^\top` (norm ``gain``) and by :math:`\sigma'(z) \le 1/4`: with ``gain > 4`` and the
+    pre-activations near 0 it grows.
+
+    Args:
+        depth: number of hidden layers (at least 1).
+        gain: spectral norm of every weight matrix after the first (> 0).
+        input_gain: spectral norm of the first weight matrix (> 0); it only sets how spread out
+            the first pre-activations are.
+        X: the batch, shape ``(n, in_features)``, on which the biases centre the pre-activations.
+        width: units per hidden layer.
+        activation: hidden activation (as in :func:`deep_network`).
+        rng: seed or Generator for all weights.
+
+    Raises:
+        ValueError: for a non-positive ``gain`` or ``X`` that is not a 2-D batch (and as
+            :func:`deep_network`).
+    """
+    for name, value in (("gain", gain), ("input_gain", input_gain)):
+        if not (np.isfinite(value) and value > 0):
+            raise ValueError(f"{name} must be a positive number, got {value}")
+    X = np.asarray(X, dtype=np.float64)
+    if X.ndim != 2:
+        raise ValueError(f"X must be a batch of shape (n, in_features), got shape {X.shape}")
+    generator = np.random.default_rng(rng)
+    model = deep_network(depth, activation, width=width, in_features=X.shape[1], rng=generator)
+    out = X
+    for index, layer in enumerate(model):
+        if isinstance(layer, Linear):
+            # QR of a Gaussian matrix gives a random orthogonal Q; a corner block of it has
+            # orthonormal rows (or columns), so every singular value of gain * block is gain.
+            size = max(layer.W.shape)
+            q, _ = np.linalg.qr(generator.normal(size=(size, size)))
+            layer.W[...] = (input_gain if index == 0 else gain) * q[: layer.out_features, : layer.in_features]
+            layer.b[...] = -(out @ layer.W.T).mean(axis=0)
+        out = layer(out)
     return model
 
 
