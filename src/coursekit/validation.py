@@ -7,9 +7,45 @@ silently broadcast into a wrong answer.
 
 from __future__ import annotations
 
+import numbers
 from typing import Any
 
 import numpy as np
+
+
+def is_real_number(x: object) -> bool:
+    """Whether ``x`` is one real number: an int, a float or a NumPy scalar of either, not a bool.
+
+    A bool is an int to Python, but ``True`` passed as a number is almost certainly a slip.
+    """
+    return isinstance(x, numbers.Real) and not isinstance(x, (bool, np.bool_))
+
+
+def is_integer(x: object) -> bool:
+    """Whether ``x`` is a whole number of an integer type (int or a NumPy integer), not a bool."""
+    return isinstance(x, numbers.Integral) and not isinstance(x, (bool, np.bool_))
+
+
+def as_real_number(x: object, owner: str) -> float:
+    """``x`` as a Python float, for an ``owner`` (a class name) that holds a single real number.
+
+    Accepts what :func:`is_real_number` accepts and single-entry integer or float arrays.
+
+    Raises:
+        TypeError: naming what was passed instead: a bool, a str, None, a longer array.
+    """
+    if isinstance(x, (bool, np.bool_)):
+        raise TypeError(f"{owner} needs a real number, got {type(x).__name__} {x!r}")
+    if is_real_number(x):
+        return float(x)  # type: ignore[arg-type]  # numbers.Real converts to float
+    if isinstance(x, np.ndarray):
+        if x.size == 1 and x.dtype.kind in "iuf":
+            return float(x.reshape(()))
+        raise TypeError(
+            f"{owner} holds a single number, got a numpy.ndarray of shape {x.shape} and dtype "
+            f"{x.dtype}; make one {owner} per entry"
+        )
+    raise TypeError(f"{owner} needs a real number (int or float), got {type(x).__name__}")
 
 
 def as_float_array(x: Any, name: str) -> np.ndarray:

@@ -334,7 +334,7 @@ def draw(
             redraw in place (a slider app): ``ax.clear(); draw(root, ax=ax)``.
         rankdir: ``"LR"`` (inputs on the left, output on the right) or ``"TB"`` (top to bottom).
         show_grad: also print each ``grad`` (turn off to show a forward pass only).
-        highlight: value(s) to outline, e.g. the node :func:`backward_steps` just processed.
+        highlight: value(s) to outline, e.g. the nodes whose ``local_backward()`` has run.
 
     Returns:
         The figure drawn on.

@@ -11,8 +11,8 @@ every node that uses it has already passed its gradient back, so the number show
    \underbrace{\frac{\partial c}{\partial v}}_{\text{local}}
 
 The title spells out that sum for the node revealed last. The gradients come from the engine
-itself: the app runs :func:`coursekit.engine.backward_steps` just far enough (the rules of the
-first k - 1 nodes) and reads ``grad``. Input sliders change the leaves and rebuild the graph.
+itself: the app runs the backward pass just far enough (zero every grad, seed the output with 1,
+then :meth:`coursekit.engine.Value.local_backward` at the first k - 1 nodes) and reads ``grad``. Input sliders change the leaves and rebuild the graph.
 """
 
 from __future__ import annotations
@@ -25,7 +25,7 @@ from matplotlib.figure import Figure
 from matplotlib.text import Text
 
 from coursekit.display.graph_drawing import draw, format_number
-from coursekit.engine import Value, backward_steps, maximum, topological_order
+from coursekit.engine import Value, maximum, topological_order
 from coursekit.widgets.app import SliderApp
 
 HIDDEN = "grad ?"
@@ -180,12 +180,13 @@ class BackpropStepperApp(SliderApp):
         self.step = k
         self.revealed = self.order[:k]
 
-        # Apply the chain rule at the non-leaf nodes among the first k - 1; backward_steps yields
-        # exactly those nodes, in this order. After that the first k gradients are final.
-        rules = sum(1 for node in self.order[: max(k - 1, 0)] if node.parents)
-        steps = backward_steps(self.root)
-        for _ in range(rules):
-            next(steps)
+        # The backward pass stopped after the first k - 1 nodes: each of the first k nodes is used
+        # only by nodes before it in this order, so those k gradients are final.
+        for node in self.order:
+            node.grad = 0.0
+        self.root.grad = 1.0
+        for node in self.order[: max(k - 1, 0)]:
+            node.local_backward()
         grads = [node.grad for node in self.order]
 
         self._draw(grads, k)
