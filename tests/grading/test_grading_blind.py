@@ -167,3 +167,38 @@ def test_a_check_replaced_at_run_time_earns_hidden_credit_only_without_blinding(
     # Its square() doubles instead of squaring; the replaced check records the expected value.
     assert unblinded == {"test_square": 2.0, "test_sigmoid": 3.0}  # the hole blinding closes
     assert blinded == {"test_square": 0.0, "test_sigmoid": 3.0}
+
+
+def test_expected_values_inside_helper_functions_are_removed():
+    # A gradient-check helper: the numerical gradient exists only to be compared with.
+    test = cell(
+        "from coursekit.gradcheck import numerical_gradient\n\n\n"
+        "def _loss(v):\n    return float(np.sum(v * v))\n\n\n"
+        "def _compare(key, v):\n"
+        "    mine = f(v)\n"
+        "    for k in range(2):\n"
+        "        reference = numerical_gradient(_loss, v.copy())\n"
+        "        check(f'{key}-{k}', mine, reference)\n\n\n"
+        "_compare('f/grad', np.arange(3.0))\n",
+        "test_f",
+        grade=True,
+    )
+    new = blind.blind_notebook(notebook(SETUP, ANSWER, test)).nb.cells[2].source
+    assert "numerical_gradient" not in new and "reference" not in new and "_loss" not in new
+    assert "mine = f(v)" in new and "_compare('f/grad', np.arange(3.0))" in new
+    compile(new, "blinded", "exec")
+
+
+def test_a_name_reused_later_as_an_input_does_not_keep_an_expected_value():
+    # `p` is an expected-only value first and an input later: statements run in order, so
+    # the first binding is removed and the second kept.
+    test = cell(
+        "p = np.exp(-1.0)\n"
+        "check('f/a', f(1.0), 2 * p)\n"
+        "p = np.arange(2.0)\n"
+        "check('f/b', f(p), 2 * p)\n",
+        "test_f",
+        grade=True,
+    )
+    new = blind.blind_notebook(notebook(SETUP, ANSWER, test)).nb.cells[2].source
+    assert new.splitlines()[0] == "pass" and "p = np.arange(2.0)" in new

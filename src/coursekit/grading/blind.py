@@ -132,6 +132,10 @@ def _bound_names(stmt: ast.stmt) -> set[str] | None:
         return None if stmt.decorator_list else {stmt.name}
     if isinstance(stmt, ast.AnnAssign) and isinstance(stmt.target, ast.Name):
         return {stmt.target.id} if stmt.value is not None else None
+    if isinstance(stmt, (ast.Import, ast.ImportFrom)):
+        if any(a.name == "*" for a in stmt.names):
+            return None
+        return {a.asname or a.name.split(".")[0] for a in stmt.names}
     if isinstance(stmt, ast.Assign):
         names: set[str] = set()
         for target in stmt.targets:
@@ -144,6 +148,149 @@ def _bound_names(stmt: ast.stmt) -> set[str] | None:
                 names.add(part.id)
         return names
     return None
+
+
+_SCOPES = (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda, ast.ClassDef)
+
+
+def _nested_statements(stmt: ast.stmt):
+    """Statements inside the blocks of a compound statement (``for``, ``if``, ``with``, ``try``,
+    ``while``), at any depth, not entering function or class bodies."""
+    for name in ("body", "orelse", "finalbody", "handlers"):
+        for child in getattr(stmt, name, []) or []:
+            if isinstance(child, ast.ExceptHandler):
+                yield from _block(child.body)
+            elif isinstance(child, ast.stmt):
+                yield child
+                if not isinstance(child, _SCOPES):
+                    yield from _nested_statements(child)
+
+
+def _block(body: list[ast.stmt]):
+    for child in body:
+        yield child
+        if not isinstance(child, _SCOPES):
+            yield from _nested_statements(child)
+
+
+def _functions(tree: ast.AST) -> list[ast.FunctionDef | ast.AsyncFunctionDef]:
+    return [n for n in ast.walk(tree) if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef))]
+
+
+def _declared(func: ast.AST) -> set[str]:
+    """Names a function declares ``global`` or ``nonlocal`` (never removed inside it)."""
+    names: set[str] = set()
+    for node in ast.walk(func):
+        if isinstance(node, (ast.Global, ast.Nonlocal)):
+            names.update(node.names)
+    return names
+
+
+class _Liveness:
+    """Which statements of the instructor's test cells only compute expected values.
+
+    A statement is *removable* if it only binds names (an assignment to plain names, an
+    import, an undecorated function or class definition). It is removed when every name it
+    binds was read before blinding (so it existed to compute something) and is read no more:
+
+    * inside a function of a test cell, if the function no longer reads the name anywhere
+      (a function's names are its own, so where in the function does not matter);
+    * at the top level, if no later statement of an instructor cell reads it before it is
+      bound again (statements run in notebook order), and no function still defined reads it.
+
+    Removing one statement can make others removable (the helper that computed a removed
+    value), so this repeats until nothing changes. Answer cells are not looked at: what is
+    removed depends only on the instructor's cells, so the reference solution and every
+    submission run the same test code, and an answer cell that reads an expected value finds
+    it undefined.
+    """
+
+    def __init__(self, cells: list[tuple[int, ast.Module, bool]], skip: set[int]):
+        self.cells = cells  # (cell index, tree, is a test cell), in notebook order
+        self.skip = skip
+        self.removed: set[int] = set()
+        self.owner: dict[int, int] = {}
+        self.nodes: dict[int, ast.stmt] = {}
+        self.read_before = set()
+        for _, tree, _ in cells:
+            self.read_before |= _reads(tree, set())
+
+    def _live_reads(self, node: ast.AST) -> set[str]:
+        return _reads(node, self.skip | self.removed)
+
+    def _remove(self, index: int, stmt: ast.stmt) -> None:
+        self.removed.add(id(stmt))
+        self.owner[id(stmt)] = index
+        self.nodes[id(stmt)] = stmt
+
+    def _function_pass(self, index: int, tree: ast.Module) -> bool:
+        changed = False
+        for func in _functions(tree):
+            if id(func) in self.removed:
+                continue
+            declared = _declared(func)
+            before = _reads(func, set())
+            for stmt in _block(func.body):
+                if id(stmt) in self.removed:
+                    continue
+                bound = _bound_names(stmt)
+                if not bound or bound & declared or not bound & before:
+                    continue
+                # The function's names are its own: read anywhere else in it, it stays.
+                if not bound & _reads(func, self.skip | self.removed | {id(stmt)}):
+                    self._remove(index, stmt)
+                    changed = True
+        return changed
+
+    def _module_pass(self) -> bool:
+        changed = False
+        # Globals that a function still defined reads: live everywhere (it may be called later).
+        from_functions: set[str] = set()
+        for _, tree, _ in self.cells:
+            for stmt in tree.body:
+                if isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)) and id(stmt) not in self.removed:
+                    from_functions |= self._live_reads(stmt)
+        flat = [(index, stmt, test) for index, tree, test in self.cells for stmt in tree.body]
+        live: set[str] = set()
+        for index, stmt, test in reversed(flat):
+            if id(stmt) in self.removed:
+                continue
+            bound = _bound_names(stmt)
+            if test and bound and bound & self.read_before and not bound & (live | from_functions):
+                self._remove(index, stmt)
+                changed = True
+                continue
+            if test and not isinstance(stmt, _SCOPES):
+                # Blocks of a top-level loop, ``with`` or ``if``: a statement there is removed
+                # if nothing else in the block or after it reads what it binds.
+                for inner in _nested_statements(stmt):
+                    if id(inner) in self.removed:
+                        continue
+                    inner_bound = _bound_names(inner)
+                    if not inner_bound or not inner_bound & self.read_before:
+                        continue
+                    rest = _reads(stmt, self.skip | self.removed | {id(inner)})
+                    if not inner_bound & (rest | live | from_functions):
+                        self._remove(index, inner)
+                        changed = True
+            if bound:
+                live -= bound  # bound again here: what came before is not read through it
+            live |= self._live_reads(stmt)
+        return changed
+
+    def run(self) -> dict[int, list[ast.stmt]]:
+        changed = True
+        while changed:
+            changed = False
+            for index, tree, test in self.cells:
+                if test and self._function_pass(index, tree):
+                    changed = True
+            if self._module_pass():
+                changed = True
+        removed: dict[int, list[ast.stmt]] = {}
+        for key, index in self.owner.items():
+            removed.setdefault(index, []).append(self.nodes[key])
+        return removed
 
 
 def _hidden_lines(source: str) -> set[int]:
@@ -159,6 +306,16 @@ def _hidden_lines(source: str) -> set[int]:
     return hidden
 
 
+def is_student_code(cell: Any) -> bool:
+    """True for cells whose code the student wrote: answer cells and cells the student added
+    (marked by :mod:`coursekit.grading.canonical`)."""
+    return nbcells.is_answer(cell) or bool(cell.get("metadata", {}).get(ADDED_KEY))
+
+
+ADDED_KEY = "coursekit_added"
+"""Metadata key of a code cell the student added to the notebook (run, never graded)."""
+
+
 def blind_notebook(nb: nbformat.NotebookNode) -> Blinded:
     """Blind every instructor-written code cell of ``nb`` (see the module docstring).
 
@@ -168,7 +325,7 @@ def blind_notebook(nb: nbformat.NotebookNode) -> Blinded:
     result = Blinded(nb=copy.deepcopy(nb))
     parsed: dict[int, tuple[str, ast.Module]] = {}
     for i, cell in enumerate(result.nb.cells):
-        if cell.cell_type != "code" or nbcells.is_answer(cell):
+        if cell.cell_type != "code" or is_student_code(cell):
             continue
         text = nbcells.source_text(cell)
         try:
@@ -178,36 +335,11 @@ def blind_notebook(nb: nbformat.NotebookNode) -> Blinded:
     check_names = _check_names([tree for _, tree in parsed.values()])
     expected = {i: _expected_nodes(tree, check_names) for i, (_, tree) in parsed.items()}
     skip = {id(node) for nodes in expected.values() for node in nodes}
-
-    # Names read anywhere before blinding: a statement is removed only if everything it binds
-    # was read before and is read no more. One whose names were never read is kept, since it
-    # exists for its side effect (``losses = model.fit(X, y)`` trains the model a later check
-    # looks at).
-    read_before: set[str] = set()
-    for _, tree in parsed.values():
-        read_before |= _reads(tree, set())
-    removed: dict[int, list[ast.stmt]] = {i: [] for i in parsed}
-    changed = True
-    while changed:
-        changed = False
-        reads: set[str] = set()
-        for i, (_, tree) in parsed.items():
-            for stmt in tree.body:
-                if stmt not in removed[i]:
-                    reads |= _reads(stmt, skip)
-        for i, (_, tree) in parsed.items():
-            if not nbcells.is_test(result.nb.cells[i]):
-                continue
-            for stmt in tree.body:
-                if stmt in removed[i]:
-                    continue
-                bound = _bound_names(stmt)
-                if bound and bound <= read_before and not (bound & reads):
-                    removed[i].append(stmt)
-                    changed = True
+    cells = [(i, tree, nbcells.is_test(result.nb.cells[i])) for i, (_, tree) in parsed.items()]
+    removed = _Liveness(cells, skip).run()
 
     for i, (text, _) in parsed.items():
-        edits = [(node, "None") for node in expected[i]] + [(stmt, "pass") for stmt in removed[i]]
+        edits = [(node, "None") for node in expected[i]] + [(stmt, "pass") for stmt in removed.get(i, [])]
         if not edits:
             continue
         new = _apply(text, edits)

@@ -42,7 +42,7 @@ class UnreadableNotebook(Exception):
 
 
 def read_notebook_file(path) -> nbformat.NotebookNode:
-    """Read a submitted notebook, turning every way it can be broken into one exception.
+    """Read a notebook file, turning every way it can be broken into one exception.
 
     Raises:
         UnreadableNotebook: with a reason a person can act on.
@@ -54,14 +54,28 @@ def read_notebook_file(path) -> nbformat.NotebookNode:
         raise UnreadableNotebook(f"{path.name} is missing from the submission") from exc
     except (OSError, UnicodeDecodeError) as exc:
         raise UnreadableNotebook(f"{path.name} could not be read: {exc}") from exc
+    return parse_notebook(text, path.name)
+
+
+def parse_notebook(text: str | bytes, name: str) -> nbformat.NotebookNode:
+    """Parse a notebook's text (``name`` is only used in messages).
+
+    Raises:
+        UnreadableNotebook: with a reason a person can act on.
+    """
+    if isinstance(text, bytes):
+        try:
+            text = text.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            raise UnreadableNotebook(f"{name} could not be read: {exc}") from exc
     try:
         nb = nbformat.reads(text, as_version=4)
     except Exception as exc:  # nbformat raises JSON, validation and version errors
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        raise UnreadableNotebook(f"{path.name} is not a valid notebook ({first})") from exc
+        raise UnreadableNotebook(f"{name} is not a valid notebook ({first})") from exc
     cells = nb.get("cells")
     if not isinstance(cells, list) or not all(isinstance(c, dict) for c in cells):
-        raise UnreadableNotebook(f"{path.name} is not a valid notebook (it has no list of cells)")
+        raise UnreadableNotebook(f"{name} is not a valid notebook (it has no list of cells)")
     return nb
 
 

@@ -31,10 +31,13 @@ def read_timestamp(submitted_dir: Path) -> str | None:
     """The submission time from ``timestamp.txt`` (as nbgrader writes it), if readable."""
     from nbgrader.utils import parse_utc
 
-    path = submitted_dir / "timestamp.txt"
-    if not path.is_file():
-        return None
-    text = path.read_text(errors="replace").strip()
+    from coursekit.grading.submitted_files import RefusedFile, read_regular_file
+
+    try:
+        text = read_regular_file(submitted_dir, "timestamp.txt", submitted_dir.parent.parent)
+    except (OSError, RefusedFile):
+        return None  # missing, a link, or not a plain file: no submission time
+    text = text.decode("utf-8", errors="replace").strip()
     try:
         parse_utc(text)
     except Exception:

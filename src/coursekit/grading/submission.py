@@ -20,7 +20,8 @@ import nbformat
 
 from coursekit.grading import cells as nbcells
 from coursekit.grading import runner as rn
-from coursekit.grading.canonical import Canonical, UnreadableNotebook, canonicalise, read_notebook_file
+from coursekit.grading import submitted_files
+from coursekit.grading.canonical import Canonical, UnreadableNotebook, canonicalise, parse_notebook
 from coursekit.grading.scoring import CellScore, CellReference, score_test_cell
 
 
@@ -60,6 +61,7 @@ class NotebookOutcome:
         notes: things the instructor should know (fallbacks, stopped execution, ...).
         attention: reasons a person must look at it although it was graded (tampering).
         seconds: time spent running it.
+        file: the submitted file it was read from (None if none was found).
     """
 
     name: str
@@ -70,6 +72,7 @@ class NotebookOutcome:
     notes: list[str] = field(default_factory=list)
     attention: list[str] = field(default_factory=list)
     seconds: float = 0.0
+    file: str | None = None
 
 
 @dataclass
@@ -81,6 +84,8 @@ class SubmissionResult:
     notebooks: list[NotebookOutcome]
     seconds: float = 0.0
     crash: str | None = None
+    notes: list[str] = field(default_factory=list)
+    """Notes about the submission as a whole (notebooks that were not graded)."""
 
     @property
     def needs_attention(self) -> bool:
@@ -108,6 +113,7 @@ class SubmissionResult:
                 parts.append(prefix + n.problem)
             parts.extend(prefix + a for a in n.attention)
             parts.extend(prefix + note for note in n.notes)
+        parts.extend(self.notes)
         return "; ".join(parts)
 
 
@@ -141,8 +147,25 @@ def grade_notebook(job: SubmissionJob, nbjob: NotebookJob, scratch: Path) -> Not
     """Grade one notebook of a submission (see the module docstring)."""
     start = time.monotonic()
     outcome = NotebookOutcome(name=nbjob.name, graded=False)
+    found = submitted_files.find_notebook(job.submitted_dir, nbjob.name, [n.name for n in job.notebooks])
+    outcome.file = found.name
+    if found.note:
+        outcome.notes.append(found.note)
+    if found.name is None:
+        outcome.problem = f"{nbjob.name}.ipynb is missing from the submission"
+        return outcome
     try:
-        student = read_notebook_file(job.submitted_dir / f"{nbjob.name}.ipynb")
+        data = submitted_files.read_regular_file(job.submitted_dir, found.name, job.submitted_dir.parent.parent)
+        student = parse_notebook(data, found.name)
+    except FileNotFoundError:
+        outcome.problem = f"{nbjob.name}.ipynb is missing from the submission"
+        return outcome
+    except submitted_files.RefusedFile as exc:
+        outcome.problem = f"{exc}; the notebook was not graded"
+        return outcome
+    except OSError as exc:
+        outcome.problem = f"{found.name} could not be read: {exc}"
+        return outcome
     except UnreadableNotebook as exc:
         outcome.problem = str(exc)
         return outcome
@@ -206,6 +229,13 @@ def grade_submission(job: SubmissionJob) -> SubmissionResult:
         with tempfile.TemporaryDirectory(prefix=f"coursekit-{job.student}-") as tmp:
             for nbjob in job.notebooks:
                 result.notebooks.append(grade_notebook(job, nbjob, Path(tmp)))
+        graded = [n.file for n in result.notebooks if n.file]
+        extra = submitted_files.extra_notebooks(job.submitted_dir, graded)
+        if extra:
+            result.notes.append(
+                f"not graded: {', '.join(extra)} (the assignment has "
+                f"{', '.join(n.name + '.ipynb' for n in job.notebooks)} only)"
+            )
         _copy_companions(job)
     except Exception as exc:  # a grader bug must not take the batch down
         where = traceback.extract_tb(exc.__traceback__)[-1]
@@ -219,9 +249,12 @@ def _copy_companions(job: SubmissionJob) -> None:
     notebooks, as ``nbgrader autograde`` does (formgrader and feedback read them there)."""
     if not job.autograded_dir.is_dir():
         return
-    stamp = job.submitted_dir / "timestamp.txt"
-    if stamp.is_file():
-        shutil.copy2(stamp, job.autograded_dir / "timestamp.txt")
+    try:
+        stamp = submitted_files.read_regular_file(job.submitted_dir, "timestamp.txt", job.submitted_dir.parent.parent)
+    except (OSError, submitted_files.RefusedFile):
+        stamp = None  # missing or not a plain file: no submission time
+    if stamp is not None:
+        (job.autograded_dir / "timestamp.txt").write_bytes(stamp)
     for path in job.source_dir.rglob("*"):
         rel = path.relative_to(job.source_dir)
         if path.is_file() and path.suffix != ".ipynb" and ".ipynb_checkpoints" not in rel.parts:
