@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from coursekit.display.tables import format_cell, markdown_table
+from coursekit.display.tables import format_cell, markdown_table, show_table
 
 
 def test_cells():
@@ -37,3 +37,16 @@ def test_table_errors():
         markdown_table(["a", "b"], [(1, 2)], align="x")
     with pytest.raises(ValueError, match="header"):
         markdown_table([], [])
+
+
+def test_show_table_displays_the_markdown_table_and_returns_nothing(monkeypatch):
+    import IPython.display
+
+    shown = []
+    monkeypatch.setattr(IPython.display, "display", lambda obj: shown.append(obj))
+    assert show_table(["x", "$f(x)$"], [(1, 0.5)], float_format="{:.1f}") is None
+    assert len(shown) == 1 and isinstance(shown[0], IPython.display.Markdown)
+    assert shown[0].data == markdown_table(["x", "$f(x)$"], [(1, 0.5)], float_format="{:.1f}")
+    with pytest.raises(ValueError, match="row 0 has 1 cells"):
+        show_table(["a", "b"], [(1,)])
+    assert len(shown) == 1, "a bad table must not display anything"

@@ -1,10 +1,14 @@
 """Markdown tables built from computed values, for chapters that show many numbers at once.
 
 The chapters never type a computed number into prose; a table is produced from the arrays the
-code just computed and displayed with ``IPython.display.Markdown``::
+code just computed and shown with :func:`show_table`::
 
-    from IPython.display import Markdown
-    Markdown(markdown_table(["quantity", "value"], [("loss", 0.53045)]))
+    from coursekit.display.tables import show_table
+    show_table(["quantity", "value"], [("loss", 0.53045)])
+
+:func:`show_table` displays the table; the book reads displayed Markdown as MyST
+(``nb_render_markdown_format: myst`` in ``_config.yml``), so the table renders with its maths
+typeset on the website as in Jupyter.
 
 Cells may be strings (used as they are, so they can hold MyST math such as ``$z_1$``), booleans
 (shown as "yes"/"no"), integers, or floats (formatted with ``float_format``).
@@ -95,3 +99,20 @@ def markdown_table(
     for row in rows:
         lines.append("| " + " | ".join(format_cell(c, float_format) for c in row) + " |")
     return "\n".join(lines)
+
+
+def show_table(
+    headers: Sequence[str],
+    rows: Sequence[Sequence[Any]],
+    float_format: str = "{:.4f}",
+    align: str | None = None,
+) -> None:
+    """Display a Markdown table in the notebook and on the website (see the module docstring).
+
+    Takes the same arguments as :func:`markdown_table` and raises the same errors, before
+    anything is displayed. Returns ``None``, so a call as a cell's last line adds no second,
+    plain-text copy of the table.
+    """
+    from IPython.display import Markdown, display
+
+    display(Markdown(markdown_table(headers, rows, float_format=float_format, align=align)))

@@ -1,0 +1,126 @@
+"""The website as a student reads it, on a phone (390x844) and a laptop (1280x900).
+
+Navigation works at both sizes, and every table a chapter computes arrives as a table with its
+maths typeset.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+
+import builtsite
+
+PHONE = {"width": 390, "height": 844}
+LAPTOP = {"width": 1280, "height": 900}
+SIZES = {"phone": PHONE, "laptop": LAPTOP}
+
+START = "chapters/02_linear_discriminants.html"
+
+# Chapter-list links a reader can see: inside the viewport and not hidden.
+_VISIBLE_CHAPTER_LINKS = """() => [...document.querySelectorAll('nav.bd-docs-nav a.reference.internal')]
+    .filter((a) => {
+        const box = a.getBoundingClientRect();
+        return a.checkVisibility({visibilityProperty: true, opacityProperty: true}) && box.width > 0
+            && box.right > 0 && box.left < window.innerWidth && box.bottom > 0 && box.top < window.innerHeight;
+    })
+    .map((a) => ({text: a.textContent.trim(), href: a.getAttribute('href')}))"""
+
+_VISIBLE_CONTENTS_LINKS = _VISIBLE_CHAPTER_LINKS.replace("nav.bd-docs-nav a.reference.internal", "#pst-page-toc-nav a")
+
+
+def _light_context(browser, viewport: dict):
+    """A context without MathJax and the widget libraries: navigation does not need them."""
+    context = browser.new_context(viewport=viewport)
+    context.route(re.compile(r"/_static/(mathjax|widgets)/"), lambda route: route.abort())
+    return context
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_hamburger_opens_the_chapter_list_and_a_link_reaches_its_chapter(browser, base_url: str, size: str) -> None:
+    context = _light_context(browser, SIZES[size])
+    try:
+        page = context.new_page()
+        page.goto(base_url + START, wait_until="load")
+        hamburger = page.locator(".primary-toggle:visible")
+        assert hamburger.count() == 1, f"{size}: expected one visible chapter-list button, found {hamburger.count()}"
+        if size == "phone":
+            assert page.evaluate(_VISIBLE_CHAPTER_LINKS) == [], "phone: the chapter list shows before the hamburger is tapped"
+        else:  # the list is shown beside the page; the button hides it and brings it back
+            assert page.evaluate(_VISIBLE_CHAPTER_LINKS), "laptop: the chapter list is not shown beside the page"
+            hamburger.click()
+            page.wait_for_function(f"() => ({_VISIBLE_CHAPTER_LINKS})().length === 0", timeout=5_000)
+        hamburger.click()
+        page.wait_for_function(f"() => ({_VISIBLE_CHAPTER_LINKS})().length > 0", timeout=5_000)
+        links = page.evaluate(_VISIBLE_CHAPTER_LINKS)
+        target = next(link for link in links if "softmax" in link["href"])
+        page.locator(f"nav.bd-docs-nav a.reference.internal[href='{target['href']}']").first.click()
+        page.wait_for_url("**/chapters/05_softmax_and_cross_entropy.html", timeout=10_000)
+        title = page.locator("article h1").first.inner_text().replace("#", "").strip()
+        assert title == target["text"], f"{size}: the link {target['text']!r} opened a page titled {title!r}"
+    finally:
+        context.close()
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_contents_of_the_page_are_reachable(browser, base_url: str, size: str) -> None:
+    context = _light_context(browser, SIZES[size])
+    try:
+        page = context.new_page()
+        page.goto(base_url + START, wait_until="load")
+        if size == "phone":
+            assert page.evaluate(_VISIBLE_CONTENTS_LINKS) == [], "phone: the page contents show before they are asked for"
+            button = page.locator(".secondary-toggle:visible")
+            assert button.count() == 1, f"phone: expected one visible contents button, found {button.count()}"
+            button.click()
+            page.wait_for_function(f"() => ({_VISIBLE_CONTENTS_LINKS})().length > 0", timeout=5_000)
+        entries = page.evaluate(_VISIBLE_CONTENTS_LINKS)
+        assert any("Two regions" in entry["text"] for entry in entries), f"{size}: the page contents list no sections: {entries}"
+        section = entries[0]["href"]
+        page.locator(f"#pst-page-toc-nav a[href='{section}']").first.click()
+        page.wait_for_function(f"() => location.hash === {section!r}", timeout=5_000)
+    finally:
+        context.close()
+
+
+def test_top_bar_has_no_second_search_box(browser, base_url: str) -> None:
+    context = _light_context(browser, LAPTOP)
+    try:
+        page = context.new_page()
+        page.goto(base_url + START, wait_until="load")
+        fields = page.locator(".search-button-field:visible")
+        assert fields.count() == 1, f"laptop: {fields.count()} search boxes are shown, expected the sidebar's one"
+    finally:
+        context.close()
+
+
+def test_no_page_shows_a_raw_markdown_table(site: Path) -> None:
+    """A table left as Markdown text shows up as a paragraph of pipes."""
+    raw = {}
+    for path in builtsite.pages(site):
+        html = (site / path).read_text(encoding="utf-8")
+        found = re.findall(r"<p>\s*(\|[^<]{0,60})", html)
+        if found:
+            raw[path] = found[0]
+    assert raw == {}, f"pages with a raw Markdown table: {raw}"
+
+
+def _pages_with_tables(site: Path) -> list[str]:
+    return [path for path in builtsite.pages(site) if "<table" in (site / path).read_text(encoding="utf-8")]
+
+
+def test_table_cells_have_their_maths_typeset(open_page, site: Path) -> None:
+    """Every computed table cell holding maths shows typeset maths, never ``$`` or TeX."""
+    checked = 0
+    for path in _pages_with_tables(site):
+        if "$" not in (site / path).read_text(encoding="utf-8"):
+            continue
+        cells = open_page(path).page.evaluate("""() => [...document.querySelectorAll('article table td, article table th')]
+            .map((cell) => ({math: cell.querySelectorAll('mjx-container').length,
+                             text: cell.cloneNode(true).textContent}))""")
+        checked += sum(cell["math"] for cell in cells)
+        untypeset = [cell["text"] for cell in cells if "$" in cell["text"] or "\\" in cell["text"]]
+        assert untypeset == [], f"{path}: table cells with raw TeX: {untypeset[:3]}"
+    assert checked > 0, "no table cell holds typeset maths; the chapters' tables have $...$ headers"
