@@ -89,11 +89,13 @@ def test_weights_set_colour_by_sign_and_width_by_magnitude():
     for l, W in enumerate([W1, W2]):
         for j, i in np.ndindex(W.shape):
             edge = edges[f"edge:{l}:{i}:{j}"]
-            assert edge.get_edgecolor() == (blue if W[j, i] >= 0 else orange)
+            expected = blue if W[j, i] > 0 else orange if W[j, i] < 0 else mcolors.to_rgba("#BBBBBB")
+            assert edge.get_edgecolor() == expected
     assert edges["edge:0:1:2"].get_linewidth() > edges["edge:0:0:0"].get_linewidth() > edges["edge:0:1:1"].get_linewidth()
     values = {t.get_text() for t in fig.axes[0].texts}
     assert {"1.00", "\N{MINUS SIGN}2.00", "4.00", "0.50"} <= values
-    assert [t.get_text() for t in fig.axes[0].get_legend().get_texts()] == ["positive weight", "negative weight"]
+    legend = [t.get_text() for t in fig.axes[0].get_legend().get_texts()]
+    assert legend == ["positive weight", "negative weight", "zero weight"]
 
 
 def test_draws_into_given_axes_side_by_side():
@@ -126,3 +128,11 @@ def test_draws_into_given_axes_side_by_side():
 def test_bad_input_is_named(kwargs, error, message):
     with pytest.raises(error, match=message):
         draw_network(**kwargs)
+
+
+def test_a_layer_without_bias_gets_no_bias_unit():
+    # the 2-3-3-1 network of the worked examples: no output bias
+    biases = [np.zeros(3), np.ones(3), None]
+    fig = draw_network([2, 3, 3, 1], biases=biases)
+    assert sorted(drawn(fig, "bias", Circle)) == ["bias:0", "bias:1"]
+    assert len(drawn(fig, "bias-edge")) == 3 + 3

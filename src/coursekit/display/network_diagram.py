@@ -45,7 +45,7 @@ _VALUE_SIZE = 7.0
 # Okabe-Ito based, as in graph_drawing: inputs blue, hidden grey, outputs orange.
 _INPUT_FACE, _HIDDEN_FACE, _OUTPUT_FACE, _BIAS_FACE = "#D6E9F8", "#F0F0F0", "#FCE2C2", "#FFFFFF"
 _EDGE_COLOR = "#4D4D4D"
-_POSITIVE, _NEGATIVE = "#0072B2", "#D55E00"
+_POSITIVE, _NEGATIVE, _ZERO = "#0072B2", "#D55E00", "#BBBBBB"
 
 
 def _check_sizes(sizes: Sequence[int]) -> list[int]:
@@ -93,7 +93,10 @@ def _caption(l: int, last: int, width: int, activation: str | None) -> str:
     return f"{name}\n{unit_text}, {activation}" if activation else f"{name}\n{unit_text}"
 
 
-def _check_matrices(values: Sequence[ArrayLike] | None, shapes: list[tuple[int, ...]], what: str) -> list[np.ndarray] | None:
+def _check_matrices(
+    values: Sequence[ArrayLike | None] | None, shapes: list[tuple[int, ...]], what: str, allow_none: bool = False
+) -> list[np.ndarray | None] | None:
+    """One float array per layer of the given shapes (entries may be ``None`` if ``allow_none``)."""
     if values is None:
         return None
     values = list(values)
@@ -101,6 +104,9 @@ def _check_matrices(values: Sequence[ArrayLike] | None, shapes: list[tuple[int, 
         raise ValueError(f"{what} needs one array per layer after the input ({len(shapes)}), got {len(values)}")
     checked = []
     for l, (value, shape) in enumerate(zip(values, shapes)):
+        if value is None and allow_none:
+            checked.append(None)
+            continue
         try:
             arr = np.asarray(value, dtype=np.float64)
         except (TypeError, ValueError):
@@ -135,8 +141,8 @@ def draw_network(
     unit of layer :math:`l + 1`, the wiring of :math:`z_{l+1} = W_{l+1} h_l + b_{l+1}` where
     :math:`W_{l+1}` has one row per unit of layer :math:`l + 1` and one column per unit of layer
     :math:`l`. With weights given, the arrow from unit :math:`i` to unit :math:`j` shows
-    :math:`(W_{l+1})_{ji}`: blue for a positive weight, orange for a negative one, thicker for a
-    larger magnitude (relative to the largest of the drawing).
+    :math:`(W_{l+1})_{ji}`: blue for a positive weight, orange for a negative one, light grey for
+    zero, thicker for a larger magnitude (relative to the largest of the drawing).
 
     Args:
         sizes: widths from input to output, e.g. ``[2, 3, 1]``.
@@ -147,7 +153,8 @@ def draw_network(
             units of the next layer.
         weights: optional weight matrices, one per layer after the input, shaped
             ``(sizes[l + 1], sizes[l])`` like :attr:`coursekit.nn.Linear.W`.
-        biases: optional bias vectors, shaped ``(sizes[l + 1],)``; implies ``bias=True``.
+        biases: optional bias vectors, shaped ``(sizes[l + 1],)``, or ``None`` for a layer
+            without bias; draws the bias units of the layers that have one.
         show_values: also write each given weight and bias next to its arrow (2 decimals).
         title: optional title above the drawing.
         ax: axes to draw into. ``None`` makes a new :class:`~matplotlib.figure.Figure` sized to
@@ -180,8 +187,9 @@ def draw_network(
                 f"labels must have one entry per unit, {widths} per layer, got {[len(layer) for layer in names]}"
             )
     W = _check_matrices(weights, [(widths[l + 1], widths[l]) for l in range(last)], "weights")
-    b = _check_matrices(biases, [(widths[l + 1],) for l in range(last)], "biases")
-    bias = bias or b is not None
+    b = _check_matrices(biases, [(widths[l + 1],) for l in range(last)], "biases", allow_none=True)
+    # has_bias[l]: layer l + 1 adds a bias, drawn as a constant-1 unit on top of column l.
+    has_bias = [entry is not None for entry in b] if b is not None else [bias] * last
     if show_values and W is None and b is None:
         raise ValueError("show_values=True needs weights or biases to show")
 
@@ -189,10 +197,10 @@ def draw_network(
     centres = [
         [(l * _COLUMN_GAP, ((n - 1) / 2 - j) * _ROW_GAP) for j in range(n)] for l, n in enumerate(widths)
     ]
-    bias_centres = [(l * _COLUMN_GAP, ((widths[l] - 1) / 2 + 1) * _ROW_GAP) for l in range(last)] if bias else []
-    top = max([y for column in centres for _, y in column] + [y for _, y in bias_centres]) + _RADIUS + _MARGIN
+    bias_centres = {l: (l * _COLUMN_GAP, ((widths[l] - 1) / 2 + 1) * _ROW_GAP) for l in range(last) if has_bias[l]}
+    top = max([y for column in centres for _, y in column] + [y for _, y in bias_centres.values()]) + _RADIUS + _MARGIN
     caption_top = min(y for column in centres for _, y in column) - _RADIUS - 0.08
-    has_legend = W is not None or b is not None or bias
+    has_legend = W is not None or b is not None or any(has_bias)
     bottom = caption_top - _CAPTION_ROOM - (_LEGEND_ROOM if has_legend else 0.0)
     left, right = -_COLUMN_GAP / 2, last * _COLUMN_GAP + _COLUMN_GAP / 2
     title_room = 0.3 if title else 0.0
@@ -217,7 +225,7 @@ def draw_network(
     if title:
         ax.set_title(title, fontsize=10)  # not scaled: titles of panels side by side stay alike
 
-    largest = max([np.abs(m).max() for m in (W or []) + (b or [])] + [0.0])
+    largest = max([np.abs(m).max() for m in (W or []) + (b or []) if m is not None] + [0.0])
 
     def arrow(start: tuple[float, float], end: tuple[float, float], value: float | None, gid: str,
               dashed: bool, t: float) -> None:
@@ -226,7 +234,7 @@ def draw_network(
         ux, uy = (x1 - x0) / length, (y1 - y0) / length
         color, lw = _EDGE_COLOR, 0.8
         if value is not None:
-            color = _POSITIVE if value >= 0 else _NEGATIVE
+            color = _POSITIVE if value > 0 else (_NEGATIVE if value < 0 else _ZERO)
             lw = 0.6 + 2.4 * (abs(value) / largest if largest > 0 else 0.0)
         patch = FancyArrowPatch(
             (x0 + _RADIUS * ux, y0 + _RADIUS * uy),
@@ -257,7 +265,7 @@ def draw_network(
             for i in range(widths[l]):
                 value = None if W is None else float(W[l][j, i])
                 arrow(centres[l][i], centres[l + 1][j], value, f"edge:{l}:{i}:{j}", False, t)
-            if bias:
+            if has_bias[l]:
                 value = None if b is None else float(b[l][j])
                 arrow(bias_centres[l], centres[l + 1][j], value, f"bias-edge:{l}:{j}", True, t)
 
@@ -273,7 +281,7 @@ def draw_network(
             column[0][0], caption_top, _caption(l, last, widths[l], acts[l - 1] if l else None),
             fontsize=_CAPTION_SIZE * scale, ha="center", va="top", linespacing=1.25, color="0.25",
         ).set_gid(f"caption:{l}")
-    for l, (x, y) in enumerate(bias_centres):
+    for l, (x, y) in bias_centres.items():
         circle = Circle((x, y), _RADIUS * 0.8, facecolor=_BIAS_FACE, edgecolor=_EDGE_COLOR,
                         linewidth=0.9 * scale, linestyle=(0, (3, 2)), zorder=2)
         circle.set_gid(f"bias:{l}")
@@ -285,7 +293,9 @@ def draw_network(
         if W is not None or b is not None:
             handles += [Line2D([], [], color=_POSITIVE, lw=2 * scale, label="positive weight"),
                         Line2D([], [], color=_NEGATIVE, lw=2 * scale, label="negative weight")]
-        if bias:
+            if any(np.any(m == 0) for m in (W or []) + (b or []) if m is not None):
+                handles.append(Line2D([], [], color=_ZERO, lw=1.2 * scale, label="zero weight"))
+        if any(has_bias):
             handles.append(Line2D([], [], color=_EDGE_COLOR, lw=1.2 * scale, ls=(0, (3, 2)), label="from the bias unit 1"))
         ax.legend(handles=handles, loc="upper center", bbox_to_anchor=(last * _COLUMN_GAP / 2, caption_top - _CAPTION_ROOM),
                   bbox_transform=ax.transData, ncols=len(handles), fontsize=_CAPTION_SIZE * scale * 0.95,
