@@ -57,7 +57,7 @@ def _coursekit_step(batch: int, hidden: int, dtype: str):
 
     X, y = _data(batch, dtype)
     model = mlp([D_IN, hidden, hidden, CLASSES], "relu", rng=0, dtype=dtype)
-    opt = SGD(model, lr=LR)
+    opt = SGD(model.parameters(), lr=LR)
 
     def step() -> float:
         z = model.forward(X)

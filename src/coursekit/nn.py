@@ -19,80 +19,77 @@ Conventions:
   model therefore has float32 activations and float32 gradients throughout, even when a loss
   gradient or the data arrive as float64 (NumPy would otherwise compute in float64, and a
   matrix product of mixed float32/float64 operands is several times slower than either).
-* **Gradients are overwritten, not accumulated.** Each ``backward`` replaces ``dW`` and ``db``
-  (in place, so a :class:`Parameter` record taken earlier sees the new values; copy them to
-  keep a snapshot). This differs from the scalar engine :mod:`coursekit.engine`, where ``.grad``
-  accumulates and must be zeroed.
+* **Parameters belong to their layer.** Each trainable array is a :class:`Parameter`, a plain
+  object holding the array (``value``) and the gradient of the last ``backward`` (``grad``).
+  ``backward`` sets ``grad`` to a new array each time: gradients are overwritten, not summed,
+  so copy one to keep it. (The scalar engine :mod:`coursekit.engine` does the same in its own
+  way: its ``backward()`` zeroes every ``.grad`` before it adds up the paths.)
 
 A two-layer network and one training step::
 
     model = Sequential(Linear(2, 16, rng=0), ReLU(), Linear(16, 1, rng=1))
     z = model(X)                                   # (n, 1) logits
-    model.backward(bce_with_logits_grad(z, y))     # fills every dW, db
-    SGD(model, lr=0.5).step()                      # W -= lr * dW, b -= lr * db
+    model.backward(bce_with_logits_grad(z, y))     # sets every parameter's grad
+    SGD(model.parameters(), lr=0.5).step()         # value -= lr * grad
 """
 
 from __future__ import annotations
 
-from typing import Any, Callable, Iterator, NamedTuple, Sequence
+from typing import Any, Callable, Iterator, Sequence
 
 import numpy as np
 from numpy.typing import ArrayLike, DTypeLike
 
 from coursekit import activations
-from coursekit.validation import as_float_array
+from coursekit.validation import as_float_array, is_integer
 
 
-class Parameter(NamedTuple):
-    """One trainable array of a model, as yielded by :meth:`Module.parameters`.
+class Parameter:
+    """A trainable array and its gradient, owned by the layer that computes with it.
+
+    Args:
+        name: its name in the layer (``"W"``, ``"b"``); :meth:`Module.named_parameters` adds the
+            layer's position in a model (``"0.W"``).
+        value: the array.
+        grad: dL/d(value), same shape; ``None`` until the layer's first ``backward``.
 
     Attributes:
-        name: where it lives, e.g. ``"0.W"`` for the weight matrix of layer 0 of a Sequential.
-        value: the layer's own array (not a copy): updating it in place changes the layer.
-        grad: the gradient stored by the last ``backward``, or ``None`` before the first one.
+        name, value, grad: as above. The layer reads ``value`` in every ``forward`` and sets
+            ``grad`` in every ``backward``; an optimiser changes ``value`` in place.
     """
 
-    name: str
-    value: np.ndarray
-    grad: np.ndarray | None
+    def __init__(self, name: str, value: np.ndarray, grad: np.ndarray | None = None) -> None:
+        self.name = name
+        self.value = value
+        self.grad = grad
+
+    def __repr__(self) -> str:
+        state = "no grad yet" if self.grad is None else "with grad"
+        return f"Parameter({self.name!r}, shape {self.value.shape}, {state})"
 
 
-def _as_batch(X: ArrayLike, name: str, owner: object, method: str = "") -> np.ndarray:
-    """Read ``X`` as a real floating-point array.
-
-    Error messages start with ``owner`` (a string, or a module named as in its ``repr``) and
-    ``method``, e.g. ``Linear(2 -> 3).forward: ...``. The prefix is formatted only when there is
-    an error: a layer checks its input on every call, and formatting the text each time would
-    cost more than the check.
-    """
+def _as_batch(X: ArrayLike, name: str, where: str) -> np.ndarray:
+    """Read ``X`` as a real floating-point array; errors start with ``where`` (the caller)."""
     try:
         arr = as_float_array(X, name)
     except TypeError as exc:
-        raise TypeError(f"{_where(owner, method)}: {exc}") from None
+        raise TypeError(f"{where}: {exc}") from None
     if arr.dtype.kind == "c":
-        raise TypeError(
-            f"{_where(owner, method)}: {name} must be real numbers, got dtype {arr.dtype}"
-        )
+        raise TypeError(f"{where}: {name} must be real numbers, got dtype {arr.dtype}")
     return arr
-
-
-def _where(owner: object, method: str) -> str:
-    """``"Linear(2 -> 3).forward"`` for error messages; ``owner`` may already be a string."""
-    prefix = owner if isinstance(owner, str) else repr(owner)
-    return f"{prefix}.{method}" if method else prefix
 
 
 def _make_rng(rng: int | np.random.Generator | None) -> np.random.Generator:
     """Accept a seed, a Generator or None (fresh entropy) and return a Generator."""
     if isinstance(rng, np.random.Generator):
         return rng
-    if rng is None or (isinstance(rng, (int, np.integer)) and not isinstance(rng, bool)):
+    if rng is None or is_integer(rng):
         return np.random.default_rng(rng)
     raise TypeError(f"rng must be an int seed, a numpy Generator or None, got {type(rng).__name__}")
 
 
 class Module:
-    """Base class of all layers: ``forward``, ``backward`` and ``parameters``.
+    """Base class of all layers: ``forward``, ``backward`` and their parameters.
 
     Calling a module, ``layer(X)``, is the same as ``layer.forward(X)``.
     """
@@ -105,9 +102,14 @@ class Module:
         """Given dL/d(output), store parameter gradients and return dL/d(input)."""
         raise NotImplementedError(f"{type(self).__name__} does not define backward")
 
-    def parameters(self) -> Iterator[Parameter]:
-        """Yield the trainable arrays; layers without weights yield nothing."""
+    def named_parameters(self) -> Iterator[tuple[str, Parameter]]:
+        """Yield ``(name, parameter)`` for each trainable array; layers without weights: none."""
         return iter(())
+
+    def parameters(self) -> Iterator[Parameter]:
+        """Yield the layer's own :class:`Parameter` objects (not copies), e.g. for SGD."""
+        for _, parameter in self.named_parameters():
+            yield parameter
 
     def __call__(self, X: ArrayLike) -> np.ndarray:
         return self.forward(X)
@@ -150,8 +152,9 @@ class Linear(Module):
             The layer computes in this type: inputs and incoming gradients are converted to it.
 
     Attributes:
-        W, b: the parameters (update them in place, e.g. ``layer.W[...] = ...``).
-        dW, db: gradients from the last ``backward`` (``None`` before the first).
+        weight, bias: the :class:`Parameter` objects, named ``"W"`` and ``"b"``.
+        W, b: their values (``weight.value``, ``bias.value``); assigning replaces the value.
+        dW, db: their gradients from the last ``backward`` (``None`` before the first).
     """
 
     def __init__(
@@ -162,17 +165,16 @@ class Linear(Module):
         dtype: DTypeLike = np.float64,
     ) -> None:
         for name, value in (("in_features", in_features), ("out_features", out_features)):
-            if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
+            if not is_integer(value) or value < 1:
                 raise ValueError(f"{name} must be a positive integer, got {value!r}")
         dtype = np.dtype(dtype)
         if dtype.kind != "f":
             raise TypeError(f"dtype must be a floating-point type, got {dtype}")
         bound = np.sqrt(6.0 / in_features)
         generator = _make_rng(rng)
-        self.W: np.ndarray = generator.uniform(-bound, bound, size=(int(out_features), int(in_features))).astype(dtype)
-        self.b: np.ndarray = np.zeros(int(out_features), dtype=dtype)
-        self.dW: np.ndarray | None = None
-        self.db: np.ndarray | None = None
+        shape = (int(out_features), int(in_features))
+        self.weight = Parameter("W", generator.uniform(-bound, bound, size=shape).astype(dtype))
+        self.bias = Parameter("b", np.zeros(int(out_features), dtype=dtype))
         self._X: np.ndarray | None = None
 
     @classmethod
@@ -210,6 +212,30 @@ class Linear(Module):
         return layer
 
     @property
+    def W(self) -> np.ndarray:
+        return self.weight.value
+
+    @W.setter
+    def W(self, value: np.ndarray) -> None:
+        self.weight.value = value
+
+    @property
+    def b(self) -> np.ndarray:
+        return self.bias.value
+
+    @b.setter
+    def b(self, value: np.ndarray) -> None:
+        self.bias.value = value
+
+    @property
+    def dW(self) -> np.ndarray | None:
+        return self.weight.grad
+
+    @property
+    def db(self) -> np.ndarray | None:
+        return self.bias.grad
+
+    @property
     def in_features(self) -> int:
         """Inputs per sample, read from ``W.shape[1]``."""
         return int(self.W.shape[1])
@@ -224,7 +250,7 @@ class Linear(Module):
 
     def forward(self, X: ArrayLike) -> np.ndarray:
         """Return ``X @ W.T + b`` for ``X`` of shape ``(n, in_features)``; caches ``X``."""
-        X = _as_batch(X, "X", self, "forward")
+        X = _as_batch(X, "X", f"{self._describe()}.forward")
         if X.ndim != 2 or X.shape[1] != self.in_features:
             hint = " (a single sample x is the batch x[None, :])" if X.ndim == 1 else ""
             raise ValueError(
@@ -233,44 +259,32 @@ class Linear(Module):
             )
         # A private copy: if the caller edits X afterwards, backward must still see this batch.
         self._X = np.array(X, dtype=self.W.dtype)
-        Y = self._X @ self.W.T
-        Y += self.b  # in place: `X @ W.T + b` would allocate a second (n, out_features) array
-        return Y
+        return self._X @ self.W.T + self.b
 
     def backward(self, dY: ArrayLike) -> np.ndarray:
-        """Store ``dW = dY.T @ X`` and ``db = dY.T @ 1`` (the column sums); return ``dX = dY @ W``.
+        """Set ``dW = dY.T @ X`` and ``db`` = the column sums of dY; return ``dX = dY @ W``.
 
         Raises:
             ValueError: if called before ``forward`` or ``dY`` is not ``(n, out_features)``.
         """
         if self._X is None:
             raise ValueError(f"{self._describe()}: backward called before forward")
-        dY = _as_batch(dY, "dY", self, "backward").astype(self.W.dtype, copy=False)
+        where = f"{self._describe()}.backward"
+        dY = _as_batch(dY, "dY", where).astype(self.W.dtype, copy=False)
         expected = (self._X.shape[0], self.out_features)
         if dY.shape != expected:
             raise ValueError(
-                f"{self._describe()}.backward expected dY of shape (n, out) = {expected} "
-                f"(n from the last forward), got {dY.shape}"
+                f"{where} expected dY of shape (n, out) = {expected} (n from the last forward), "
+                f"got {dY.shape}"
             )
-        if (
-            self.dW is None or self.dW.shape != self.W.shape or self.dW.dtype != self.W.dtype
-            or self.db is None or self.db.shape != self.b.shape or self.db.dtype != self.b.dtype
-        ):  # fmt: skip
-            self.dW = np.empty_like(self.W)
-            self.db = np.empty_like(self.b)
-        # Written in place (out=) so that Parameter records (and optimisers holding them) stay
-        # current; computing straight into them also saves a temporary and a copy.
-        np.matmul(dY.T, self._X, out=self.dW)  # dW = dY.T @ X
-        # The bias is a weight whose input is always 1, so db = dY.T @ 1 mirrors dW = dY.T @ X:
-        # the sum of the rows of dY. As a matrix-vector product this is 2-5 times faster than
-        # dY.sum(axis=0), which NumPy adds up one row at a time.
-        np.matmul(dY.T, np.ones(dY.shape[0], dtype=dY.dtype), out=self.db)
-        return dY @ self.W
+        self.weight.grad = dY.T @ self._X  # dL/dW: one outer product g_i x_i^T per sample, summed
+        self.bias.grad = dY.sum(axis=0)  # dL/db: the bias is a weight on an input that is always 1
+        return dY @ self.W  # dL/dX
 
-    def parameters(self) -> Iterator[Parameter]:
-        """Yield ``W`` and ``b`` with their gradients."""
-        yield Parameter("W", self.W, self.dW)
-        yield Parameter("b", self.b, self.db)
+    def named_parameters(self) -> Iterator[tuple[str, Parameter]]:
+        """Yield ``("W", weight)`` and ``("b", bias)``."""
+        yield "W", self.weight
+        yield "b", self.bias
 
     def __repr__(self) -> str:
         return self._describe()
@@ -291,7 +305,7 @@ class _Elementwise(Module):
 
     def forward(self, X: ArrayLike) -> np.ndarray:
         """Apply the activation to every entry of ``X`` (any shape); caches ``X``."""
-        Z = _as_batch(X, "X", self, "forward")
+        Z = _as_batch(X, "X", f"{self!r}.forward")
         self._Z = np.array(Z)
         return type(self)._fn(self._Z)
 
@@ -303,7 +317,7 @@ class _Elementwise(Module):
         """
         if self._Z is None:
             raise ValueError(f"{self!r}: backward called before forward")
-        dY = _as_batch(dY, "dY", self, "backward").astype(self._Z.dtype, copy=False)
+        dY = _as_batch(dY, "dY", f"{self!r}.backward").astype(self._Z.dtype, copy=False)
         if dY.shape != self._Z.shape:
             raise ValueError(
                 f"{self!r}.backward expected dY of shape {self._Z.shape} (the shape of the last "
@@ -419,12 +433,11 @@ class Sequential(Module):
             grad = layer.backward(grad)
         return np.asarray(grad)
 
-    def parameters(self) -> Iterator[Parameter]:
-        """Yield every layer's parameters, named ``"<layer index>.<parameter name>"``."""
+    def named_parameters(self) -> Iterator[tuple[str, Parameter]]:
+        """Yield every layer's parameters, named ``"<layer index>.<name in the layer>"``."""
         for i, layer in enumerate(self.layers):
-            for p in layer.parameters():
-                # A new record rather than p._replace(name=...), which costs twice as much.
-                yield Parameter(f"{i}.{p.name}", p.value, p.grad)
+            for name, parameter in layer.named_parameters():
+                yield f"{i}.{name}", parameter
 
     def __len__(self) -> int:
         return len(self.layers)

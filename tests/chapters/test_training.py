@@ -34,7 +34,7 @@ def test_full_batch_training_is_plain_gradient_descent():
     a = mlp([2, 8, 2], "tanh", rng=1)
     b = mlp([2, 8, 2], "tanh", rng=1)
     train(a, X, y, loss="cce", lr=0.2, epochs=3)
-    opt = SGD(b, lr=0.2)
+    opt = SGD(b.parameters(), lr=0.2)
     for _ in range(3):
         b.backward(losses.cce_with_logits_grad(b(X), y))
         opt.step()

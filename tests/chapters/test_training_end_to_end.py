@@ -10,7 +10,7 @@ from coursekit.optim import SGD
 def train_binary(model, X, y, lr, epochs, momentum=0.0):
     """Full-batch gradient descent on binary cross-entropy with logits; returns the loss history."""
     target = y[:, None].astype(np.float64)
-    opt = SGD(model, lr=lr, momentum=momentum)
+    opt = SGD(model.parameters(), lr=lr, momentum=momentum)
     history = []
     for _ in range(epochs):
         z = model(X)
@@ -37,7 +37,7 @@ def test_mlp_learns_moons_and_generalises():
 def test_minibatch_sgd_on_moons():
     X, y = data.moons(n=200, noise=0.1, seed=1)
     model = mlp([2, 16, 16, 1], "relu", rng=1)
-    opt = SGD(model, lr=0.2)
+    opt = SGD(model.parameters(), lr=0.2)
     rng = np.random.default_rng(1)
     for _ in range(60):
         order = rng.permutation(len(y))
@@ -52,7 +52,7 @@ def test_minibatch_sgd_on_moons():
 def test_three_spirals_with_softmax_cross_entropy_and_momentum():
     X, y = data.spirals(n=300, k=3, noise=0.2, seed=0)
     model = mlp([2, 32, 32, 3], "relu", rng=0)
-    opt = SGD(model, lr=0.5, momentum=0.9)
+    opt = SGD(model.parameters(), lr=0.5, momentum=0.9)
     for _ in range(500):
         z = model(X)
         model.backward(losses.cce_with_logits_grad(z, y))
@@ -81,7 +81,7 @@ def test_regression_with_mse_fits_a_sine():
     x = np.linspace(-3, 3, 64)[:, None]
     target = np.sin(x)
     model = mlp([1, 16, 1], "tanh", rng=0)
-    opt = SGD(model, lr=0.1, momentum=0.9)
+    opt = SGD(model.parameters(), lr=0.1, momentum=0.9)
     start = losses.mse(model(x), target)
     for _ in range(1500):
         out = model(x)

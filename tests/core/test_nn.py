@@ -223,11 +223,11 @@ class TestSequentialGradients:
         target = rng.normal(size=(6, 2))
         dX = run_backward(model, X, target)
         f = scalar_loss_of(model, X, target)
-        params = list(model.parameters())
-        assert [p.name for p in params] == ["0.W", "0.b", "2.W", "2.b", "4.W", "4.b"]
-        for p in params:
+        params = list(model.named_parameters())
+        assert [name for name, _ in params] == ["0.W", "0.b", "2.W", "2.b", "4.W", "4.b"]
+        for name, p in params:
             result = check_gradient(f, p.value, p.grad, eps=EPS)
-            assert result.ok, f"{p.name}: {result}"
+            assert result.ok, f"{name}: {result}"
         result = check_gradient(f, X, dX, eps=EPS)
         assert result.ok, f"dX: {result}"
 
@@ -244,9 +244,9 @@ class TestSequentialGradients:
         z = model(X)
         model.backward(losses.bce_with_logits_grad(z, y))
         f = lambda _: losses.bce_with_logits(model.forward(X), y)  # noqa: E731
-        for p in model.parameters():
+        for name, p in model.named_parameters():
             result = check_gradient(f, p.value, p.grad, eps=EPS)
-            assert result.ok, f"{p.name}: {result}"
+            assert result.ok, f"{name}: {result}"
 
     def test_gradients_are_overwritten_not_accumulated(self):
         model = mlp([2, 3, 1], "tanh", rng=0)
@@ -260,14 +260,16 @@ class TestSequentialGradients:
         for before, p in zip(first, model.parameters()):
             np.testing.assert_array_equal(p.grad, before)
 
-    def test_parameter_records_see_later_gradients(self):
+    def test_parameters_are_the_layers_own_and_see_later_gradients(self):
         layer = Linear(2, 1, rng=0)
+        (weight, bias) = layer.parameters()  # taken before any backward
+        assert weight is layer.weight and bias is layer.bias and weight.grad is None
         layer([[1.0, 2.0]])
         layer.backward([[1.0]])
-        (W_record, _) = layer.parameters()
         layer([[3.0, 4.0]])
         layer.backward([[1.0]])
-        np.testing.assert_array_equal(W_record.grad, [[3.0, 4.0]])
+        np.testing.assert_array_equal(weight.grad, [[3.0, 4.0]])
+        assert layer.dW is weight.grad and layer.db is bias.grad
 
 
 # --- Sequential as a container -------------------------------------------------------------------
@@ -295,7 +297,7 @@ class TestSequential:
     def test_parameters_are_live_arrays(self):
         X = np.ones((1, 2))
         before = self.model(X)
-        params = {p.name: p for p in self.model.parameters()}
+        params = dict(self.model.named_parameters())
         assert set(params) == {"0.W", "0.b", "2.W", "2.b"}
         assert all(p.grad is None for p in params.values())
         assert isinstance(params["2.b"], Parameter)
@@ -305,7 +307,8 @@ class TestSequential:
 
     def test_nested_sequential_parameter_names(self):
         model = Sequential(Sequential(Linear(2, 2, rng=0), Tanh()), Linear(2, 1, rng=0))
-        assert [p.name for p in model.parameters()] == ["0.0.W", "0.0.b", "1.W", "1.b"]
+        assert [name for name, _ in model.named_parameters()] == ["0.0.W", "0.0.b", "1.W", "1.b"]
+        assert [p.name for p in model.parameters()] == ["W", "b", "W", "b"]  # names in the layer
         assert "    (0): Linear(2 -> 2)" in repr(model)
 
     def test_backward_returns_input_gradient(self):
@@ -486,7 +489,7 @@ class TestDtype:
             model = mlp([2, 8, 8, 3], "relu", rng=3, dtype=dtype)
             z = model(X.astype(dtype))
             model.backward(losses.cce_with_logits_grad(z, y))
-            grads[dtype] = {p.name: p.grad for p in model.parameters()}
+            grads[dtype] = {name: p.grad for name, p in model.named_parameters()}
         for name, g64 in grads[np.float64].items():
             g32 = grads[np.float32][name]
             np.testing.assert_allclose(g32, g64, rtol=1e-4, atol=1e-6, err_msg=name)

@@ -192,7 +192,7 @@ class Trainer:
         self.loss = loss
         self.batch_size = batch_size
         self.callback = callback
-        self.optimizer = SGD(model, lr=lr, momentum=momentum)
+        self.optimizer = SGD(model.parameters(), lr=lr, momentum=momentum)
         self._rng = np.random.default_rng(seed)
         self.history = History()
         self.epoch = 0

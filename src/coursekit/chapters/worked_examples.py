@@ -321,8 +321,8 @@ def build_model(example: WorkedExample) -> Sequential:
 def _parameter_records(example: WorkedExample, model: Sequential) -> dict[str, object]:
     """Map example names ("W1", "b1", ...) to the model's Parameter records (trainable only)."""
     records = {}
-    for p in model.parameters():
-        layer_index, kind = p.name.split(".")
+    for qualified, p in model.named_parameters():
+        layer_index, kind = qualified.split(".")
         name = f"{kind}{int(layer_index) // 2 + 1}"
         if name in example.parameter_names:
             records[name] = p
