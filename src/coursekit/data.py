@@ -23,19 +23,21 @@ import math
 import numpy as np
 from numpy.typing import ArrayLike
 
+from coursekit.validation import is_integer, is_real_number
+
 Seed = int | np.random.Generator | None
 
 
 def _rng(seed: Seed) -> np.random.Generator:
     if isinstance(seed, np.random.Generator):
         return seed
-    if seed is None or (isinstance(seed, (int, np.integer)) and not isinstance(seed, bool)):
+    if seed is None or is_integer(seed):
         return np.random.default_rng(seed)
     raise TypeError(f"seed must be an int, a numpy Generator or None, got {type(seed).__name__}")
 
 
 def _check_int(value: int, name: str, minimum: int) -> int:
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
+    if not is_integer(value):
         raise TypeError(f"{name} must be an integer, got {type(value).__name__}")
     if value < minimum:
         raise ValueError(f"{name} must be at least {minimum}, got {value}")
@@ -43,7 +45,7 @@ def _check_int(value: int, name: str, minimum: int) -> int:
 
 
 def _check_scale(value: float, name: str, allow_zero: bool = True) -> float:
-    if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)):
+    if not is_real_number(value):
         raise TypeError(f"{name} must be a number, got {type(value).__name__}")
     if not math.isfinite(value) or value < 0 or (value == 0 and not allow_zero):
         bound = ">= 0" if allow_zero else "> 0"
@@ -88,7 +90,7 @@ def blobs(
     """
     std = _check_scale(std, "std", allow_zero=False)
     radius = _check_scale(radius, "radius", allow_zero=False)
-    if isinstance(centers, (int, np.integer)) and not isinstance(centers, bool):
+    if is_integer(centers):
         k = _check_int(centers, "centers", 2)
         angles = np.pi / 4 + 2 * np.pi * np.arange(k) / k
         means = radius * np.column_stack([np.cos(angles), np.sin(angles)])
@@ -222,7 +224,7 @@ def train_test_split(
     y = np.asarray(y)
     if X.ndim == 0 or y.ndim == 0 or X.shape[0] != y.shape[0]:
         raise ValueError(f"X and y must have the same number of rows, got X.shape={X.shape} and y.shape={y.shape}")
-    if isinstance(test_fraction, bool) or not isinstance(test_fraction, (int, float, np.floating)):
+    if not is_real_number(test_fraction):
         raise TypeError(f"test_fraction must be a number, got {type(test_fraction).__name__}")
     if not 0 < test_fraction < 1:
         raise ValueError(f"test_fraction must lie strictly between 0 and 1, got {test_fraction}")

@@ -1,8 +1,13 @@
-"""Input validation shared by the numeric modules.
+"""Input checks shared by coursekit: bad input gets an error that names the problem.
 
-Every public function converts its inputs with :func:`as_float_array` so that a list, a scalar
-or an integer array all work, and a shape mismatch is reported with both shapes instead of being
-silently broadcast into a wrong answer.
+* :func:`is_real_number`, :func:`is_integer`: the one definition of "a number" and "a whole
+  number" (a bool is neither: ``True`` passed as a count or a rate is a slip, not 1);
+* :func:`as_real_number`: one real number as a float (the scalar engine's ``Value``);
+* :func:`as_float_array`: array-like numbers as a float array, so that a list, a scalar or an
+  integer array all work;
+* :func:`require_same_shape`, :func:`require_positive_number`, :func:`require_count`: raise a
+  ValueError that names the argument and shows what it got (both shapes, for a mismatch,
+  instead of a silent broadcast into a wrong answer).
 """
 
 from __future__ import annotations
@@ -76,18 +81,12 @@ def require_same_shape(a: np.ndarray, b: np.ndarray, a_name: str, b_name: str) -
 
 def require_positive_number(value: Any, name: str) -> None:
     """Raise a ValueError unless ``value`` is a finite real number above 0 (a bool is not)."""
-    is_number = isinstance(value, (int, float, np.integer, np.floating)) and not isinstance(value, bool)
-    if not (is_number and np.isfinite(value) and value > 0):
+    if not (is_real_number(value) and np.isfinite(value) and value > 0):
         raise ValueError(f"{name} must be a positive finite number, got {value!r}")
 
 
 def require_count(value: Any, name: str) -> None:
     """Raise a ValueError unless ``value`` is a whole number >= 0 (a bool or a float is not)."""
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 0:
+    if not is_integer(value) or value < 0:
         raise ValueError(f"{name} must be a non-negative integer, got {value!r}")
 
-
-def require_ndim(a: np.ndarray, ndim: int, name: str, meaning: str) -> None:
-    """Raise a ValueError unless ``a`` has ``ndim`` dimensions; ``meaning`` describes the axes."""
-    if a.ndim != ndim:
-        raise ValueError(f"{name} must have shape {meaning}, got shape {a.shape}")

@@ -28,8 +28,9 @@ from __future__ import annotations
 import numpy as np
 from numpy.typing import ArrayLike
 
-from coursekit.nn import Linear, Sequential, mlp
 from coursekit.chapters.training import LossName, check_labels, loss_and_grad
+from coursekit.nn import Linear, Sequential, mlp
+from coursekit.validation import is_integer
 
 
 def deep_network(
@@ -58,7 +59,7 @@ def deep_network(
     Raises:
         ValueError: for ``depth < 1``, a non-positive ``init_scale`` or an unknown activation.
     """
-    if isinstance(depth, bool) or not isinstance(depth, (int, np.integer)) or depth < 1:
+    if not is_integer(depth) or depth < 1:
         raise ValueError(f"depth must be a positive integer (number of hidden layers), got {depth!r}")
     if not (np.isfinite(init_scale) and init_scale > 0):
         raise ValueError(f"init_scale must be a positive number, got {init_scale}")

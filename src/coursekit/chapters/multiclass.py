@@ -27,11 +27,11 @@ from itertools import combinations
 import numpy as np
 from numpy.typing import ArrayLike
 
-from coursekit.validation import as_float_array, require_count, require_positive_number
 from coursekit.activations import sigmoid
 from coursekit.chapters.descent import MAX_NORM
 from coursekit.chapters.discriminant import add_bias
 from coursekit.chapters.training import check_labels
+from coursekit.validation import as_float_array, is_integer, require_count, require_positive_number
 
 NO_CLASS = -1
 """Label :meth:`OneVsAll.decide` gives a point that no classifier claims."""
@@ -43,7 +43,7 @@ SCHEMES = ("ova", "ovo")
 
 
 def _check_num_classes(num_classes: int) -> int:
-    if isinstance(num_classes, bool) or not isinstance(num_classes, (int, np.integer)):
+    if not is_integer(num_classes):
         raise TypeError(f"num_classes must be an integer, got {type(num_classes).__name__}")
     if num_classes < 2:
         raise ValueError(f"num_classes must be at least 2 (one class needs no classifier), got {num_classes}")

@@ -28,8 +28,8 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.typing import ArrayLike
 
-from coursekit.validation import as_float_array
 from coursekit.chapters.discriminant import add_bias
+from coursekit.validation import as_float_array, is_integer, is_real_number
 
 
 @dataclass(frozen=True)
@@ -105,9 +105,9 @@ def train_perceptron(
     if y_arr.dtype.kind not in "biuf" or not np.all((y_arr == 0) | (y_arr == 1)):
         raise ValueError(f"labels must be 0 or 1, got values {np.unique(y_arr)[:10].tolist()}")
     labels = y_arr.astype(np.int64)
-    if not (isinstance(lr, (int, float, np.floating)) and lr > 0 and np.isfinite(lr)):
+    if not (is_real_number(lr) and lr > 0 and np.isfinite(lr)):
         raise ValueError(f"lr must be a positive number, got {lr!r}")
-    if isinstance(max_epochs, bool) or not isinstance(max_epochs, (int, np.integer)) or max_epochs < 1:
+    if not is_integer(max_epochs) or max_epochs < 1:
         raise ValueError(f"max_epochs must be a positive integer, got {max_epochs!r}")
 
     Xb = add_bias(X)

@@ -32,11 +32,11 @@ from __future__ import annotations
 import numpy as np
 from numpy.typing import ArrayLike
 
-from coursekit.validation import as_float_array, require_count
 from coursekit.activations import softmax
 from coursekit.chapters.descent import gradient_descent
-from coursekit.losses import cce_with_logits, cce_with_logits_grad
 from coursekit.chapters.training import check_labels
+from coursekit.losses import cce_with_logits, cce_with_logits_grad
+from coursekit.validation import as_float_array, is_integer, require_count
 
 
 def _gradients(W: np.ndarray, b: np.ndarray, X: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -66,7 +66,7 @@ class SoftmaxRegression:
 
     def __init__(self, num_features: int, num_classes: int) -> None:
         for name, value, minimum in (("num_features", num_features, 1), ("num_classes", num_classes, 2)):
-            if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
+            if not is_integer(value):
                 raise TypeError(f"{name} must be an integer, got {type(value).__name__}")
             if value < minimum:
                 raise ValueError(f"{name} must be at least {minimum}, got {value}")

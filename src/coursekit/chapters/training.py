@@ -33,9 +33,9 @@ import numpy as np
 from numpy.typing import ArrayLike
 
 from coursekit import losses
-from coursekit.validation import require_count
 from coursekit.nn import Module
 from coursekit.optim import SGD
+from coursekit.validation import is_integer, require_count
 
 LossName = Literal["cce", "bce"]
 
@@ -184,9 +184,7 @@ class Trainer:
             raise ValueError(f"X must have shape (n, features), got {self.X.shape}")
         self.y = check_labels(y, self.X.shape[0])
         _check_loss(loss)
-        if batch_size is not None and (
-            isinstance(batch_size, bool) or not isinstance(batch_size, (int, np.integer)) or batch_size < 1
-        ):
+        if batch_size is not None and (not is_integer(batch_size) or batch_size < 1):
             raise ValueError(f"batch_size must be a positive integer or None, got {batch_size!r}")
         self.model = model
         self.loss = loss

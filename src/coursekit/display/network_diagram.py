@@ -29,6 +29,8 @@ from matplotlib.lines import Line2D
 from matplotlib.patches import Circle, FancyArrowPatch
 from numpy.typing import ArrayLike
 
+from coursekit.validation import is_integer
+
 __all__ = ["draw_network", "unit_labels"]
 
 # Lengths in inches at scale 1 (a figure made here); drawn into given axes, everything is scaled.
@@ -56,7 +58,7 @@ def _check_sizes(sizes: Sequence[int]) -> list[int]:
     if len(widths) < 2:
         raise ValueError(f"sizes needs at least an input and an output width, got {widths}")
     for l, n in enumerate(widths):
-        if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 1:
+        if not is_integer(n) or n < 1:
             raise ValueError(f"sizes[{l}] must be a positive integer (the width of layer {l}), got {n!r}")
     return [int(n) for n in widths]
 
