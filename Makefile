@@ -6,9 +6,10 @@ PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
-# Debian packages the tests need: a real browser for the site tests, bubblewrap for the grading sandbox.
-APT_PACKAGES := chromium bubblewrap
-APT_COMMANDS := chromium bwrap
+# Debian packages the tests need: a real browser for the site tests, bubblewrap for the grading sandbox,
+# PostgreSQL for the shared-gradebook test (it starts a private server; Debian keeps initdb off PATH).
+APT_PACKAGES := chromium bubblewrap postgresql
+APT_COMMANDS := chromium bwrap /usr/lib/postgresql/*/bin/initdb
 JOBS ?= 2
 
 .PHONY: book test setup sysdeps web-assets bench clean

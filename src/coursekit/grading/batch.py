@@ -15,6 +15,7 @@ mistaken for a zero; ``manual_score`` is empty until a person has graded every w
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import json
 import multiprocessing
@@ -30,9 +31,11 @@ import nbformat
 from coursekit.grading import cells as nbcells
 from coursekit.grading.canonical import release_stubs
 from coursekit.grading.course import Course, CourseError
+from coursekit.grading.database import file_lock
 from coursekit.grading.gradebook import assignment_matches, manual_scores, read_timestamp, save_result
 from coursekit.grading.reference import load_reference
 from coursekit.grading.release import release
+from coursekit.grading.shards import Shard
 from coursekit.grading.submission import (
     NotebookJob,
     SubmissionJob,
@@ -69,6 +72,18 @@ def _ensure_released(course: Course, assignment: str, sources: list[Path]) -> No
     if not ok:
         print(f"{assignment}: the gradebook does not match the source yet; releasing it first", file=sys.stderr)
         release(course, assignment)
+
+
+@contextlib.contextmanager
+def _shared_steps(course: Course, assignment: str):
+    """One process at a time per gradebook and assignment (see :func:`grade_assignment`)."""
+    from coursekit.grading.database import DatabaseError, exclusive
+
+    try:
+        with exclusive(course.db_url, f"{course.course_id}/{assignment}", course.root):
+            yield
+    except DatabaseError as exc:
+        raise CourseError(str(exc)) from exc
 
 
 def _progress(total: int):
@@ -130,6 +145,7 @@ def grade_assignment(
     timeout: float | None = None,
     sandbox: bool = True,
     progress: bool = True,
+    shard: Shard | None = None,
 ) -> BatchReport:
     """Grade the submissions of ``assignment`` (see the module docstring).
 
@@ -137,9 +153,17 @@ def grade_assignment(
     sandbox of :mod:`coursekit.grading.sandbox`. The reference solution runs without it: it is
     the instructor's own code, and its answers are usually cached by ``coursekit release``.
 
+    With ``shard`` only the students of that shard are graded (see :mod:`coursekit.grading.shards`);
+    N processes with shards 1/N..N/N grade every student once, into one gradebook (a PostgreSQL
+    server when they run on several hosts). The steps that write rows shared by all students
+    (creating the gradebook, recording the assignment, caching the reference answers) run under
+    :func:`~coursekit.grading.database.exclusive`, so processes started at once do them one
+    after the other.
+
     Raises:
         CourseError: unknown assignment, missing source notebook, unknown student, a source
-            notebook that fails its own tests, or ``sandbox`` asked for where none can be made.
+            notebook that fails its own tests, ``sandbox`` asked for where none can be made, or a
+            gradebook server that cannot be reached.
     """
     from nbgrader.api import Gradebook
 
@@ -147,6 +171,7 @@ def grade_assignment(
     if jobs < 1:
         raise CourseError(f"--jobs must be at least 1, got {jobs}")
     sources = course.source_notebooks(assignment)
+    course.check_database()
     limits = course.limits(timeout)
     reference_limits = limits
     if sandbox:
@@ -166,19 +191,22 @@ def grade_assignment(
         students = [student]
     else:
         students = course.submitted_students(assignment)
+    if shard is not None:
+        students = shard.select(students)
 
-    _ensure_released(course, assignment, sources)
     notebooks = []
-    for path in sources:
-        source = nbformat.read(str(path), as_version=4)
-        notebooks.append(
-            NotebookJob(
-                name=path.stem,
-                source_path=path,
-                stubs=release_stubs(source, course.config),
-                reference=load_reference(course, assignment, path, reference_limits),
+    with _shared_steps(course, assignment):
+        _ensure_released(course, assignment, sources)
+        for path in sources:
+            source = nbformat.read(str(path), as_version=4)
+            notebooks.append(
+                NotebookJob(
+                    name=path.stem,
+                    source_path=path,
+                    stubs=release_stubs(source, course.config),
+                    reference=load_reference(course, assignment, path, reference_limits),
+                )
             )
-        )
     auto_max = sum(nbcells.points(c) for p in sources for c in nbformat.read(str(p), as_version=4).cells if nbcells.is_test(c))
 
     job_list = [
@@ -213,8 +241,10 @@ def grade_assignment(
         finally:
             if bar is not None:
                 bar.close()
-        rows = _csv_rows(course, assignment, gb, results, auto_max)
-    _write_csv(course.grades_csv(assignment), rows)
+        # Other shards grading in the same course directory read and write this file too.
+        with file_lock(course.grades_csv(assignment).with_suffix(".csv.lock")):
+            rows = _csv_rows(course, assignment, gb, results, auto_max)
+            _write_csv(course.grades_csv(assignment), rows)
     return BatchReport(rows=rows, results=sorted(results, key=lambda r: r.student), seconds=time.monotonic() - start)
 
 

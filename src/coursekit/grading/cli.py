@@ -4,12 +4,16 @@ Commands (``--course-dir`` defaults to ``assignments``)::
 
     coursekit release A      make D/release/A with nbgrader and check that it leaks nothing
     coursekit grade A        grade D/submitted/*/A, write the gradebook and D/grades/A.csv
+                             (--shard K/N: only this host's share of the students)
     coursekit feedback A     write D/feedback/S/A/*.html without hidden tests
     coursekit validate NB    run a notebook's visible tests and report per test cell
 
 Exit codes: 0 success; 1 the command ran but something failed (a submission needs attention,
 a test failed, a release leaked); 2 bad input (missing course directory, assignment, source
-notebook or file).
+notebook or file, a malformed ``--shard``, a gradebook database that cannot be reached).
+
+``--db URL`` (release, grade, feedback) names the gradebook, overriding ``CourseDirectory.db_url``
+in ``nbgrader_config.py``; without either it is the SQLite file ``D/gradebook.db``.
 """
 
 from __future__ import annotations
@@ -37,6 +41,15 @@ def _positive_int(text: str) -> int:
     return value
 
 
+def _shard(text: str):
+    from coursekit.grading.shards import Shard
+
+    try:
+        return Shard.parse(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from exc
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="coursekit",
@@ -50,15 +63,29 @@ def build_parser() -> argparse.ArgumentParser:
             help="nbgrader course directory (default: assignments)",
         )  # fmt: skip
 
+    def database(p: argparse.ArgumentParser) -> None:
+        p.add_argument(
+            "--db", metavar="URL",
+            help="gradebook database, e.g. postgresql+psycopg://grader@host/course "
+            "(default: CourseDirectory.db_url in nbgrader_config.py, else D/gradebook.db)",
+        )  # fmt: skip
+
     p = sub.add_parser("release", help="make the student version of an assignment")
     p.add_argument("assignment", metavar="A")
     course_dir(p)
+    database(p)
 
     p = sub.add_parser("grade", help="grade every submission of an assignment")
     p.add_argument("assignment", metavar="A")
     course_dir(p)
+    database(p)
     p.add_argument("--jobs", type=_positive_int, default=1, metavar="N", help="parallel worker processes")
-    p.add_argument("--student", metavar="S", help="grade only this student")
+    who = p.add_mutually_exclusive_group()
+    who.add_argument("--student", metavar="S", help="grade only this student")
+    who.add_argument(
+        "--shard", type=_shard, metavar="K/N",
+        help="grade only shard K of N (split by a hash of the student id; run 1/N..N/N on N hosts)",
+    )  # fmt: skip
     p.add_argument(
         "--timeout", type=_positive_float, metavar="SEC",
         help="seconds a cell may run (default: Execute.timeout in nbgrader_config.py)",
@@ -72,6 +99,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("feedback", help="write HTML feedback without hidden tests")
     p.add_argument("assignment", metavar="A")
     course_dir(p)
+    database(p)
     p.add_argument("--student", metavar="S", help="only this student")
 
     p = sub.add_parser("validate", help="run a notebook's visible tests")
@@ -80,11 +108,18 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _open_course(args) -> Course:
+    course = Course.open(args.course_dir)
+    if args.db:
+        course.use_database(args.db)
+    return course
+
+
 def _release(args) -> int:
     from coursekit.grading.reference import load_reference
     from coursekit.grading.release import ReleaseError, release
 
-    course = Course.open(args.course_dir)
+    course = _open_course(args)
     try:
         released = release(course, args.assignment)
     except ReleaseError as exc:
@@ -100,7 +135,7 @@ def _release(args) -> int:
 def _grade(args) -> int:
     from coursekit.grading.batch import grade_assignment
 
-    course = Course.open(args.course_dir)
+    course = _open_course(args)
     if args.no_sandbox:
         print(
             "warning: grading without the sandbox; student code runs with your rights and can read "
@@ -115,6 +150,7 @@ def _grade(args) -> int:
         timeout=args.timeout,
         sandbox=not args.no_sandbox,
         progress=not args.quiet,
+        shard=args.shard,
     )
     if not args.quiet:
         for r in report.results:
@@ -124,7 +160,8 @@ def _grade(args) -> int:
             print(line + (f"  {r.reason}" if r.reason else ""))
         per = report.seconds / len(report.results) if report.results else 0.0
         print(
-            f"{len(report.results)} submission(s) in {report.seconds:.1f} s ({per:.1f} s each); "
+            (f"shard {args.shard}: " if args.shard else "")
+            + f"{len(report.results)} submission(s) in {report.seconds:.1f} s ({per:.1f} s each); "
             f"grades in {course.grades_csv(args.assignment)}",
             file=sys.stderr,
         )
@@ -138,7 +175,7 @@ def _grade(args) -> int:
 def _feedback(args) -> int:
     from coursekit.grading.feedback import FeedbackLeak, generate_feedback
 
-    course = Course.open(args.course_dir)
+    course = _open_course(args)
     try:
         report = generate_feedback(course, args.assignment, args.student)
     except FeedbackLeak as exc:

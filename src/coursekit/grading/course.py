@@ -9,7 +9,7 @@ Layout (nbgrader's default ``{nbgrader_step}/{student_id}/{assignment_id}``)::
     D/autograded/S/A/*.ipynb                the graded notebooks (shown in formgrader)
     D/feedback/S/A/*.html                   feedback for students
     D/grades/A.csv                          one row per submission
-    D/gradebook.db                          nbgrader's gradebook
+    D/gradebook.db                          nbgrader's gradebook (or a server: db_url, --db)
     D/.coursekit_cache/A/                   reference answers, keyed by source hash
 
 Settings are read from ``D/nbgrader_config.py`` only (not from the user's home directory),
@@ -82,7 +82,11 @@ class Course:
         if not root.is_dir():
             raise CourseError(f"course directory {path} does not exist")
         _tools_on_path()
-        return cls(root=root, config=_load_config(root))
+        course = cls(root=root, config=_load_config(root))
+        if course.config.CourseDirectory.get("db_url"):
+            # nbgrader's own steps (release) read the config, so they get the rewritten URL too.
+            course.config.CourseDirectory.db_url = course.db_url
+        return course
 
     # ---- paths ---------------------------------------------------------------------------
     def source_dir(self, assignment: str) -> Path:
@@ -108,8 +112,49 @@ class Course:
 
     @property
     def db_url(self) -> str:
+        """The gradebook's SQLAlchemy URL: ``CourseDirectory.db_url``, else ``D/gradebook.db``.
+
+        Raises:
+            CourseError: if the configured URL is not a database URL.
+        """
+        from coursekit.grading.database import DatabaseError, normalise_url
+
         url = self.config.CourseDirectory.get("db_url")
-        return url if isinstance(url, str) and url else f"sqlite:///{self.root / 'gradebook.db'}"
+        if not (isinstance(url, str) and url):
+            return f"sqlite:///{self.root / 'gradebook.db'}"
+        try:
+            return normalise_url(url)
+        except DatabaseError as exc:
+            raise CourseError(f"{self.root / CONFIG_FILE}: CourseDirectory.db_url: {exc}") from exc
+
+    def use_database(self, url: str) -> None:
+        """Use the gradebook at ``url`` (``--db``) instead of the configured one, also for nbgrader.
+
+        Raises:
+            CourseError: if ``url`` is not a database URL.
+        """
+        from coursekit.grading.database import DatabaseError, normalise_url
+
+        try:
+            self.config.CourseDirectory.db_url = normalise_url(url)
+        except DatabaseError as exc:
+            raise CourseError(f"--db: {exc}") from exc
+
+    def check_database(self) -> None:
+        """Connect to the gradebook's server once (a SQLite file needs no check).
+
+        Raises:
+            CourseError: if it cannot be reached, naming the URL without its password.
+        """
+        from coursekit.grading.database import DatabaseError, check_connection, is_postgresql
+
+        url = self.db_url
+        if not is_postgresql(url):
+            return
+        try:
+            check_connection(url)
+        except DatabaseError as exc:
+            raise CourseError(str(exc)) from exc
 
     @property
     def course_id(self) -> str:

@@ -1,0 +1,276 @@
+"""A PostgreSQL gradebook shared by two grading processes (``--db URL --shard K/N``).
+
+A private PostgreSQL server (Debian's ``postgresql`` package, installed by ``make sysdeps``) is
+started for this module on a Unix socket in a temporary folder, with no TCP port. Submissions
+that the session's grading corpus graded in one ``coursekit grade`` run into its SQLite gradebook
+are graded again by two processes started at the same moment with ``--shard 1/2`` and
+``--shard 2/2`` into an empty PostgreSQL database, so they also race to create its tables,
+record the assignment and compute the reference answers. The shared gradebook must hold exactly
+one row per student and cell with the scores of the single run, and plain ``nbgrader export``
+must read it.
+"""
+
+from __future__ import annotations
+
+import csv
+import glob
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+import pytest
+from grading_corpus import A1, REPO, make_course, read_csv
+
+from coursekit.grading.cli import main
+from coursekit.grading.shards import Shard, shard_number
+
+# Submissions of the session's grading corpus (grading_corpus.py): full marks, partial marks,
+# zero, an exception, a missing answer cell (graded with a reason); shards 1/2 and 2/2 get 3 and 2.
+STUDENTS = ("correct", "sign_error", "untouched_release", "exception", "deleted_answer")
+CELL_TIMEOUT = "10"  # as in conftest.py, where the corpus is graded
+
+
+# ---- a private server ------------------------------------------------------------------------
+def _pg_bin() -> Path:
+    found = sorted(glob.glob("/usr/lib/postgresql/*/bin/initdb"), key=lambda p: int(Path(p).parts[4]))
+    if not found:
+        pytest.fail(
+            "PostgreSQL's server programs are not installed (no /usr/lib/postgresql/*/bin/initdb); "
+            "`make sysdeps` installs Debian's postgresql package"
+        )
+    return Path(found[-1]).parent
+
+
+def _as_server_user(cmd: list[str]) -> list[str]:
+    """PostgreSQL refuses to run as root; as root, run it as ``nobody``."""
+    if os.geteuid() != 0:
+        return cmd
+    return ["setpriv", "--reuid=nobody", "--regid=nogroup", "--clear-groups", *cmd]
+
+
+@pytest.fixture(scope="module")
+def server():
+    """``(socket folder, URL maker)`` of a running server; stopped and deleted afterwards."""
+    bindir = _pg_bin()
+    # Not under pytest's temporary folder: that one is private to root, and the server user
+    # must be able to reach its data folder.
+    home = Path(tempfile.mkdtemp(prefix="coursekit-pg-"))
+    if os.geteuid() == 0:
+        shutil.chown(home, "nobody", "nogroup")
+    data, log = home / "data", home / "server.log"
+    subprocess.run(
+        _as_server_user([str(bindir / "initdb"), "-D", str(data), "-U", "postgres", "--auth=trust", "-E", "UTF8", "--no-sync"]),
+        check=True, capture_output=True, text=True,
+    )  # fmt: skip
+    options = f"-k {home} -c listen_addresses='' -F"
+    subprocess.run(
+        _as_server_user([str(bindir / "pg_ctl"), "-D", str(data), "-l", str(log), "-w", "-o", options, "start"]),
+        check=True, capture_output=True, text=True,
+    )  # fmt: skip
+
+    def url(database: str) -> str:
+        return f"postgresql+psycopg://postgres@/{database}?host={home}"
+
+    try:
+        yield home, url
+    finally:
+        subprocess.run(
+            _as_server_user([str(bindir / "pg_ctl"), "-D", str(data), "-m", "immediate", "stop"]),
+            capture_output=True,
+        )  # fmt: skip
+        shutil.rmtree(home, ignore_errors=True)
+
+
+def _create_database(url: str, name: str) -> str:
+    import psycopg
+    from sqlalchemy.engine import make_url
+
+    host = make_url(url("postgres")).query["host"]
+    with psycopg.connect(host=host, user="postgres", dbname="postgres", autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+    return url(name)
+
+
+# ---- the two gradings --------------------------------------------------------------------------
+@pytest.fixture(scope="module")
+def graded(server, corpus, tmp_path_factory):
+    """Submissions of the session's grading corpus (graded there in one run into SQLite), graded
+    again by two processes with shards 1/2 and 2/2 started at once into an empty PostgreSQL database."""
+    _, url = server
+    course = make_course(tmp_path_factory.mktemp("pg-gradebook"), (A1,))
+    for student in STUDENTS:
+        shutil.copytree(corpus.course / "submitted" / student / A1, course / "submitted" / student / A1)
+    db = _create_database(url, "gradebook")
+    procs = [
+        subprocess.Popen(
+            [sys.executable, "-m", "coursekit.grading", "grade", A1, "--course-dir", str(course), "--db", db,
+             "--shard", f"{k}/2", "--timeout", CELL_TIMEOUT],
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=str(REPO),
+        )  # fmt: skip
+        for k in (1, 2)
+    ]
+    outputs = [p.communicate(timeout=300) for p in procs]
+    for proc, (_, err) in zip(procs, outputs):
+        assert proc.returncode == 0, err
+    return {
+        "course": course,
+        "db": db,
+        "sqlite": f"sqlite:///{corpus.course / 'gradebook.db'}",
+        "sqlite_course": corpus.course,
+        "shard_stdout": [out for out, _ in outputs],
+    }
+
+
+def _rows(url: str) -> dict[str, list[tuple]]:
+    """The STUDENTS' rows of assignment A1 in a gradebook, as sorted comparable values."""
+    from nbgrader.api import Gradebook
+
+    grades, comments, submissions = [], [], []
+    with Gradebook(url, "nn-basics") as gb:
+        for sub in gb.find_assignment(A1).submissions:
+            if sub.student.id not in STUDENTS:
+                continue
+            submissions.append((sub.student.id, sub.score, sub.max_score, len(sub.notebooks)))
+            for nb in sub.notebooks:
+                for g in nb.grades:
+                    grades.append((sub.student.id, nb.name, g.name, g.auto_score, g.manual_score, g.needs_manual_grade))
+                for c in nb.comments:
+                    comments.append((sub.student.id, nb.name, c.name, c.auto_comment))
+        cells = sum(len(nb.grade_cells) for nb in gb.find_assignment(A1).notebooks)
+        answers = sum(len(nb.solution_cells) for nb in gb.find_assignment(A1).notebooks)
+    return {
+        "submissions": sorted(submissions),
+        "grades": sorted(grades, key=repr),
+        "comments": sorted(comments, key=repr),
+        "cells": cells,
+        "answers": answers,
+    }
+
+
+def _count(url: str, table: str) -> int:
+    from sqlalchemy import create_engine, text
+
+    engine = create_engine(url)
+    try:
+        with engine.connect() as conn:
+            return conn.execute(text(f'SELECT COUNT(*) FROM "{table}"')).scalar_one()
+    finally:
+        engine.dispose()
+
+
+def test_the_two_shards_split_the_students(graded):
+    """Each student is graded by exactly one of the two processes, and both had work."""
+    seen = []
+    for k, out in enumerate(graded["shard_stdout"], start=1):
+        names = [line.split()[0] for line in out.splitlines() if line.strip()]
+        assert names, f"shard {k}/2 graded nobody"
+        assert all(shard_number(n, 2) == k for n in names), (k, names)
+        seen += names
+    assert sorted(seen) == sorted(STUDENTS)
+
+
+def test_no_row_lost_or_duplicated(graded):
+    """One assignment, one submission per student, one grade per student and graded cell."""
+    rows = _rows(graded["db"])
+    n = len(STUDENTS)
+    assert _count(graded["db"], "assignment") == 1
+    assert _count(graded["db"], "submitted_assignment") == n
+    assert _count(graded["db"], "grade") == n * rows["cells"] == len(rows["grades"])
+    assert _count(graded["db"], "comment") == n * rows["answers"] == len(rows["comments"])
+    assert [s for s, *_ in rows["submissions"]] == sorted(STUDENTS)
+    keys = [(s, nb, cell) for s, nb, cell, *_ in rows["grades"]]
+    assert len(keys) == len(set(keys))
+
+
+def test_scores_equal_a_single_sqlite_run(graded):
+    assert _rows(graded["db"]) == _rows(graded["sqlite"])
+    # Both shards wrote into the same course folder's CSV: neither lost the other's rows.
+    single = read_csv(graded["sqlite_course"], A1)
+    shared = read_csv(graded["course"], A1)
+    assert shared == {s: single[s] for s in STUDENTS}
+    assert shared["correct"]["auto_score"] == shared["correct"]["auto_max"]
+    assert shared["untouched_release"]["auto_score"] == "0"
+
+
+def test_nbgrader_export_reads_the_shared_gradebook(graded, tmp_path):
+    """Plain nbgrader, with the URL in nbgrader_config.py, exports what coursekit wrote."""
+    course = graded["course"]
+    config = course / "nbgrader_config.py"
+    original = config.read_text()
+    config.write_text(original + f"\nc.CourseDirectory.db_url = {graded['db']!r}\n")
+    out = tmp_path / "grades.csv"
+    try:
+        done = subprocess.run(
+            [str(Path(sys.executable).parent / "nbgrader"), "export", f"--to={out}"],
+            cwd=str(course), capture_output=True, text=True, timeout=120,
+        )  # fmt: skip
+    finally:
+        config.write_text(original)
+    assert done.returncode == 0, done.stderr[-3000:]
+    with open(out, newline="", encoding="utf-8") as fh:
+        exported = {r["student_id"]: (float(r["score"]), float(r["max_score"])) for r in csv.DictReader(fh)}
+    expected = {s: (score, maximum) for s, score, maximum, _ in _rows(graded["sqlite"])["submissions"]}
+    assert exported == expected
+
+
+def test_db_url_from_config_is_used(tmp_path):
+    """``postgresql://`` in the config reaches nbgrader as psycopg 3's URL."""
+    from coursekit.grading.course import Course
+
+    (tmp_path / "nbgrader_config.py").write_text(
+        "c = get_config()\nc.CourseDirectory.db_url = 'postgresql://grader:pw@db.example.org/nn'\n"
+    )
+    course = Course.open(tmp_path)
+    assert course.db_url == "postgresql+psycopg://grader:pw@db.example.org/nn"
+    assert course.config.CourseDirectory.db_url == course.db_url
+
+
+@pytest.mark.parametrize(
+    ("spec", "message"),
+    [
+        ("2", "expected K/N"),
+        ("1/2/3", "expected K/N"),
+        ("one/two", "expected K/N"),
+        ("0/2", "between 1 and 2, got 0"),
+        ("3/2", "between 1 and 2, got 3"),
+        ("1/0", "at least 1, got 0"),
+    ],
+)
+def test_malformed_shard_is_refused(spec, message, capsys):
+    with pytest.raises(SystemExit) as stop:
+        main(["grade", A1, "--shard", spec])
+    assert stop.value.code == 2
+    err = capsys.readouterr().err
+    assert "--shard" in err and message in err, err
+
+
+def test_unreachable_database_is_refused_before_grading(tmp_path, server, capsys):
+    """An unreachable server, an unknown database, a malformed URL: exit 2 before any grading,
+    with the URL named without its password."""
+    _, url = server
+    course = make_course(tmp_path, (A1,))
+    for db, why in [
+        ("postgresql://grader:s3cret@127.0.0.1:1/gradebook", "cannot connect to the gradebook database"),
+        (url("no_such_database"), 'database "no_such_database" does not exist'),
+        ("not a url", "is not a database URL"),
+    ]:
+        code = main(["grade", A1, "--course-dir", str(course), "--db", db, "--quiet"])
+        err = capsys.readouterr().err
+        assert code == 2, err
+        assert why in err and "s3cret" not in err, err
+    assert not (course / "grades").exists() and not (course / "autograded").exists()
+    assert not (course / "gradebook.db").exists()
+
+
+def test_shards_are_stable_by_student_id():
+    """The split depends on the id only: fixed values (a change would move students between hosts)."""
+    assert [shard_number(s, 3) for s in ("alice", "bob", "carol", "dave")] == [3, 3, 3, 2]
+    students = [f"s{i:03d}" for i in range(300)]
+    shards = [Shard(k, 3).select(students) for k in (1, 2, 3)]
+    assert sorted(sum(shards, [])) == students
+    assert all(70 <= len(s) <= 130 for s in shards), [len(s) for s in shards]
+    assert Shard(1, 3).select(list(reversed(students))) == list(reversed(shards[0]))
+
