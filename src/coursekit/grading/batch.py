@@ -15,7 +15,6 @@ mistaken for a zero; ``manual_score`` is empty until a person has graded every w
 
 from __future__ import annotations
 
-import contextlib
 import csv
 import json
 import multiprocessing
@@ -72,18 +71,6 @@ def _ensure_released(course: Course, assignment: str, sources: list[Path]) -> No
     if not ok:
         print(f"{assignment}: the gradebook does not match the source yet; releasing it first", file=sys.stderr)
         release(course, assignment)
-
-
-@contextlib.contextmanager
-def _shared_steps(course: Course, assignment: str):
-    """One process at a time per gradebook and assignment (see :func:`grade_assignment`)."""
-    from coursekit.grading.database import DatabaseError, exclusive
-
-    try:
-        with exclusive(course.db_url, f"{course.course_id}/{assignment}", course.root):
-            yield
-    except DatabaseError as exc:
-        raise CourseError(str(exc)) from exc
 
 
 def _progress(total: int):
@@ -195,7 +182,7 @@ def grade_assignment(
         students = shard.select(students)
 
     notebooks = []
-    with _shared_steps(course, assignment):
+    with course.exclusive(assignment):
         _ensure_released(course, assignment, sources)
         for path in sources:
             source = nbformat.read(str(path), as_version=4)

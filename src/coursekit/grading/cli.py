@@ -120,13 +120,15 @@ def _release(args) -> int:
     from coursekit.grading.release import ReleaseError, release
 
     course = _open_course(args)
-    try:
-        released = release(course, args.assignment)
-    except ReleaseError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return EXIT_FAILED
-    for path in course.source_notebooks(args.assignment):
-        load_reference(course, args.assignment, path, course.limits())
+    course.check_database()
+    with course.exclusive(args.assignment):
+        try:
+            released = release(course, args.assignment)
+        except ReleaseError as exc:
+            print(f"error: {exc}", file=sys.stderr)
+            return EXIT_FAILED
+        for path in course.source_notebooks(args.assignment):
+            load_reference(course, args.assignment, path, course.limits())
     for path in released:
         print(f"released {path} (no solutions, no hidden tests; the solution passes its tests)")
     return EXIT_OK

@@ -19,9 +19,11 @@ so grading does not depend on who runs it. The grading limits reuse nbgrader's o
 
 from __future__ import annotations
 
+import contextlib
 import math
 import os
 import sys
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -139,6 +141,22 @@ class Course:
             self.config.CourseDirectory.db_url = normalise_url(url)
         except DatabaseError as exc:
             raise CourseError(f"--db: {exc}") from exc
+
+    @contextlib.contextmanager
+    def exclusive(self, assignment: str) -> Iterator[None]:
+        """One process at a time, over every host sharing the gradebook, for steps that write
+        rows common to all students of ``assignment`` (see :func:`coursekit.grading.database.exclusive`).
+
+        Raises:
+            CourseError: if the gradebook's server cannot be reached.
+        """
+        from coursekit.grading.database import DatabaseError, exclusive
+
+        try:
+            with exclusive(self.db_url, f"{self.course_id}/{assignment}", self.root):
+                yield
+        except DatabaseError as exc:
+            raise CourseError(str(exc)) from exc
 
     def check_database(self) -> None:
         """Connect to the gradebook's server once (a SQLite file needs no check).
