@@ -28,6 +28,16 @@ def float_arrays(shape, bound: float) -> st.SearchStrategy[np.ndarray]:
     return arrays(np.float64, shape, elements=reals(bound))
 
 
+def batch_shapes(rows: tuple[int, int] = (1, 6), columns: tuple[int, int] = (2, 5)):
+    """Shapes ``(n, k)`` of a batch: n rows (samples) and k columns, each in its inclusive range."""
+    return st.tuples(st.integers(*rows), st.integers(*columns))
+
+
+def logits(shape=None, bound: float = 50.0) -> st.SearchStrategy[np.ndarray]:
+    """Batches of scores for a softmax: ``(n, k)`` arrays, 1-5 rows of 2-6 classes by default."""
+    return float_arrays(batch_shapes((1, 5), (2, 6)) if shape is None else shape, bound)
+
+
 def _evaluate(op: str, a: float, b: float) -> float:
     """What program step ``op`` computes from registers a and b, on plain floats."""
     if op == "+":

@@ -5,17 +5,10 @@ import warnings
 import numpy as np
 import pytest
 from hypothesis import given
-from hypothesis import strategies as st
-from hypothesis.extra.numpy import arrays
 
 from coursekit import activations as act
 from coursekit.gradcheck import check_gradient
-
-finite = st.floats(min_value=-30, max_value=30, allow_nan=False)
-
-
-def logits(shape=st.tuples(st.integers(1, 5), st.integers(2, 6)), bound=50.0):
-    return arrays(np.float64, shape, elements=st.floats(-bound, bound, allow_nan=False))
+from strategies import batch_shapes, logits, reals
 
 
 class TestValues:
@@ -78,15 +71,15 @@ class TestProperties:
         assert (p >= 0).all()
         np.testing.assert_allclose(p.sum(axis=-1), 1.0, rtol=1e-12)
 
-    @given(logits(), st.floats(-100, 100))
+    @given(logits(), reals(100))
     def test_softmax_is_shift_invariant(self, z, c):
         np.testing.assert_allclose(act.softmax(z + c), act.softmax(z), atol=1e-12)
 
-    @given(st.floats(-700, 700))
+    @given(reals(700))
     def test_sigmoid_symmetry(self, z):
         assert act.sigmoid(-z) == pytest.approx(1 - act.sigmoid(z), abs=1e-15)
 
-    @given(finite)
+    @given(reals(30))
     def test_tanh_is_a_rescaled_sigmoid(self, z):
         assert act.tanh(z) == pytest.approx(2 * act.sigmoid(2 * z) - 1, abs=1e-12)
 
@@ -121,7 +114,7 @@ class TestDerivatives:
             result = check_gradient(lambda t: act.softmax(t)[i], z, J[i])
             assert result.ok, f"row {i}: {result}"
 
-    @given(logits(st.tuples(st.integers(1, 4), st.integers(2, 5)), bound=20.0))
+    @given(logits(batch_shapes((1, 4), (2, 5)), bound=20.0))
     def test_softmax_jacobian_structure(self, z):
         J = act.softmax_jacobian(z)
         s = act.softmax(z)

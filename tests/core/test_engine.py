@@ -8,10 +8,10 @@ import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from strategies import PROGRAM_BOUND, programs, reals, run
 
 from coursekit.engine import Value, maximum, minimum, topological_order
 from coursekit.gradcheck import numerical_gradient, relative_error
+from strategies import PROGRAM_BOUND, programs, reals, run
 
 
 def engine_gradient(build, xs):

@@ -9,11 +9,11 @@ against nothing but the chain rule.
 import numpy as np
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
-from hypothesis.extra.numpy import arrays
 
 from coursekit import losses
 from coursekit.engine import Value
 from coursekit.nn import ACTIVATIONS, Linear, Sequential
+from strategies import float_arrays
 
 BOUND = 2.0  # weights, biases, inputs and targets lie in [-2, 2]: no overflow, no saturation to 0/1
 KINK_MARGIN = 1e-6  # ReLU pre-activations closer to 0 than this could fall on either side by rounding
@@ -33,13 +33,12 @@ def networks(draw, activations=("tanh", "sigmoid", "relu"), min_hidden=0):
     sizes = draw(st.lists(st.integers(1, 4), min_size=2 + min_hidden, max_size=4))
     n = draw(st.integers(1, 3))
     activation = draw(st.sampled_from(activations))
-    numbers = st.floats(-BOUND, BOUND, allow_nan=False, allow_subnormal=False)
     params = [
-        (draw(arrays(np.float64, (fan_out, fan_in), elements=numbers)), draw(arrays(np.float64, (fan_out,), elements=numbers)))
+        (draw(float_arrays((fan_out, fan_in), BOUND)), draw(float_arrays((fan_out,), BOUND)))
         for fan_in, fan_out in zip(sizes[:-1], sizes[1:])
     ]
-    X = draw(arrays(np.float64, (n, sizes[0]), elements=numbers))
-    T = draw(arrays(np.float64, (n, sizes[-1]), elements=numbers))
+    X = draw(float_arrays((n, sizes[0]), BOUND))
+    T = draw(float_arrays((n, sizes[-1]), BOUND))
     return params, activation, X, T
 
 

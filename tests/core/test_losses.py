@@ -5,12 +5,11 @@ import warnings
 import numpy as np
 import pytest
 from hypothesis import given
-from hypothesis import strategies as st
-from hypothesis.extra.numpy import arrays
 
 from coursekit import losses
 from coursekit.activations import sigmoid, softmax
 from coursekit.gradcheck import check_gradient
+from strategies import batch_shapes, float_arrays
 
 rng = np.random.default_rng(42)
 
@@ -81,7 +80,7 @@ class TestGradients:
             result = check_gradient(lambda t: loss(t, y, reduction=reduction), x, grad(x, y, reduction=reduction))
             assert result.ok, f"{name}: {result}"
 
-    @given(arrays(np.float64, st.tuples(st.integers(1, 6), st.integers(2, 5)), elements=st.floats(-20, 20)))
+    @given(float_arrays(batch_shapes(), 20.0))
     def test_softmax_cce_gradient_is_prediction_minus_target(self, z):
         y = np.arange(z.shape[0]) % z.shape[1]
         expected = (softmax(z) - losses.one_hot(y, z.shape[1])) / z.shape[0]

@@ -9,10 +9,10 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from matplotlib.patches import Circle, FancyArrowPatch
 from matplotlib.text import Text
-from strategies import programs, run
 
 from coursekit.display.graph_drawing import _layout, draw, format_number
 from coursekit.engine import Value, topological_order
+from strategies import programs, run
 
 
 def texts(fig):
