@@ -6,13 +6,15 @@ once and update them later instead of clearing the axes.
 
 from __future__ import annotations
 
-from typing import Callable
+from typing import Callable, Sequence
 
 import numpy as np
 from matplotlib.axes import Axes
 from matplotlib.collections import PathCollection
 from matplotlib.colors import ListedColormap
 from matplotlib.image import AxesImage
+from matplotlib.legend import Legend
+from matplotlib.lines import Line2D
 
 # Colour-blind-safe class colours (Okabe-Ito), used for points and, lightened, for regions.
 CLASS_COLORS = ["#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#F0E442", "#000000"]
@@ -48,6 +50,32 @@ def scatter_classes(ax: Axes, X: np.ndarray, y: np.ndarray, num_classes: int | N
     kwargs.setdefault("edgecolors", "white")
     kwargs.setdefault("linewidths", 0.5)
     return ax.scatter(X[:, 0], X[:, 1], c=y, cmap=class_cmap(k), vmin=-0.5, vmax=k - 0.5, **kwargs)
+
+
+def class_legend(
+    ax: Axes, num_classes: int, labels: Sequence[str] | None = None, **kwargs
+) -> Legend:
+    """A legend with one coloured marker per class, in the colours of :func:`scatter_classes`.
+
+    Region plots shade the plane in the class colours; this legend says which colour is which
+    class. ``labels`` defaults to "class 0", "class 1", ...; ``kwargs`` go to ``ax.legend``.
+
+    Raises:
+        ValueError: if ``labels`` does not name exactly ``num_classes`` classes.
+    """
+    cmap = class_cmap(num_classes)
+    names = [f"class {k}" for k in range(num_classes)] if labels is None else list(labels)
+    if len(names) != num_classes:
+        raise ValueError(f"labels must name {num_classes} classes, got {len(names)}: {names}")
+    handles = [
+        Line2D([], [], linestyle="none", marker="o", markersize=6, markerfacecolor=cmap(k),
+               markeredgecolor="white", label=name)
+        for k, name in enumerate(names)
+    ]
+    kwargs.setdefault("fontsize", 8)
+    kwargs.setdefault("loc", "lower right")
+    kwargs.setdefault("framealpha", 0.8)
+    return ax.legend(handles=handles, **kwargs)
 
 
 def decision_regions(
