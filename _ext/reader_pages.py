@@ -9,14 +9,47 @@
   the article header a search button), so it is switched off: pydata-sphinx-theme renders the
   bar only when one of its ``navbar_*`` lists is non-empty, and sphinx-book-theme empties all
   but ``navbar_persistent``. Remove this once the upstream issue is fixed.
+* **Slider apps on the static site.** The page embeds each app's controls and the figure drawn
+  at build time, but without a kernel nothing redraws the figure: a slider that moved would show
+  a readout the figure does not match. Every control of an app is therefore stored *disabled*
+  in the page's widget state, and under the app the page says, in one sentence
+  (:data:`coursekit.widgets.app.LIVE_APP_NOTE`, the same on every page), how to get it live.
+  The note is plain HTML, so it shows before any widget script has run.
+* **Figures.** A figure a code cell draws has no caption, and Sphinx then uses its file path as
+  the ``alt`` text. Unless the chapter gives one (cell metadata ``mystnb: image: alt:``), each
+  such figure is described by what the code writes on it: the titles and the axis labels
+  ("loss during training: mean cross-entropy against step"), TeX markup removed; a figure with
+  no literal title or label is named after its section. Every figure is also a link to the
+  full-size image, so a phone reader can tap it open and zoom.
 """
 
 from __future__ import annotations
 
+import ast
+import html
+import json
+import re
 from typing import Any
 
+from docutils import nodes
 from sphinx.application import Sphinx
 from sphinx.config import Config
+from sphinx.errors import ExtensionError
+
+from coursekit.widgets.app import LIVE_APP_NOTE
+
+WIDGET_STATE_MIME = "application/vnd.jupyter.widget-state+json"
+WIDGET_VIEW_MIME = "application/vnd.jupyter.widget-view+json"
+#: Widget models a reader can change (sliders, menus, toggles, text fields).
+CONTROL_MODELS = frozenset({
+    "FloatSliderModel", "IntSliderModel", "FloatLogSliderModel", "FloatRangeSliderModel", "IntRangeSliderModel",
+    "SelectionSliderModel", "SelectionRangeSliderModel", "DropdownModel", "RadioButtonsModel", "ToggleButtonsModel",
+    "ToggleButtonModel", "CheckboxModel", "SelectModel", "SelectMultipleModel", "FloatTextModel", "IntTextModel",
+    "BoundedFloatTextModel", "BoundedIntTextModel", "TextModel", "PlayModel", "ButtonModel",
+})
+_VIEW_SCRIPT = re.compile(rf'<script type="{re.escape(WIDGET_VIEW_MIME)}">(.*?)</script>', re.DOTALL)
+#: The note's HTML; its class lets the site's CSS and tests find it.
+NOTE_CLASS = "course-live-note"
 
 
 def configure(app: Sphinx, config: Config) -> None:
@@ -28,6 +61,172 @@ def configure(app: Sphinx, config: Config) -> None:
     config.html_theme_options = options
 
 
+def _models_under(state: dict[str, Any], model_id: str) -> list[str]:
+    """The model and every model it references (children, outputs, ...), each once."""
+    found: list[str] = []
+    stack = [model_id]
+    while stack:
+        current = stack.pop()
+        if current in found or current not in state:
+            continue
+        found.append(current)
+        for value in state[current].get("state", {}).values():
+            for ref in value if isinstance(value, list) else [value]:
+                if isinstance(ref, str) and ref.startswith("IPY_MODEL_"):
+                    stack.append(ref.removeprefix("IPY_MODEL_"))
+    return found
+
+
+def freeze_controls(state: dict[str, Any]) -> set[str]:
+    """Disable every control in a page's widget state; return the ids of the disabled models."""
+    frozen = set()
+    for model_id, model in state.items():
+        if model.get("model_name") in CONTROL_MODELS:
+            model.setdefault("state", {})["disabled"] = True
+            frozen.add(model_id)
+    return frozen
+
+
+def add_live_notes(body: str, state: dict[str, Any], frozen: set[str], pagename: str) -> str:
+    """Put the note under every displayed widget tree that holds a disabled control."""
+
+    def note_after(match: re.Match[str]) -> str:
+        try:
+            model_id = json.loads(match.group(1))["model_id"]
+        except (ValueError, KeyError) as error:
+            raise ExtensionError(f"reader_pages: {pagename}: unreadable widget view {match.group(1)[:80]!r}") from error
+        if frozen.isdisjoint(_models_under(state, model_id)):
+            return match.group(0)
+        return f'{match.group(0)}<p class="{NOTE_CLASS}" role="note">{html.escape(LIVE_APP_NOTE)}</p>'
+
+    return _VIEW_SCRIPT.sub(note_after, body)
+
+
+def static_widgets(app: Sphinx, pagename: str, templatename: str, context: dict[str, Any], doctree: Any) -> None:
+    """Disable the page's controls in its embedded widget state and add the note under each app."""
+    assets = context.get("script_files")
+    if not isinstance(assets, list):
+        return
+    for index, asset in enumerate(assets):
+        attributes = dict(getattr(asset, "attributes", {}))
+        if attributes.get("type") != WIDGET_STATE_MIME or "body" not in attributes:
+            continue
+        try:
+            embedded = json.loads(attributes["body"])
+        except ValueError as error:
+            raise ExtensionError(f"reader_pages: {pagename}: the embedded widget state is not JSON: {error}") from error
+        state = embedded.get("state", {})
+        frozen = freeze_controls(state)
+        # The escaping myst-nb applies: "</script>" inside the JSON would end the element early.
+        attributes["body"] = json.dumps(embedded).replace("</script>", r"<\/script>")
+        assets[index] = type(asset)(asset.filename, priority=asset.priority, **attributes)
+        if "body" in context:
+            context["body"] = add_live_notes(context["body"], state, frozen, pagename)
+
+
+_TEXT_SETTERS = {"set_title": "title", "suptitle": "title", "set_xlabel": "x", "set_ylabel": "y"}
+
+
+def plain_text(tex: str) -> str:
+    r"""A label without TeX markup, as a screen reader should read it (``$\eta$`` -> ``eta``)."""
+    text = re.sub(r"\\(?:mathrm|mathbf|text|operatorname)\{([^}]*)\}", r"\1", tex)
+    text = re.sub(r"\\([A-Za-z]+)", r"\1", text).replace("\\", "")
+    text = text.replace("$", "").replace("{", "").replace("}", "")
+    return re.sub(r"\s+", " ", text).strip()
+
+
+def describe_figure(source: str) -> str:
+    """A short description of the figure a cell's code draws, from its literal titles and labels.
+
+    Each axes contributes "title: y against x" (as far as the code names them), in the order the
+    code sets them; an empty string if the code writes no literal title or label.
+    """
+    try:
+        tree = ast.parse(source)
+    except SyntaxError:
+        return ""
+    panels: list[dict[str, str]] = [{}]
+    calls = sorted((node for node in ast.walk(tree) if isinstance(node, ast.Call)),
+                   key=lambda node: (node.lineno, node.col_offset))
+    for call in calls:
+        kind = _TEXT_SETTERS.get(getattr(call.func, "attr", ""))
+        if kind is None or not call.args:
+            continue
+        argument = call.args[0]
+        if not (isinstance(argument, ast.Constant) and isinstance(argument.value, str)):
+            continue
+        if kind in panels[-1]:  # the code moved on to the next panel
+            panels.append({})
+        panels[-1][kind] = plain_text(argument.value)
+    parts = []
+    for panel in panels:
+        axes = " against ".join(panel[k] for k in ("y", "x") if k in panel)
+        text = ": ".join(part for part in (panel.get("title", ""), axes) if part)
+        if text:
+            parts.append(text)
+    return "; ".join(parts)
+
+
+def _cell_source(node: nodes.Node) -> str:
+    """The code of the notebook cell an output node belongs to ('' outside a code cell)."""
+    for ancestor in _ancestors(node):
+        if isinstance(ancestor, nodes.container) and "cell" in ancestor.get("classes", []):
+            for block in ancestor.findall(nodes.literal_block):
+                return block.astext()
+    return ""
+
+
+def _ancestors(node: nodes.Node) -> list[nodes.Node]:
+    found = []
+    while node.parent is not None:
+        node = node.parent
+        found.append(node)
+    return found
+
+
+def _section_title(node: nodes.Node) -> str:
+    for ancestor in _ancestors(node):
+        if isinstance(ancestor, nodes.section) and ancestor.children and isinstance(ancestor[0], nodes.title):
+            return ancestor[0].astext()
+    return ""
+
+
+def figure_alt_text(app: Sphinx, doctree: nodes.document, docname: str) -> None:
+    """Give every image without alt text a description (see the module docstring)."""
+    for image in doctree.findall(nodes.image):
+        if image.get("alt", "").strip():
+            continue
+        description = describe_figure(_cell_source(image))
+        if not description:
+            section = _section_title(image)
+            description = f"Figure of the section \u201c{section}\u201d" if section else "Figure"
+        image["alt"] = f"Figure: {description}" if not description.startswith("Figure") else description
+
+
+_OUTPUT_IMAGE = re.compile(r'(<div class="cell_output docutils container">\s*)?(<img [^>]*src="([^"]+\.(?:png|svg|jpg|jpeg|gif))"[^>]*/?>)')
+
+
+def link_figures(body: str) -> str:
+    """Wrap every image a cell drew in a link to the full-size file (tap to open, then zoom)."""
+
+    def wrap(match: re.Match[str]) -> str:
+        lead, tag, src = match.group(1) or "", match.group(2), match.group(3)
+        if "_images/" not in src:
+            return match.group(0)
+        return f'{lead}<a class="course-figure-link" href="{src}" title="Open the figure full size">{tag}</a>'
+
+    return _OUTPUT_IMAGE.sub(wrap, body)
+
+
+def figure_links(app: Sphinx, pagename: str, templatename: str, context: dict[str, Any], doctree: Any) -> None:
+    if "body" in context:
+        context["body"] = link_figures(context["body"])
+
+
 def setup(app: Sphinx) -> dict[str, Any]:
+    app.connect("doctree-resolved", figure_alt_text)
+    app.connect("html-page-context", figure_links)
     app.connect("config-inited", configure)
+    # After myst-nb has added the page's widget state (at the default priority, 500).
+    app.connect("html-page-context", static_widgets, priority=800)
     return {"version": "1.0", "parallel_read_safe": True, "parallel_write_safe": True}

@@ -41,4 +41,45 @@
       current = withHub(value);
     },
   });
+
+  // Screen readers announce a slider handle (role="slider") by its accessible name, but the embed
+  // manager leaves it unnamed ("slider 2"). Name each handle after the label shown beside it
+  // (coursekit's SliderApp gives every control one) and mark it disabled when the control is.
+  const nameHandles = (root) => {
+    root.querySelectorAll(".widget-slider, .jupyter-widget-slider").forEach((slider) => {
+      const label = slider.querySelector(".widget-label");
+      const name = label ? label.textContent.trim() : "";
+      const disabled = slider.querySelector(".slider[disabled], .noUi-target[disabled]") !== null;
+      slider.querySelectorAll('[role="slider"]').forEach((handle) => {
+        if (name && handle.getAttribute("aria-label") !== name) handle.setAttribute("aria-label", name);
+        if (disabled) handle.setAttribute("aria-disabled", "true");
+      });
+    });
+  };
+  // The app's figure is an <img> with no alt text: describe it by the control values it was drawn
+  // for, which are the readouts shown above it (the controls cannot move on the static site).
+  const describeFigures = (root) => {
+    // Described again on later mutations (marked data-course-alt): the controls may render after the image.
+    const images = ".widget-output img:is(:not([alt]), [data-course-alt]), .jupyter-widgets-output-area img:is(:not([alt]), [data-course-alt])";
+    root.querySelectorAll(images).forEach((img) => {
+      const app = img.closest(".widget-vbox") || img.closest(".cell_output");
+      const settings = app
+        ? [...app.querySelectorAll(".widget-slider, .widget-dropdown")].map((control) => {
+            const label = control.querySelector(".widget-label");
+            const readout = control.querySelector(".widget-readout, select");
+            const value = readout ? (readout.tagName === "SELECT" ? readout.selectedOptions[0]?.textContent : readout.textContent) : "";
+            return label ? `${label.textContent.trim()} = ${(value || "").trim()}` : "";
+          }).filter(Boolean)
+        : [];
+      const alt = settings.length ? `Figure of the slider app for ${settings.join(", ")}` : "Figure of the slider app";
+      if (img.getAttribute("alt") !== alt) img.setAttribute("alt", alt);
+      img.dataset.courseAlt = "";
+    });
+  };
+  new MutationObserver((records) => {
+    if (records.some((record) => record.addedNodes.length)) {
+      nameHandles(document);
+      describeFigures(document);
+    }
+  }).observe(document.documentElement, { childList: true, subtree: true });
 })();

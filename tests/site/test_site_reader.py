@@ -124,3 +124,98 @@ def test_table_cells_have_their_maths_typeset(open_page, site: Path) -> None:
         untypeset = [cell["text"] for cell in cells if "$" in cell["text"] or "\\" in cell["text"]]
         assert untypeset == [], f"{path}: table cells with raw TeX: {untypeset[:3]}"
     assert checked > 0, "no table cell holds typeset maths; the chapters' tables have $...$ headers"
+
+
+# --- what a phone, a screen reader and a static page need -------------------------------------
+
+_FILE_NAME = re.compile(r"(^|/)[\w.-]+\.(png|svg|jpe?g|gif|webp)$", re.IGNORECASE)
+
+
+def _phone_page(browser, base_url: str, path: str):
+    """A 390x844 context with the page fully rendered (maths and widgets change the width)."""
+    from conftest import wait_until_rendered
+
+    context = browser.new_context(viewport=PHONE)
+    page = context.new_page()
+    page.goto(base_url + path, wait_until="load")
+    wait_until_rendered(page)
+    return context, page
+
+
+@pytest.mark.slow
+def test_no_page_scrolls_sideways_on_a_phone(browser, base_url: str, page_path: str) -> None:
+    context, page = _phone_page(browser, base_url, page_path)
+    try:
+        widths = page.evaluate("() => ({page: document.documentElement.scrollWidth, window: window.innerWidth})")
+        if widths["page"] > widths["window"]:
+            culprits = page.evaluate("""() => [...document.querySelectorAll('article *')]
+                .filter((el) => el.getBoundingClientRect().right > window.innerWidth + 1)
+                .slice(-3).map((el) => el.tagName + ' ' + (el.textContent || '').trim().slice(0, 40))""")
+            pytest.fail(f"{page_path} scrolls sideways at 390 px ({widths['page']} px wide): {culprits}")
+    finally:
+        context.close()
+
+
+def test_every_image_has_alt_text_that_is_not_a_file_name(open_page, page_path: str) -> None:
+    images = open_page(page_path).page.evaluate(
+        "() => [...document.querySelectorAll('img')].map((img) => ({alt: img.getAttribute('alt'), src: img.src}))")
+    bad = [image for image in images if not (image["alt"] or "").strip() or _FILE_NAME.search(image["alt"].strip())]
+    assert bad == [], f"{page_path}: images without a description: {bad[:3]}"
+
+
+def test_every_slider_is_named_by_its_full_label(open_page, widget_page: str) -> None:
+    page = open_page(widget_page).page
+    sliders = page.evaluate("""() => [...document.querySelectorAll('[role="slider"]')].map((handle) => {
+        const control = handle.closest('.widget-slider');
+        const label = control && control.querySelector('.widget-label');
+        return {name: handle.getAttribute('aria-label') || '', label: label ? label.textContent.trim() : '',
+                cut: label ? label.scrollWidth > label.clientWidth + 1 : false};
+    })""")
+    for slider in sliders:
+        assert slider["name"], f"{widget_page}: a slider has no accessible name (label {slider['label']!r})"
+        assert slider["name"] == slider["label"], f"{widget_page}: slider named {slider['name']!r} but labelled {slider['label']!r}"
+        assert not slider["cut"], f"{widget_page}: the label {slider['label']!r} is cut off"
+        assert page.get_by_role("slider", name=slider["name"], exact=True).count() >= 1
+
+
+def test_a_static_slider_never_shows_a_readout_the_figure_does_not_match(browser, base_url: str, widget_page: str) -> None:
+    """Moving a slider either redraws the figure or the slider is disabled and the note says how to get it live."""
+    from conftest import wait_until_rendered
+
+    from coursekit.widgets.app import LIVE_APP_NOTE
+
+    context = browser.new_context(viewport=LAPTOP)
+    try:
+        page = context.new_page()
+        page.goto(base_url + widget_page, wait_until="load")
+        wait_until_rendered(page)
+        apps = page.locator(".cell_output:has([role='slider'])")
+        assert apps.count() > 0, f"{widget_page}: no slider app rendered"
+        for index in range(apps.count()):
+            app = apps.nth(index)
+            figure = lambda: app.evaluate("(el) => [...el.querySelectorAll('img')].map((img) => img.src).join()")  # noqa: E731
+            readouts = lambda: app.evaluate("(el) => [...el.querySelectorAll('.widget-readout')].map((r) => r.textContent).join('|')")  # noqa: E731
+            for h in range(app.locator("[role='slider']").count()):
+                handle = app.locator("[role='slider']").nth(h)
+                before_figure, before_readouts = figure(), readouts()
+                handle.scroll_into_view_if_needed()
+                box = handle.bounding_box()
+                page.mouse.move(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
+                page.mouse.down()
+                page.mouse.move(box["x"] + 120, box["y"] + box["height"] / 2, steps=4)
+                page.mouse.up()
+                handle.focus()
+                page.keyboard.press("ArrowRight")
+                page.keyboard.press("ArrowLeft")
+                page.keyboard.press("Home")
+                page.wait_for_timeout(100)
+                if figure() != before_figure:
+                    continue
+                name = handle.get_attribute("aria-label")
+                assert readouts() == before_readouts, f"{widget_page}: slider {name!r} moved its readout but not the figure"
+                assert handle.get_attribute("aria-disabled") == "true", f"{widget_page}: slider {name!r} looks live but cannot redraw"
+                notes = app.locator("p.course-live-note")
+                assert notes.count() == 1 and notes.inner_text().strip() == LIVE_APP_NOTE, (
+                    f"{widget_page}: the disabled slider app has no note saying how to get it live")
+    finally:
+        context.close()

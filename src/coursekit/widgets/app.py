@@ -45,6 +45,33 @@ from matplotlib.layout_engine import ConstrainedLayoutEngine
 from matplotlib.transforms import Bbox
 
 
+#: The one sentence every page of the website shows under a slider app it cannot play back,
+#: saying how to get the app live. The website's build (``_ext/reader_pages.py``) and anything
+#: else that shows it use this constant, so the wording is the same on every page.
+LIVE_APP_NOTE = (
+    "On this website the controls are fixed at the values the figure was drawn for. To move them, "
+    "open this chapter in Binder or Colab (the rocket button at the top of the page) or run the "
+    "notebook on your own computer."
+)
+
+
+def label_controls(controls: dict[str, widgets.ValueWidget]) -> None:
+    """Give every control a label that is shown in full and that screen readers announce.
+
+    ipywidgets cuts a description to a fixed width ("learning r..."), with no tooltip. With
+    ``description_width="initial"`` the label takes the room it needs; the tooltip repeats it
+    (a hover shows the whole label even where the page is narrow). The description is the
+    control's accessible name; a control without one is named after its key in ``controls``.
+    """
+    for name, control in controls.items():
+        if not control.description:
+            control.description = name
+        if "description_width" in control.style.keys:
+            control.style.description_width = "initial"
+        if not control.tooltip:
+            control.tooltip = control.description
+
+
 def number_text(value: float, spec: str) -> str:
     """``value`` formatted with ``spec`` and a real minus sign, as tick labels and math text show it.
 
@@ -97,6 +124,7 @@ class SliderApp:
         # time per move).
         FigureCanvasAgg(self.fig)
         self.controls: dict[str, widgets.ValueWidget] = self.make_controls()
+        label_controls(self.controls)
         self._output = widgets.Output()
         # Titles at a fixed height (y = 1 plus the usual pad) rather than the automatic position:
         # to place a title automatically, matplotlib measures the axes' tick labels on every draw
