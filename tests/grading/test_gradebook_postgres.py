@@ -1,7 +1,7 @@
 """A PostgreSQL gradebook shared by two grading processes (``--db URL --shard K/N``).
 
 A private PostgreSQL server (Debian's ``postgresql`` package, installed by ``make sysdeps``) is
-started for this module on a Unix socket in a temporary folder, with no TCP port. Submissions
+started on a Unix socket in a temporary folder, with no TCP port. Submissions
 that the session's grading corpus graded in one ``coursekit grade`` run into its SQLite gradebook
 are graded again by two processes started at the same moment with ``--shard 1/2`` and
 ``--shard 2/2`` into an empty PostgreSQL database, so they also race to create its tables,
@@ -12,6 +12,7 @@ must read it.
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import glob
 import os
@@ -51,13 +52,14 @@ def _as_server_user(cmd: list[str]) -> list[str]:
     return ["setpriv", "--reuid=nobody", "--regid=nogroup", "--clear-groups", *cmd]
 
 
-@pytest.fixture(scope="module")
-def server():
-    """``(socket folder, URL maker)`` of a running server; stopped and deleted afterwards."""
+@contextlib.contextmanager
+def private_server(home: Path):
+    """A PostgreSQL server listening only on a Unix socket in ``home``; yields a URL maker.
+
+    ``home`` must not be under pytest's temporary folder: that one is private to root, and the
+    server user must reach its data folder.
+    """
     bindir = _pg_bin()
-    # Not under pytest's temporary folder: that one is private to root, and the server user
-    # must be able to reach its data folder.
-    home = Path(tempfile.mkdtemp(prefix="coursekit-pg-"))
     if os.geteuid() == 0:
         shutil.chown(home, "nobody", "nogroup")
     data, log = home / "data", home / "server.log"
@@ -75,7 +77,7 @@ def server():
         return f"postgresql+psycopg://postgres@/{database}?host={home}"
 
     try:
-        yield home, url
+        yield url
     finally:
         subprocess.run(
             _as_server_user([str(bindir / "pg_ctl"), "-D", str(data), "-m", "immediate", "stop"]),
@@ -95,15 +97,8 @@ def _create_database(url: str, name: str) -> str:
 
 
 # ---- the two gradings --------------------------------------------------------------------------
-@pytest.fixture(scope="module")
-def graded(server, corpus, tmp_path_factory):
-    """Submissions of the session's grading corpus (graded there in one run into SQLite), graded
-    again by two processes with shards 1/2 and 2/2 started at once into an empty PostgreSQL database."""
-    _, url = server
-    course = make_course(tmp_path_factory.mktemp("pg-gradebook"), (A1,))
-    for student in STUDENTS:
-        shutil.copytree(corpus.course / "submitted" / student / A1, course / "submitted" / student / A1)
-    db = _create_database(url, "gradebook")
+def _grade_two_shards_at_once(course: Path, db: str) -> list[str]:
+    """``coursekit grade --db db --shard 1/2`` and ``2/2`` started together; their outputs."""
     procs = [
         subprocess.Popen(
             [sys.executable, "-m", "coursekit.grading", "grade", A1, "--course-dir", str(course), "--db", db,
@@ -112,16 +107,10 @@ def graded(server, corpus, tmp_path_factory):
         )  # fmt: skip
         for k in (1, 2)
     ]
-    outputs = [p.communicate(timeout=300) for p in procs]
-    for proc, (_, err) in zip(procs, outputs):
-        assert proc.returncode == 0, err
-    return {
-        "course": course,
-        "db": db,
-        "sqlite": f"sqlite:///{corpus.course / 'gradebook.db'}",
-        "sqlite_course": corpus.course,
-        "shard_stdout": [out for out, _ in outputs],
-    }
+    outputs = [p.communicate(timeout=600) for p in procs]
+    for k, (proc, (_, err)) in enumerate(zip(procs, outputs), start=1):
+        assert proc.returncode == 0, f"shard {k}/2: {err[-3000:]}"
+    return [out for out, _ in outputs]
 
 
 def _rows(url: str) -> dict[str, list[tuple]]:
@@ -161,59 +150,67 @@ def _count(url: str, table: str) -> int:
         engine.dispose()
 
 
-def test_the_two_shards_split_the_students(graded):
-    """Each student is graded by exactly one of the two processes, and both had work."""
-    seen = []
-    for k, out in enumerate(graded["shard_stdout"], start=1):
-        names = [line.split()[0] for line in out.splitlines() if line.strip()]
-        assert names, f"shard {k}/2 graded nobody"
-        assert all(shard_number(n, 2) == k for n in names), (k, names)
-        seen += names
-    assert sorted(seen) == sorted(STUDENTS)
+@pytest.mark.slow
+def test_two_shards_at_once_fill_one_postgres_gradebook(corpus, tmp_path, capsys):
+    """Two processes, two shards, one empty PostgreSQL database: every student graded once,
+    the rows and scores of the single SQLite run, and plain nbgrader reads the result.
 
+    One test rather than several sharing a fixture: under pytest-xdist the tests of a module
+    may run in two workers, and each would start its own server and grade everything again.
+    """
+    course = make_course(tmp_path, (A1,))
+    for student in STUDENTS:
+        shutil.copytree(corpus.course / "submitted" / student / A1, course / "submitted" / student / A1)
+    single_db = f"sqlite:///{corpus.course / 'gradebook.db'}"
+    with private_server(Path(tempfile.mkdtemp(prefix="coursekit-pg-"))) as url:
+        # A database that does not exist: refused before anything is graded.
+        code = main(["grade", A1, "--course-dir", str(course), "--db", url("no_such_database"), "--quiet"])
+        err = capsys.readouterr().err
+        assert code == 2 and 'database "no_such_database" does not exist' in err, err
+        assert not (course / "autograded").exists()
 
-def test_no_row_lost_or_duplicated(graded):
-    """One assignment, one submission per student, one grade per student and graded cell."""
-    rows = _rows(graded["db"])
-    n = len(STUDENTS)
-    assert _count(graded["db"], "assignment") == 1
-    assert _count(graded["db"], "submitted_assignment") == n
-    assert _count(graded["db"], "grade") == n * rows["cells"] == len(rows["grades"])
-    assert _count(graded["db"], "comment") == n * rows["answers"] == len(rows["comments"])
-    assert [s for s, *_ in rows["submissions"]] == sorted(STUDENTS)
-    keys = [(s, nb, cell) for s, nb, cell, *_ in rows["grades"]]
-    assert len(keys) == len(set(keys))
+        db = _create_database(url, "gradebook")
+        outputs = _grade_two_shards_at_once(course, db)
 
+        # Each student was graded by exactly one of the two processes, and both had work.
+        seen = []
+        for k, out in enumerate(outputs, start=1):
+            names = [line.split()[0] for line in out.splitlines() if line.strip()]
+            assert names, f"shard {k}/2 graded nobody"
+            assert all(shard_number(n, 2) == k for n in names), (k, names)
+            seen += names
+        assert sorted(seen) == sorted(STUDENTS)
 
-def test_scores_equal_a_single_sqlite_run(graded):
-    assert _rows(graded["db"]) == _rows(graded["sqlite"])
-    # Both shards wrote into the same course folder's CSV: neither lost the other's rows.
-    single = read_csv(graded["sqlite_course"], A1)
-    shared = read_csv(graded["course"], A1)
-    assert shared == {s: single[s] for s in STUDENTS}
-    assert shared["correct"]["auto_score"] == shared["correct"]["auto_max"]
-    assert shared["untouched_release"]["auto_score"] == "0"
+        # No row lost or duplicated: one assignment, one submission per student, one grade per
+        # student and graded cell, one comment per student and answer cell.
+        rows = _rows(db)
+        n = len(STUDENTS)
+        assert _count(db, "assignment") == 1
+        assert _count(db, "submitted_assignment") == n
+        assert _count(db, "grade") == n * rows["cells"] == len(rows["grades"])
+        assert _count(db, "comment") == n * rows["answers"] == len(rows["comments"])
+        assert [s for s, *_ in rows["submissions"]] == sorted(STUDENTS)
 
+        # The scores, flags and comments of the single run, and the same CSV rows: both shards
+        # wrote into this course folder's CSV and neither lost the other's rows.
+        assert rows == _rows(single_db)
+        single, shared = read_csv(corpus.course, A1), read_csv(course, A1)
+        assert shared == {s: single[s] for s in STUDENTS}
+        assert shared["correct"]["auto_score"] == shared["correct"]["auto_max"]
+        assert shared["untouched_release"]["auto_score"] == "0"
 
-def test_nbgrader_export_reads_the_shared_gradebook(graded, tmp_path):
-    """Plain nbgrader, with the URL in nbgrader_config.py, exports what coursekit wrote."""
-    course = graded["course"]
-    config = course / "nbgrader_config.py"
-    original = config.read_text()
-    config.write_text(original + f"\nc.CourseDirectory.db_url = {graded['db']!r}\n")
-    out = tmp_path / "grades.csv"
-    try:
+        # Plain nbgrader, with the URL in nbgrader_config.py, exports what coursekit wrote.
+        config = course / "nbgrader_config.py"
+        config.write_text(config.read_text() + f"\nc.CourseDirectory.db_url = {db!r}\n")
+        out = tmp_path / "export.csv"
         done = subprocess.run(
             [str(Path(sys.executable).parent / "nbgrader"), "export", f"--to={out}"],
-            cwd=str(course), capture_output=True, text=True, timeout=120,
+            cwd=str(course), capture_output=True, text=True, timeout=300,
         )  # fmt: skip
-    finally:
-        config.write_text(original)
-    assert done.returncode == 0, done.stderr[-3000:]
-    with open(out, newline="", encoding="utf-8") as fh:
-        exported = {r["student_id"]: (float(r["score"]), float(r["max_score"])) for r in csv.DictReader(fh)}
-    expected = {s: (score, maximum) for s, score, maximum, _ in _rows(graded["sqlite"])["submissions"]}
-    assert exported == expected
+        assert done.returncode == 0, done.stderr[-3000:]
+        with open(out, newline="", encoding="utf-8") as fh:
+            exported = {r["student_id"]: (float(r["score"]), float(r["max_score"])) for r in csv.DictReader(fh)}
+        assert exported == {s: (score, maximum) for s, score, maximum, _ in rows["submissions"]}
 
 
 def test_db_url_from_config_is_used(tmp_path):
@@ -226,6 +223,8 @@ def test_db_url_from_config_is_used(tmp_path):
     course = Course.open(tmp_path)
     assert course.db_url == "postgresql+psycopg://grader:pw@db.example.org/nn"
     assert course.config.CourseDirectory.db_url == course.db_url
+    course.use_database("postgres://other@db.example.org/nn2")  # as --db
+    assert course.db_url == "postgresql+psycopg://other@db.example.org/nn2"
 
 
 @pytest.mark.parametrize(
@@ -247,15 +246,13 @@ def test_malformed_shard_is_refused(spec, message, capsys):
     assert "--shard" in err and message in err, err
 
 
-def test_unreachable_database_is_refused_before_grading(tmp_path, server, capsys):
-    """An unreachable server, an unknown database, a malformed URL: exit 2 before any grading,
-    with the URL named without its password."""
-    _, url = server
+def test_unreachable_database_is_refused_before_grading(tmp_path, capsys):
+    """An unreachable server or a malformed URL: exit 2 before any grading, the URL named
+    without its password."""
     course = make_course(tmp_path, (A1,))
     for db, why in [
-        ("postgresql://grader:s3cret@127.0.0.1:1/gradebook", "cannot connect to the gradebook database"),
-        (url("no_such_database"), 'database "no_such_database" does not exist'),
-        ("not a url", "is not a database URL"),
+        ("postgresql://grader:s3cret@127.0.0.1:1/gradebook", "cannot connect to the gradebook database postgresql+psycopg://grader:***@127.0.0.1:1/gradebook"),
+        ("not a url", "--db: 'not a url' is not a database URL"),
     ]:
         code = main(["grade", A1, "--course-dir", str(course), "--db", db, "--quiet"])
         err = capsys.readouterr().err

@@ -178,6 +178,7 @@ def _feedback(args) -> int:
     from coursekit.grading.feedback import FeedbackLeak, generate_feedback
 
     course = _open_course(args)
+    course.check_database()
     try:
         report = generate_feedback(course, args.assignment, args.student)
     except FeedbackLeak as exc:

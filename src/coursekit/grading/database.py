@@ -22,6 +22,7 @@ from __future__ import annotations
 import contextlib
 import fcntl
 import hashlib
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -144,7 +145,10 @@ def exclusive(url: str, name: str, fallback_dir: Path) -> Iterator[None]:
                 ) from exc
             with conn:
                 # Session-level lock: it outlives transactions and ends with the connection.
-                conn.execute(text("SELECT pg_advisory_lock(:key)"), {"key": _lock_key(name)})
+                key = {"key": _lock_key(name)}
+                if not conn.execute(text("SELECT pg_try_advisory_lock(:key)"), key).scalar_one():
+                    print(f"{name}: waiting for another grading process to set up the gradebook", file=sys.stderr)
+                    conn.execute(text("SELECT pg_advisory_lock(:key)"), key)
                 conn.commit()
                 try:
                     yield
