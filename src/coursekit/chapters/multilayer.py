@@ -1,12 +1,12 @@
 r"""Support for the multilayer-networks chapter: hidden layers, what they compute and why.
 
-A network with one hidden layer of width :math:`h` computes, for one input :math:`x \in \mathbb{R}^d`,
+A network with one hidden layer of width :math:`d_1` computes, for one input :math:`x \in \mathbb{R}^d`,
 
 .. math::
-    z_1 = W_1 x + b_1 \in \mathbb{R}^h, \qquad h_1 = f(z_1), \qquad
+    z_1 = W_1 x + b_1 \in \mathbb{R}^{d_1}, \qquad h_1 = f(z_1), \qquad
     z_2 = W_2 h_1 + b_2, \qquad \hat y = g(z_2),
 
-which :mod:`coursekit.nn` writes as ``Sequential(Linear(d, h), f, Linear(h, m), g)``. The
+which :mod:`coursekit.nn` writes as ``Sequential(Linear(d, d1), f, Linear(d1, k), g)``. The
 functions here build such networks with chosen weights and take them apart:
 
 * :func:`xor_by_hand` -- two ReLU units that solve XOR exactly, :math:`|x_1 - x_2| - 1`;
@@ -14,7 +14,7 @@ functions here build such networks with chosen weights and take them apart:
   output layer is a linear classifier;
 * :func:`collapse_linear` -- a stack of linear layers is one linear layer,
   :math:`W = W_2 W_1`, :math:`b = W_2 b_1 + b_2`;
-* :func:`relu_interpolant` -- a 1-h-1 ReLU network that is exactly the piecewise-linear
+* :func:`relu_interpolant` -- a 1-d1-1 ReLU network that is exactly the piecewise-linear
   interpolant of given points (sums of ReLUs build bumps, bumps build functions);
 * :func:`cover_fraction`, :func:`separable_by_perceptron` and :func:`separable_by_least_squares`
   -- Cover's count of the labellings a hyperplane can realise, and a check of it on data;
@@ -60,7 +60,7 @@ def hidden_features(model: Sequential, X: ArrayLike) -> np.ndarray:
     r"""The input of the last :class:`~coursekit.nn.Linear` layer for each row of ``X``.
 
     For ``Sequential(Linear, f, Linear)`` this is :math:`H = f(X W_1^\top + \mathbf 1 b_1^\top)`,
-    shape ``(n, h)``: the output layer is a linear classifier *in these coordinates*.
+    shape ``(n, d1)``: the output layer is a linear classifier *in these coordinates*.
 
     Raises:
         TypeError: if ``model`` is not a Sequential.
@@ -112,15 +112,15 @@ def collapse_linear(model: Sequential) -> tuple[np.ndarray, np.ndarray]:
 
 
 def bump(x: ArrayLike, centre: float, half_width: float) -> np.ndarray:
-    r"""A triangle of height 1 on :math:`[c - w, c + w]`, built from three ReLUs.
+    r"""A triangle of height 1 on :math:`[c - a, c + a]` (``a = half_width``), built from three ReLUs.
 
     .. math::
-        \operatorname{bump}(x) = \frac{1}{w}\Big(\operatorname{ReLU}(x - c + w)
-        - 2\operatorname{ReLU}(x - c) + \operatorname{ReLU}(x - c - w)\Big)
+        \operatorname{bump}(x) = \frac{1}{a}\Big(\operatorname{ReLU}(x - c + a)
+        - 2\operatorname{ReLU}(x - c) + \operatorname{ReLU}(x - c - a)\Big)
 
-    The slopes add up to :math:`1/w` on :math:`[c - w, c]`, :math:`-1/w` on :math:`[c, c + w]`
-    and 0 outside, so the function is 0 left of :math:`c - w`, rises to 1 at :math:`c` and is
-    back to 0 from :math:`c + w` on.
+    The slopes add up to :math:`1/a` on :math:`[c - a, c]`, :math:`-1/a` on :math:`[c, c + a]`
+    and 0 outside, so the function is 0 left of :math:`c - a`, rises to 1 at :math:`c` and is
+    back to 0 from :math:`c + a` on.
 
     Raises:
         ValueError: if ``half_width`` is not a positive finite number.
@@ -133,19 +133,19 @@ def bump(x: ArrayLike, centre: float, half_width: float) -> np.ndarray:
 
 
 def relu_interpolant(knots: ArrayLike, values: ArrayLike) -> Sequential:
-    r"""A 1-h-1 ReLU network equal to the piecewise-linear interpolant of ``(knots, values)``.
+    r"""A 1-d1-1 ReLU network equal to the piecewise-linear interpolant of ``(knots, values)``.
 
-    With knots :math:`t_0 < t_1 < \dots < t_h` and slopes
+    With knots :math:`t_0 < t_1 < \dots < t_{d_1}` and slopes
     :math:`s_k = (v_{k+1} - v_k)/(t_{k+1} - t_k)` of the pieces, the interpolant is
 
-    .. math:: p(x) = v_0 + s_0 (x - t_0) + \sum_{k=1}^{h-1} (s_k - s_{k-1})\, \operatorname{ReLU}(x - t_k),
+    .. math:: p(x) = v_0 + s_0 (x - t_0) + \sum_{k=1}^{d_1 - 1} (s_k - s_{k-1})\, \operatorname{ReLU}(x - t_k),
 
     valid for :math:`x \ge t_0`: each ReLU switches on at a knot and changes the slope there by
     exactly the jump in slope. Written as a network, hidden unit 0 is
     :math:`\operatorname{ReLU}(x - t_0)` (it equals :math:`x - t_0` on the whole interval) and
     unit :math:`k` is :math:`\operatorname{ReLU}(x - t_k)`: ``W1`` is all ones, ``b1 = -t``, the
-    output weights are the slope changes and the output bias is :math:`v_0`. So ``h`` hidden
-    units reproduce any piecewise-linear function with ``h`` pieces; more units, finer pieces,
+    output weights are the slope changes and the output bias is :math:`v_0`. So :math:`d_1` hidden
+    units reproduce any piecewise-linear function with :math:`d_1` pieces; more units, finer pieces,
     and a continuous function on an interval is approximated as closely as one likes.
 
     Args:
@@ -153,7 +153,7 @@ def relu_interpolant(knots: ArrayLike, values: ArrayLike) -> Sequential:
         values: the function values at the knots, same length.
 
     Returns:
-        ``Sequential(Linear(1, h), ReLU(), Linear(h, 1))`` with ``h = len(knots) - 1``.
+        ``Sequential(Linear(1, d1), ReLU(), Linear(d1, 1))`` with ``d1 = len(knots) - 1``.
 
     Raises:
         ValueError: for fewer than two knots, unequal lengths or knots that do not increase.
@@ -168,9 +168,9 @@ def relu_interpolant(knots: ArrayLike, values: ArrayLike) -> Sequential:
         raise ValueError("knots must be strictly increasing")
     slopes = np.diff(v) / np.diff(t)
     changes = np.concatenate([slopes[:1], np.diff(slopes)])  # s_0, then s_k - s_{k-1}
-    h = t.size - 1
+    width = t.size - 1
     return Sequential(
-        Linear.from_weights(np.ones((h, 1)), -t[:-1]),
+        Linear.from_weights(np.ones((width, 1)), -t[:-1]),
         ReLU(),
         Linear.from_weights(changes[None, :], [v[0]]),
     )
@@ -179,13 +179,13 @@ def relu_interpolant(knots: ArrayLike, values: ArrayLike) -> Sequential:
 def cover_count(n: int, dim: int) -> int:
     r"""Cover's count: labellings of ``n`` points in general position that a hyperplane realises.
 
-    For points in general position in :math:`\mathbb{R}^{m}` and affine separators
+    For points in general position in :math:`\mathbb{R}^{D}` (``D = dim``) and affine separators
     :math:`w^\top x + b`, Cover (1965) counts
 
-    .. math:: C(n, m + 1) = 2 \sum_{k=0}^{m} \binom{n - 1}{k}
+    .. math:: C(n, D + 1) = 2 \sum_{j=0}^{D} \binom{n - 1}{j}
 
-    of the :math:`2^n` labellings as linearly separable (``dim`` is :math:`m`; the bias adds one
-    to the dimension of the weights). With :math:`n \le m + 1` that is all :math:`2^n` of them.
+    of the :math:`2^n` labellings as linearly separable (the bias adds one to the dimension of
+    the weights). With :math:`n \le D + 1` that is all :math:`2^n` of them.
 
     Raises:
         ValueError: if ``n`` or ``dim`` is not a positive integer.

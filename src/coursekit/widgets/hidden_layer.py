@@ -1,8 +1,8 @@
 r"""Slider app: how the number of hidden units, and one weight, shape the XOR decision boundary.
 
-For each width :math:`h` the app trains (once, then caches) the network
-``Sequential(Linear(2, h), ReLU(), Linear(h, 1))`` on the XOR data with binary cross-entropy,
-from the seeded initialisation ``mlp([2, h, 1], rng=seed)``. It shades the two predicted regions
+For each width :math:`d_1` the app trains (once, then caches) the network
+``Sequential(Linear(2, d1), ReLU(), Linear(d1, 1))`` on the XOR data with binary cross-entropy,
+from the seeded initialisation ``mlp([2, d1, 1], rng=seed)``. It shades the two predicted regions
 (:math:`z_2 > 0` is class 1), draws each hidden unit's switching line
 :math:`w_{1,j}^\top x + b_{1,j} = 0` (where that unit's ReLU turns on; the boundary can bend only
 on these lines) and reports the training accuracy.
