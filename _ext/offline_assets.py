@@ -10,9 +10,11 @@ serves all three from the site's own ``_static/`` folder instead:
 * **RequireJS and the ipywidgets embed manager** (``@jupyter-widgets/html-manager``, whose fonts
   sit next to ``embed-amd.js``) are pinned in ``web_assets.json`` and unpacked into
   ``_ext/vendor/`` by ``fetch_web_assets.py`` (run here automatically if the folder is missing
-  or stale). myst-nb's ``nb_ipywidgets_js`` names them, so only pages whose notebook stored
-  widget state load them.
-  ``course-widgets.js`` runs between them: it tells RequireJS where the embed manager's fonts
+  or stale). myst-nb's ``nb_ipywidgets_js`` names only ``course-widgets-loader.js``, so only
+  pages whose notebook stored widget state load it, deferred; it fetches RequireJS,
+  ``course-widgets.js`` and the embed manager when a slider app nears the viewport, so the
+  text and maths are never held up by them.
+  ``course-widgets.js`` runs between the two: it tells RequireJS where the embed manager's fonts
   are and lets ipywidgets' MathJax 2 call reach MathJax 3.
 * **course.css** (dark-mode fixes for figures and widgets) from ``_ext/static/``.
 
@@ -49,6 +51,7 @@ MATHJAX_PATH = "mathjax/tex-chtml.js"
 REQUIRE_JS = "widgets/require.js"
 WIDGETS_CONFIG_JS = "course-widgets.js"  # from _ext/static/, runs between the two
 EMBED_JS = "widgets/embed-amd.js"
+WIDGETS_LOADER_JS = "course-widgets-loader.js"  # from _ext/static/, loads the three above lazily
 CSS_FILES = ("course.css",)
 
 
@@ -102,7 +105,8 @@ def configure(app: Sphinx, config: Config) -> None:
     config.mathjax_path = MATHJAX_PATH
     # Relative names are served from _static/. No CDN attribute: every widget the course uses is
     # built into the embed manager, and a request to any other host is a bug the site tests catch.
-    config.nb_ipywidgets_js = {REQUIRE_JS: {}, WIDGETS_CONFIG_JS: {}, EMBED_JS: {}}
+    # The loader fetches REQUIRE_JS, WIDGETS_CONFIG_JS and EMBED_JS, in that order, when needed.
+    config.nb_ipywidgets_js = {WIDGETS_LOADER_JS: {"defer": "defer"}}
     # pydata-sphinx-theme reads the default colour mode from html_context; unset, it logs an error.
     config.html_context = {**config.html_context}
     config.html_context.setdefault("default_mode", "auto")

@@ -20,7 +20,12 @@
   such figure is described by what the code writes on it: the titles and the axis labels
   ("loss during training: mean cross-entropy against step"), TeX markup removed; a figure with
   no literal title or label is named after its section. Every figure is also a link to the
-  full-size image, so a phone reader can tap it open and zoom.
+  full-size image, so a phone reader can tap it open and zoom, and loads lazily (a figure far
+  down the page is fetched when the reader scrolls near it).
+* **Page weight.** pydata-sphinx-theme puts ``fontawesome.js`` (1.5 MB) on every page; its
+  stylesheet already draws the same icons with web fonts, so ``templates/layout.html`` leaves
+  the script out (filter ``course_without_script``). The slider apps' scripts load lazily
+  (``_ext/static/course-widgets-loader.js``, see ``offline_assets.py``).
 """
 
 from __future__ import annotations
@@ -29,7 +34,10 @@ import ast
 import html
 import json
 import re
+from pathlib import Path
 from typing import Any
+
+from markupsafe import Markup
 
 from docutils import nodes
 from sphinx.application import Sphinx
@@ -50,6 +58,7 @@ CONTROL_MODELS = frozenset({
 _VIEW_SCRIPT = re.compile(rf'<script type="{re.escape(WIDGET_VIEW_MIME)}">(.*?)</script>', re.DOTALL)
 #: The note's HTML; its class lets the site's CSS and tests find it.
 NOTE_CLASS = "course-live-note"
+TEMPLATES = Path(__file__).resolve().parent / "templates"
 
 
 def configure(app: Sphinx, config: Config) -> None:
@@ -59,6 +68,20 @@ def configure(app: Sphinx, config: Config) -> None:
     # it renders the top bar and its hidden toggle buttons (pydata-sphinx-theme #2451).
     options.setdefault("navbar_persistent", [])
     config.html_theme_options = options
+    if str(TEMPLATES) not in config.templates_path:
+        config.templates_path = [*config.templates_path, str(TEMPLATES)]
+
+
+def without_script(html_text: str, path: str) -> Markup:
+    """``html_text`` without the ``<script>`` element(s) whose ``src`` ends in ``path`` (plus a query)."""
+    pattern = re.compile(rf'\s*<script[^>]*\ssrc="[^"]*{re.escape(path)}(\?[^"]*)?"[^>]*>\s*</script>')
+    return Markup(pattern.sub("", str(html_text)))
+
+
+def add_template_filters(app: Sphinx) -> None:
+    templates = getattr(app.builder, "templates", None)
+    if templates is not None and hasattr(templates, "environment"):
+        templates.environment.filters["course_without_script"] = without_script
 
 
 def _models_under(state: dict[str, Any], model_id: str) -> list[str]:
@@ -213,6 +236,8 @@ def link_figures(body: str) -> str:
         lead, tag, src = match.group(1) or "", match.group(2), match.group(3)
         if "_images/" not in src:
             return match.group(0)
+        if " loading=" not in tag:
+            tag = tag.replace("<img ", '<img loading="lazy" ', 1)
         return f'{lead}<a class="course-figure-link" href="{src}" title="Open the figure full size">{tag}</a>'
 
     return _OUTPUT_IMAGE.sub(wrap, body)
@@ -227,6 +252,7 @@ def setup(app: Sphinx) -> dict[str, Any]:
     app.connect("doctree-resolved", figure_alt_text)
     app.connect("html-page-context", figure_links)
     app.connect("config-inited", configure)
+    app.connect("builder-inited", add_template_filters)
     # After myst-nb has added the page's widget state (at the default priority, 500).
     app.connect("html-page-context", static_widgets, priority=800)
     return {"version": "1.0", "parallel_read_safe": True, "parallel_write_safe": True}

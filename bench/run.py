@@ -30,7 +30,7 @@ from dataclasses import asdict  # noqa: E402
 
 from _common import BENCH, WORK, PartResult, Row, fmt_time, load_average, machine_info, markdown_table  # noqa: E402
 
-PARTS = ["torch", "engine", "sliders", "book", "grading"]
+PARTS = ["torch", "engine", "sliders", "book", "grading", "pages"]
 LAST = WORK / "last"
 
 
@@ -55,6 +55,10 @@ def _run_part(name: str, quick: bool) -> PartResult:
         import bench_grading
 
         return bench_grading.run(quick=quick)
+    if name == "pages":
+        import bench_pages
+
+        return bench_pages.run(quick=quick)
     raise ValueError(name)
 
 

@@ -7,7 +7,10 @@
   // resolves that module relative to the page (e.g. chapters/@jupyter-widgets/...), which does
   // not exist; map it to _static/widgets/, the folder next to this script.
   const widgetsDir = new URL("widgets", document.currentScript.src).href;
-  window.requirejs.config({ paths: { "@jupyter-widgets/html-manager/dist": widgetsDir } });
+  // The same for the modules the embed manager bundles (base, controls, ...): each finds its
+  // fonts next to its own module URL, e.g. _static/widgets/base.js (never fetched, it is bundled).
+  const bundled = ["base", "base7", "controls", "controls7", "html-manager"].map((name) => [`@jupyter-widgets/${name}`, `${widgetsDir}/${name}`]);
+  window.requirejs.config({ paths: { "@jupyter-widgets/html-manager/dist": widgetsDir, ...Object.fromEntries(bundled) } });
 
   // ipywidgets typesets control labels with the MathJax 2 call MathJax.Hub.Queue(...), but the
   // site runs MathJax 3, which has no Hub. Give every MathJax object (the configuration object

@@ -211,6 +211,14 @@ def pytest_collection_modifyitems(session: pytest.Session, config: pytest.Config
         items[position] = item
 
 
+_SCROLL_TO_FIRST_APP = """() => {
+    const view = document.querySelector('script[type="application/vnd.jupyter.widget-view+json"]');
+    if (!view) return false;
+    view.parentElement.scrollIntoView({block: 'center'});
+    return true;
+}"""
+
+
 def wait_until_rendered(page: Page, timeout_ms: int = 30_000) -> None:
     """Wait for MathJax's typesetting and the widget views the page embeds.
 
@@ -229,6 +237,11 @@ def wait_until_rendered(page: Page, timeout_ms: int = 30_000) -> None:
             }).length;
         return {mathjaxPending, views};
     }"""
+    # The widget libraries load when an app nears the viewport (_ext/static/course-widgets-loader.js):
+    # scroll to the first app, as a reader would, then back to the top once they are loading.
+    if page.evaluate(_SCROLL_TO_FIRST_APP):
+        page.wait_for_function("() => Boolean(window.requirejs)", timeout=timeout_ms)
+        page.evaluate("() => window.scrollTo(0, 0)")
     try:
         page.wait_for_function(f"() => {{ const s = ({status})(); return !s.mathjaxPending && s.views === 0; }}",
                                timeout=timeout_ms)
