@@ -22,6 +22,7 @@ import sys
 import tempfile
 from pathlib import Path
 
+import nbformat
 import pytest
 from grading_corpus import A1, REPO, make_course, read_csv
 
@@ -32,6 +33,13 @@ from coursekit.grading.shards import Shard, shard_number
 # zero, an exception, a missing answer cell (graded with a reason); shards 1/2 and 2/2 get 3 and 2.
 STUDENTS = ("correct", "sign_error", "untouched_release", "exception", "deleted_answer")
 CELL_TIMEOUT = "10"  # as in conftest.py, where the corpus is graded
+PROBE = """import os as _os
+
+for _path in ("{socket}", "/run/postgresql/.s.PGSQL.5432"):
+    if _os.path.exists(_path):
+        raise RuntimeError("the gradebook server's socket is visible: " + _path)
+
+"""
 
 
 # ---- a private server ------------------------------------------------------------------------
@@ -113,14 +121,14 @@ def _grade_two_shards_at_once(course: Path, db: str) -> list[str]:
     return [out for out, _ in outputs]
 
 
-def _rows(url: str) -> dict[str, list[tuple]]:
-    """The STUDENTS' rows of assignment A1 in a gradebook, as sorted comparable values."""
+def _rows(url: str, students: tuple[str, ...]) -> dict[str, list[tuple]]:
+    """The rows of ``students`` for assignment A1 in a gradebook, as sorted comparable values."""
     from nbgrader.api import Gradebook
 
     grades, comments, submissions = [], [], []
     with Gradebook(url, "nn-basics") as gb:
         for sub in gb.find_assignment(A1).submissions:
-            if sub.student.id not in STUDENTS:
+            if sub.student.id not in students:
                 continue
             submissions.append((sub.student.id, sub.score, sub.max_score, len(sub.notebooks)))
             for nb in sub.notebooks:
@@ -162,7 +170,16 @@ def test_two_shards_at_once_fill_one_postgres_gradebook(corpus, tmp_path, capsys
     for student in STUDENTS:
         shutil.copytree(corpus.course / "submitted" / student / A1, course / "submitted" / student / A1)
     single_db = f"sqlite:///{corpus.course / 'gradebook.db'}"
-    with private_server(Path(tempfile.mkdtemp(prefix="coursekit-pg-"))) as url:
+    home = Path(tempfile.mkdtemp(prefix="coursekit-pg-"))
+    # One more student, not in the corpus: a correct notebook whose first answer fails if the
+    # kernel can see the server's socket (here or where Debian puts it).
+    probe = nbformat.read(str(course / "submitted" / "correct" / A1 / f"{A1}.ipynb"), as_version=4)
+    first = next(c for c in probe.cells if c.get("metadata", {}).get("nbgrader", {}).get("grade_id") == "sigmoid")
+    first.source = PROBE.format(socket=home / ".s.PGSQL.5432") + first.source
+    (course / "submitted" / "reaches_gradebook" / A1).mkdir(parents=True)
+    nbformat.write(probe, str(course / "submitted" / "reaches_gradebook" / A1 / f"{A1}.ipynb"))
+    everyone = (*STUDENTS, "reaches_gradebook")
+    with private_server(home) as url:
         # A database that does not exist: refused before anything is graded.
         code = main(["grade", A1, "--course-dir", str(course), "--db", url("no_such_database"), "--quiet"])
         err = capsys.readouterr().err
@@ -179,25 +196,27 @@ def test_two_shards_at_once_fill_one_postgres_gradebook(corpus, tmp_path, capsys
             assert names, f"shard {k}/2 graded nobody"
             assert all(shard_number(n, 2) == k for n in names), (k, names)
             seen += names
-        assert sorted(seen) == sorted(STUDENTS)
+        assert sorted(seen) == sorted(everyone)
 
         # No row lost or duplicated: one assignment, one submission per student, one grade per
         # student and graded cell, one comment per student and answer cell.
-        rows = _rows(db)
-        n = len(STUDENTS)
+        rows = _rows(db, everyone)
+        n = len(everyone)
         assert _count(db, "assignment") == 1
         assert _count(db, "submitted_assignment") == n
         assert _count(db, "grade") == n * rows["cells"] == len(rows["grades"])
         assert _count(db, "comment") == n * rows["answers"] == len(rows["comments"])
-        assert [s for s, *_ in rows["submissions"]] == sorted(STUDENTS)
+        assert [s for s, *_ in rows["submissions"]] == sorted(everyone)
 
         # The scores, flags and comments of the single run, and the same CSV rows: both shards
         # wrote into this course folder's CSV and neither lost the other's rows.
-        assert rows == _rows(single_db)
+        assert _rows(db, STUDENTS) == _rows(single_db, STUDENTS)
         single, shared = read_csv(corpus.course, A1), read_csv(course, A1)
-        assert shared == {s: single[s] for s in STUDENTS}
+        assert {s: shared[s] for s in STUDENTS} == {s: single[s] for s in STUDENTS}
         assert shared["correct"]["auto_score"] == shared["correct"]["auto_max"]
         assert shared["untouched_release"]["auto_score"] == "0"
+        # Student code did not see the server (the sandbox has no network and a private /tmp).
+        assert shared["reaches_gradebook"] == {**shared["correct"], "student": "reaches_gradebook"}
 
         # Plain nbgrader, with the URL in nbgrader_config.py, exports what coursekit wrote.
         config = course / "nbgrader_config.py"

@@ -144,6 +144,13 @@ def _grade(args) -> int:
             "the solutions, the gradebook and the network",
             file=sys.stderr,
         )
+    if args.shard and course.db_url.startswith("sqlite"):
+        print(
+            f"note: shard {args.shard} writes to the SQLite gradebook {course.db_url.removeprefix('sqlite:///')}, "
+            "which only processes on this host share; to grade on several hosts into one gradebook, "
+            "use a PostgreSQL one (--db URL or CourseDirectory.db_url)",
+            file=sys.stderr,
+        )
     report = grade_assignment(
         course,
         args.assignment,
