@@ -263,13 +263,20 @@ def draw_network(
     for l in range(last):
         n_out = widths[l + 1]
         for j in range(n_out):
-            t = 0.62 if n_out == 1 else 0.45 + 0.3 * j / (n_out - 1)
+            # Where along its arrow a value is written: a different distance for every arrow into
+            # unit j (and for every j), so the values of arrows that converge or cross don't overlap.
+            sources = widths[l] + (1 if has_bias[l] else 0)
+            slots = max(sources * n_out - 1, 1)
+
+            def along(i: int) -> float:
+                return 0.2 + 0.6 * (j * sources + i) / slots
+
             for i in range(widths[l]):
                 value = None if W is None else float(W[l][j, i])
-                arrow(centres[l][i], centres[l + 1][j], value, f"edge:{l}:{i}:{j}", False, t)
+                arrow(centres[l][i], centres[l + 1][j], value, f"edge:{l}:{i}:{j}", False, along(i))
             if has_bias[l]:
                 value = None if b is None else float(b[l][j])
-                arrow(bias_centres[l], centres[l + 1][j], value, f"bias-edge:{l}:{j}", True, t)
+                arrow(bias_centres[l], centres[l + 1][j], value, f"bias-edge:{l}:{j}", True, along(widths[l]))
 
     font = {"fontsize": _LABEL_SIZE * scale, "ha": "center", "va": "center", "zorder": 3}
     for l, column in enumerate(centres):
