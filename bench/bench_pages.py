@@ -50,6 +50,8 @@ class _Handler(http.server.SimpleHTTPRequestHandler):
     """A static file server; with ``compress`` it gzips text types for clients that accept it."""
 
     compress = False
+    # Keep-alive connections, as real static hosts serve; HTTP/1.0 opens one connection per file.
+    protocol_version = "HTTP/1.1"
 
     def log_message(self, format: str, *args: object) -> None:  # noqa: A002 - stdlib signature
         pass
@@ -78,9 +80,16 @@ class _Handler(http.server.SimpleHTTPRequestHandler):
         return io.BytesIO(body)
 
 
+class _Server(http.server.ThreadingHTTPServer):
+    daemon_threads = True
+
+    def handle_error(self, request, client_address) -> None:  # type: ignore[override]
+        pass  # a browser that closes a connection early (a cancelled preload) is not an error here
+
+
 def _serve(site: Path, compress: bool) -> tuple[http.server.ThreadingHTTPServer, str]:
     handler_class = type("Handler", (_Handler,), {"compress": compress})
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(handler_class, directory=str(site)))
+    server = _Server(("127.0.0.1", 0), functools.partial(handler_class, directory=str(site)))
     threading.Thread(target=server.serve_forever, daemon=True).start()
     return server, f"http://127.0.0.1:{server.server_address[1]}/"
 
