@@ -12,7 +12,7 @@ APT_PACKAGES := chromium bubblewrap postgresql
 APT_COMMANDS := chromium bwrap /usr/lib/postgresql/*/bin/initdb
 JOBS ?= 2
 
-.PHONY: book test setup sysdeps web-assets bench clean
+.PHONY: book test setup sysdeps web-assets bench clean student-edition
 
 setup: $(STAMP)
 
@@ -39,8 +39,13 @@ web-assets: $(STAMP)
 book: $(STAMP) web-assets
 	$(BIN)/jupyter-book build . -W --keep-going
 
+# What the public student repository holds (chapter notebooks, released assignments, coursekit
+# without the grader), written to _build/student; see _ext/student_edition.py.
+student-edition: book
+	$(BIN)/python _ext/student_edition.py
+
 test: $(STAMP) sysdeps
-	$(MAKE) book
+	$(MAKE) student-edition
 	$(BIN)/python -m pytest -n $(JOBS) tests
 
 # Speed and memory against PyTorch, micrograd and plain nbgrader (README.md, Benchmarks). The peers come
