@@ -93,6 +93,7 @@ def write_student_chapters(root: Path, build: Path, out: Path, sources_copy: Pat
             glue=glue_values(glue_json) if glue_json.is_file() else {},
             facts=read_page_facts(html),
             other_glue=other_glue,
+            notebooks={str(p.with_suffix("")) for p in chapter_names(root)},
         )
         notebook = student_notebook(ctx, nbformat.read(root / relative, as_version=4))
         for base in filter(None, (out, sources_copy)):

@@ -36,10 +36,11 @@ from __future__ import annotations
 
 import ast
 import copy
+import posixpath
 import re
 from dataclasses import dataclass, field
 from html.parser import HTMLParser
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from typing import Callable, Iterator
 
 import nbformat
@@ -63,12 +64,15 @@ class PageFacts:
     Attributes:
         equations: anchor id (``equation-<label>``) -> number as shown, e.g. ``"(3)"``.
         exercises: anchor id of an exercise -> its caption number, e.g. ``"Exercise 5.3"``.
-        links: fragment of an internal link -> the link's text, e.g. ``"Exercise 1.4"``.
+        links: fragment of an internal link -> the link's texts, e.g. ``["Exercise 4"]``.
+        pages: target of a link to a whole page (``href`` without ``.html``, relative to the
+            page) -> the link's text, the page's title.
     """
 
     equations: dict[str, str] = field(default_factory=dict)
     exercises: dict[str, str] = field(default_factory=dict)
     links: dict[str, list[str]] = field(default_factory=dict)
+    pages: dict[str, str] = field(default_factory=dict)
 
 
 class _PageParser(HTMLParser):
@@ -97,6 +101,8 @@ class _PageParser(HTMLParser):
             self._capture.append(("exercise", self._exercise_ids[-1], [], depth))
         elif tag == "a" and "reference" in classes and "internal" in classes and "#" in attributes.get("href", ""):
             self._capture.append(("link", attributes["href"].split("#", 1)[1], [], depth))
+        elif tag == "a" and "reference" in classes and "internal" in classes and attributes.get("href", "").endswith(".html"):
+            self._capture.append(("page", attributes["href"].removesuffix(".html"), [], depth))
         elif tag == "a" and "headerlink" in classes and self._capture and self._capture[-1][0] == "eq":
             kind, _, text, d = self._capture[-1]
             self._capture[-1] = (kind, attributes.get("href", "").lstrip("#"), text, d)
@@ -118,6 +124,8 @@ class _PageParser(HTMLParser):
                     self.facts.exercises[key] = value
                 elif kind == "link":
                     self.facts.links.setdefault(key, []).append(value)
+                elif kind == "page":
+                    self.facts.pages.setdefault(key, value)
             if open_tag == tag:
                 break
 
@@ -195,6 +203,8 @@ class ChapterContext:
             for ``{glue:text}`other::key```.
         exercise_titles: exercise label -> its caption on the site ("Exercise 13"); filled by
             :func:`student_notebook`.
+        notebooks: the book's pages that have a student notebook (``chapters/09_backpropagation``);
+            a ``{doc}`` link to one of them becomes a link to that notebook.
     """
 
     chapter: str
@@ -202,6 +212,7 @@ class ChapterContext:
     facts: PageFacts
     other_glue: Callable[[str, str], dict | None]
     exercise_titles: dict[str, str] = field(default_factory=dict)
+    notebooks: set[str] = field(default_factory=set)  # chapters that have a student notebook
 
     def fail(self, message: str) -> StudentEditionError:
         return StudentEditionError(f"{self.chapter}: {message}")
@@ -323,6 +334,8 @@ def _roles(ctx: ChapterContext, text: str) -> str:
                 shown = _link_text(ctx, explicit.group("target"), role)  # the label must resolve
                 return shown if role == "numref" else explicit.group("text")
             return _link_text(ctx, content, role)
+        if role == "doc":
+            return _doc_link(ctx, explicit.group("target") if explicit else content, explicit.group("text") if explicit else None)
         if role == "math":
             return f"${content}$"
         if role in ("sub", "sup"):
@@ -334,6 +347,18 @@ def _roles(ctx: ChapterContext, text: str) -> str:
         raise ctx.fail(f"the role {{{role}}} (in {match.group(0)!r}) has no plain-notebook form")
 
     return _TOKEN.sub(replace, text)
+
+
+def _doc_link(ctx: ChapterContext, target: str, text: str | None) -> str:
+    """``{doc}`` -> the page title the site shows, linked to the page's student notebook."""
+    here = PurePosixPath(ctx.chapter).parent
+    page = PurePosixPath(target.lstrip("/")) if target.startswith("/") else here / target
+    page = PurePosixPath(posixpath.normpath(str(page)))
+    relative = posixpath.relpath(str(page), str(here))
+    shown = text or ctx.facts.pages.get(relative)
+    if shown is None:
+        raise ctx.fail(f"{{doc}} to {target!r}: the built page has no link to that page")
+    return f"[{shown}]({relative}.ipynb)" if str(page) in ctx.notebooks else shown
 
 
 def _math_labels(ctx: ChapterContext, lines: list[str]) -> list[str]:
@@ -515,7 +540,16 @@ def strip_glue(ctx: ChapterContext, source: str, cell_number: int) -> str:
 # One chapter
 # --------------------------------------------------------------------------------------------
 
-_FENCE_ANY = re.compile(r"^\s*(`{3,}|:{3,})\{(solution-start|solution-end)\}\s*(.*?)\s*$", re.M)
+_FENCE_ANY = re.compile(r"^[ \t]*(`{3,}|:{3,})\{(solution-start|solution-end)\}[ \t]*(.*?)[ \t]*$", re.M)
+
+
+def _after_gate(text: str, match: re.Match) -> int:
+    """Where the text goes on after a ``solution-start``/``-end`` fence: past its options and close."""
+    fence = match.group(1)
+    rest = re.match(rf"\n?(?:[ \t]*:[\w-]+:[^\n]*\n)*[ \t]*{re.escape(fence[0])}{{{len(fence)},}}[ \t]*(?:\n|$)", text[match.end():])
+    if rest is None:
+        return match.end()
+    return match.end() + rest.end()
 
 
 def _tags(cell: nbformat.NotebookNode) -> list[str]:
@@ -574,12 +608,9 @@ def student_notebook(ctx: ChapterContext, source: nbformat.NotebookNode) -> nbfo
             # and the code in between into one collapsed block.
             target = start.group(3)
             before = text[: start.start()]
-            fence = start.group(1)
-            after_open = text[start.end():]
-            opts_end = re.match(rf"(\s*:[\w-]+:[^\n]*\n)*\s*{re.escape(fence[0])}{{{len(fence)},}}[ \t]*\n?", after_open)
-            body_first = after_open[opts_end.end():] if opts_end else after_open
-            parts: list[str] = [convert_markdown(ctx, body_first)]
+            parts: list[str] = [convert_markdown(ctx, text[_after_gate(text, start):])]
             trailing = ""
+            needed: list[tuple[nbformat.NotebookNode, str]] = []
             while True:
                 if index >= len(cells):
                     raise ctx.fail(f"the solution to {target!r} has a solution-start but no solution-end")
@@ -587,19 +618,27 @@ def student_notebook(ctx: ChapterContext, source: nbformat.NotebookNode) -> nbfo
                 index += 1
                 end = _FENCE_ANY.search(inner.source) if inner.cell_type == "markdown" else None
                 if end and end.group(2) == "solution-end":
-                    closing_fence = re.match(rf"[^\n]*\n(\s*{re.escape(end.group(1)[0])}{{{len(end.group(1))},}}[ \t]*(\n|$))?", inner.source[end.start():])
                     parts.append(convert_markdown(ctx, inner.source[: end.start()]))
-                    trailing = inner.source[end.start() + (closing_fence.end() if closing_fence else len(end.group(0))):]
+                    trailing = inner.source[_after_gate(inner.source, end):]
                     break
+                if end:
+                    raise ctx.fail(f"the solution to {target!r} contains another solution-start")
                 if inner.cell_type == "code":
                     if "remove-cell" in _tags(inner):
                         continue
                     code = strip_glue(ctx, inner.source, index)
-                    parts.append("```python\n" + code + "\n```")
+                    if _defines_what_later_cells_use(code, cells[index:]):
+                        # the rest of the notebook needs what this cell computes: it stays a
+                        # cell, right after the solution, with its code and output collapsed
+                        needed.append((inner, code))
+                        parts.append("The code of this solution is the collapsed cell below this one; "
+                                     "the rest of the notebook uses what it computes.")
+                    else:
+                        parts.append("```python\n" + code + "\n```")
                 else:
                     parts.append(convert_markdown(ctx, inner.source))
             body = "\n\n".join(p for p in parts if p.strip())
-            md = "\n".join(filter(None, [
+            md = "\n\n".join(filter(None, [
                 convert_markdown(ctx, before),
                 "\n".join(_details(_solution_summary(ctx, target), body.split("\n"))),
             ]))
@@ -607,6 +646,15 @@ def student_notebook(ctx: ChapterContext, source: nbformat.NotebookNode) -> nbfo
                 rest = nbformat.v4.new_markdown_cell(trailing.lstrip("\n"))
                 rest["id"] = f"{cells[index - 1].get('id', 'cell')}-rest"
                 cells.insert(index, rest)
+            md = re.sub(r"\n{3,}", "\n\n", md).strip("\n")
+            new = nbformat.v4.new_markdown_cell(md)
+            _keep_id(cell, new, notebook)
+            notebook.cells.append(new)
+            for old_cell, code in needed:
+                kept = nbformat.v4.new_code_cell(code, metadata={"jupyter": {"source_hidden": True, "outputs_hidden": True}})
+                _keep_id(old_cell, kept, notebook)
+                notebook.cells.append(kept)
+            continue
         else:
             md = convert_markdown(ctx, text)
         md = re.sub(r"\n{3,}", "\n\n", md).strip("\n")
@@ -618,6 +666,32 @@ def student_notebook(ctx: ChapterContext, source: nbformat.NotebookNode) -> nbfo
             notebook.cells.append(new)
     nbformat.validate(notebook)
     return notebook
+
+
+def _names(code: str, kind: type) -> set[str]:
+    from IPython.core.inputtransformer2 import TransformerManager
+
+    try:
+        tree = ast.parse(TransformerManager().transform_cell(code))
+    except SyntaxError:
+        return set()
+    names = {n.id for n in ast.walk(tree) if isinstance(n, ast.Name) and isinstance(n.ctx, kind)}
+    if kind is ast.Store:
+        names |= {n.name for n in ast.walk(tree) if isinstance(n, (ast.FunctionDef, ast.ClassDef))}
+        names |= {(a.asname or a.name).split(".")[0] for n in ast.walk(tree) if isinstance(n, (ast.Import, ast.ImportFrom)) for a in n.names}
+    return names
+
+
+def _defines_what_later_cells_use(code: str, later: list[nbformat.NotebookNode]) -> bool:
+    """Whether a name this code binds is read by a later code cell that is not a hidden check."""
+    defined = _names(code, ast.Store)
+    if not defined:
+        return False
+    used: set[str] = set()
+    for cell in later:
+        if cell.cell_type == "code" and "remove-cell" not in _tags(cell):
+            used |= _names(cell.source, ast.Load)
+    return bool(defined & used)
 
 
 def _keep_id(old: nbformat.NotebookNode, new: nbformat.NotebookNode, notebook: nbformat.NotebookNode) -> None:

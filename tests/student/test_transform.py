@@ -26,10 +26,11 @@ def chapter(*cells):
     return nb
 
 
-def context(glue=None, equations=None, exercises=None, links=None):
-    facts = PageFacts(equations=equations or {}, exercises=exercises or {}, links=links or {})
+def context(glue=None, equations=None, exercises=None, links=None, pages=None):
+    facts = PageFacts(equations=equations or {}, exercises=exercises or {}, links=links or {}, pages=pages or {})
     return ChapterContext(
-        chapter="chapters/99_example", glue=glue or {}, facts=facts, other_glue=lambda doc, key: None
+        chapter="chapters/99_example", glue=glue or {}, facts=facts, other_glue=lambda doc, key: None,
+        notebooks={"chapters/99_example", "chapters/98_before"},
     )
 
 
@@ -86,6 +87,7 @@ def test_solution_spanning_code_cells_is_folded_with_its_code():
         ([("md", "```{tabbed} A\nx\n```")], {}, ["chapters/99_example", "{tabbed}"]),
         ([("md", "See {cite}`knuth`.")], {}, ["chapters/99_example", "{cite}"]),
         ([("code", "print(glue)")], {}, ["chapters/99_example", "code cell 1", "glue"]),
+        ([("md", "As in {doc}`97_gone`.")], {}, ["chapters/99_example", "{doc}", "'97_gone'"]),
     ],
 )
 def test_bad_input_names_the_chapter_and_the_key(cells, ctx_args, words):
@@ -103,3 +105,27 @@ def test_glue_that_displays_its_value_still_shows_it():
 def test_code_spans_and_plain_fences_keep_their_text():
     nb = chapter(("md", "Write `{eq}` in MyST.\n\n```python\nx = '{glue:text}`k`'\n```"))
     assert texts(student_notebook(context(), nb), "markdown") == [nb.cells[0].source]
+
+
+def test_doc_links_show_the_page_title_and_open_the_student_notebook():
+    nb = chapter(("md", "As in {doc}`98_before` and the {doc}`errata`, or {doc}`that chapter <98_before>`."))
+    ctx = context(pages={"98_before": "8. Before", "errata": "Errata"})
+    assert texts(student_notebook(ctx, nb), "markdown") == [
+        "As in [8. Before](98_before.ipynb) and the Errata, or [that chapter](98_before.ipynb)."
+    ]
+
+
+def test_solution_code_that_later_cells_need_stays_a_collapsed_cell():
+    nb = chapter(
+        ("md", "```{exercise} Step\n:label: ex-s\nTake a step.\n```\n\n```{solution-start} ex-s\n```\n\nLike this:"),
+        ("code", "step = 2 * 3"),
+        ("md", "```{solution-end}\n```"),
+        ("code", "print(step)"),
+    )
+    out = student_notebook(context(exercises={"ex-s": "Exercise 2"}), nb)
+    kinds = [c.cell_type for c in out.cells]
+    assert kinds == ["markdown", "code", "code"]
+    kept = out.cells[1]
+    assert kept.source == "step = 2 * 3"
+    assert kept.metadata["jupyter"] == {"source_hidden": True, "outputs_hidden": True}
+    assert "collapsed cell below" in out.cells[0].source.split("<details>")[1]
