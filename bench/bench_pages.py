@@ -50,8 +50,6 @@ class _Handler(http.server.SimpleHTTPRequestHandler):
     """A static file server; with ``compress`` it gzips text types for clients that accept it."""
 
     compress = False
-    # Keep-alive connections, as real static hosts serve; HTTP/1.0 opens one connection per file.
-    protocol_version = "HTTP/1.1"
 
     def log_message(self, format: str, *args: object) -> None:  # noqa: A002 - stdlib signature
         pass
@@ -82,6 +80,10 @@ class _Handler(http.server.SimpleHTTPRequestHandler):
 
 class _Server(http.server.ThreadingHTTPServer):
     daemon_threads = True
+    # The default listen backlog (5) overflows when a page opens dozens of connections at once;
+    # the dropped connections are retried by the client after seconds to minutes (TCP SYN
+    # back-off), which showed up as first paints of 88 s.
+    request_queue_size = 128
 
     def handle_error(self, request, client_address) -> None:  # type: ignore[override]
         pass  # a browser that closes a connection early (a cancelled preload) is not an error here
