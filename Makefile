@@ -12,7 +12,7 @@ APT_PACKAGES := chromium bubblewrap postgresql
 APT_COMMANDS := chromium bwrap /usr/lib/postgresql/*/bin/initdb
 JOBS ?= 2
 
-.PHONY: book test setup sysdeps web-assets bench clean student-edition
+.PHONY: book test test-fast lint setup sysdeps web-assets bench clean student-edition
 
 setup: $(STAMP)
 
@@ -45,8 +45,20 @@ student-edition: book
 	$(BIN)/python _ext/student_edition.py
 
 test: $(STAMP) sysdeps
+	$(MAKE) lint
 	$(MAKE) student-edition
 	$(BIN)/python -m pytest -n $(JOBS) tests
+
+# ruff (settings in pyproject.toml) over the whole repository, mypy over the modules it lists.
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/mypy
+
+# Under a minute: everything but the book build, the website, chapter-source and student-edition
+# tests (tests/site, tests/book, tests/student) and the tests that need a graded corpus (marker
+# corpora). Builds nothing.
+test-fast: $(STAMP)
+	$(BIN)/python -m pytest -n $(JOBS) -q -m "not corpora" --ignore=tests/site --ignore=tests/book --ignore=tests/student tests
 
 # Speed and memory against PyTorch, micrograd and plain nbgrader (README.md, Benchmarks). The peers come
 # from bench/requirements.txt and are installed here only. Select parts with e.g.

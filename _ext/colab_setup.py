@@ -26,7 +26,7 @@ import nbformat
 import yaml
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from book_toc import toc_notebooks  # noqa: E402
+from book_toc import toc_notebooks
 
 REPO = Path(__file__).resolve().parent.parent
 TAG = "colab-setup"

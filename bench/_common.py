@@ -230,7 +230,7 @@ def in_child(fn: Callable[..., dict], *args: Any, **kwargs: Any) -> dict:
             else:
                 result["peak_bytes"] = None
             payload = json.dumps({"ok": result})
-        except BaseException:  # noqa: BLE001 - everything goes back to the parent
+        except BaseException:
             payload = json.dumps({"error": traceback.format_exc()})
             code = 1
         with os.fdopen(write_fd, "w", encoding="utf-8") as fh:
@@ -401,7 +401,7 @@ def blas_info() -> str:
 
         blas = np.show_config(mode="dicts")["Build Dependencies"]["blas"]
         parts.append(f"numpy: {blas.get('name', '?')} {blas.get('version', '')}".strip())
-    except Exception:  # noqa: BLE001 - informational only
+    except Exception:
         parts.append("numpy: unknown")
     if _version("torch") != "not installed":
         try:
@@ -410,7 +410,7 @@ def blas_info() -> str:
             info = torch.__config__.show()
             name = info.split("BLAS_INFO=", 1)[1].split(",", 1)[0] if "BLAS_INFO=" in info else "unknown"
             parts.append(f"torch: {name}")
-        except Exception:  # noqa: BLE001
+        except Exception:
             parts.append("torch: unknown")
     return "; ".join(parts)
 

@@ -25,14 +25,14 @@ import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
-import argparse  # noqa: E402
-import shutil  # noqa: E402
-import statistics  # noqa: E402
-from pathlib import Path  # noqa: E402
+import argparse
+import shutil
+import statistics
+from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "_ext"))
-from book_toc import toc_notebooks  # noqa: E402
-from _common import REPO, WORK, PartResult, Row, fmt_mib, fmt_time, run_command, skipped  # noqa: E402
+from book_toc import toc_notebooks
+from _common import REPO, WORK, PartResult, Row, fmt_mib, fmt_time, run_command, skipped
 
 IGNORE = {".venv", "_build", ".git", ".hypothesis", ".pytest_cache", "node_modules", "_work", "__pycache__", ".ipynb_checkpoints"}
 BUILD_TIMEOUT = 1800

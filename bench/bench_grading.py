@@ -23,14 +23,14 @@ import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
-import argparse  # noqa: E402
-import csv  # noqa: E402
-import json  # noqa: E402
-import shutil  # noqa: E402
-import statistics  # noqa: E402
-from pathlib import Path  # noqa: E402
+import argparse
+import csv
+import json
+import shutil
+import statistics
+from pathlib import Path
 
-from _common import REPO, WORK, PartResult, Row, fmt_mib, fmt_time, run_command, skipped  # noqa: E402
+from _common import REPO, WORK, PartResult, Row, fmt_mib, fmt_time, run_command, skipped
 
 ASSIGNMENT = "03_backprop"
 TARGET = 1.8  # coursekit --jobs 2 throughput / sequential nbgrader throughput

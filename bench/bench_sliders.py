@@ -20,7 +20,7 @@ import os
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from _common import single_threaded_env  # noqa: E402
+from _common import single_threaded_env
 
 single_threaded_env()
 
@@ -49,7 +49,7 @@ def discover() -> tuple[list[tuple[str, str]], list[str]]:
         name = f"{package.__name__}.{info.name}"
         try:
             module = importlib.import_module(name)
-        except Exception as exc:  # noqa: BLE001 - a module being written may not import yet
+        except Exception as exc:
             errors.append(f"{name} does not import: {type(exc).__name__}: {exc}")
             continue
         for cls_name, cls in inspect.getmembers(module, inspect.isclass):
@@ -177,7 +177,7 @@ def run(quick: bool = False, moves: int | None = None) -> PartResult:
         try:
             m = in_child(_measure, module, cls_name, moves, seed)
             m["png"] = in_child(_measure_png, module, cls_name, max(10, moves // 2), seed)["png"]
-        except Exception as exc:  # noqa: BLE001 - report the app, keep measuring the others
+        except Exception as exc:
             last = str(exc).strip().splitlines()[-1] if str(exc).strip() else type(exc).__name__
             result.notes.append(f"sliders: {cls_name} failed: {last} (not measured)")
             print(f"  sliders {cls_name}: failed: {last}", flush=True)

@@ -18,7 +18,7 @@ import os
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from _common import single_threaded_env  # noqa: E402
+from _common import single_threaded_env
 
 single_threaded_env()
 
@@ -133,7 +133,7 @@ def main() -> int:
         start = time.perf_counter()
         try:
             result = _run_part(name, args.quick)
-        except Exception:  # noqa: BLE001 - a crash is reported, the other parts still run
+        except Exception:
             tb = traceback.format_exc()
             print(tb, file=sys.stderr)
             last = tb.strip().splitlines()[-1]

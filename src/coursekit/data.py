@@ -36,7 +36,7 @@ def _rng(seed: Seed) -> np.random.Generator:
     raise TypeError(f"seed must be an int, a numpy Generator or None, got {type(seed).__name__}")
 
 
-def _check_int(value: int, name: str, minimum: int) -> int:
+def _check_int(value: int | np.integer, name: str, minimum: int) -> int:
     if not is_integer(value):
         raise TypeError(f"{name} must be an integer, got {type(value).__name__}")
     if value < minimum:

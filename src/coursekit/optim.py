@@ -90,6 +90,7 @@ class SGD:
                 than its parameter, or contains NaN/inf (usually a learning rate that is too large).
         """
         self._check_settings()
+        grads = []
         for p in self.parameters:
             if p.grad is None:
                 raise ValueError(f"parameter {p.name} has no gradient: call backward before step()")
@@ -103,9 +104,10 @@ class SGD:
                     f"gradient of {p.name} contains NaN or inf; the loss has probably diverged "
                     "(try a smaller learning rate)"
                 )
-        for p, v in zip(self.parameters, self.velocities):
+            grads.append(p.grad)
+        for p, grad, v in zip(self.parameters, grads, self.velocities):
             v *= self.momentum
-            v -= self.lr * p.grad
+            v -= self.lr * grad
             p.value += v
 
     def __repr__(self) -> str:

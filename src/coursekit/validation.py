@@ -13,12 +13,12 @@
 from __future__ import annotations
 
 import numbers
-from typing import Any
+from typing import Any, TypeGuard
 
 import numpy as np
 
 
-def is_real_number(x: object) -> bool:
+def is_real_number(x: object) -> TypeGuard[float | np.integer | np.floating]:
     """Whether ``x`` is one real number: an int, a float or a NumPy scalar of either, not a bool.
 
     A bool is an int to Python, but ``True`` passed as a number is almost certainly a slip.
@@ -26,7 +26,7 @@ def is_real_number(x: object) -> bool:
     return isinstance(x, numbers.Real) and not isinstance(x, (bool, np.bool_))
 
 
-def is_integer(x: object) -> bool:
+def is_integer(x: object) -> TypeGuard[int | np.integer]:
     """Whether ``x`` is a whole number of an integer type (int or a NumPy integer), not a bool."""
     return isinstance(x, numbers.Integral) and not isinstance(x, (bool, np.bool_))
 
@@ -42,7 +42,7 @@ def as_real_number(x: object, owner: str) -> float:
     if isinstance(x, (bool, np.bool_)):
         raise TypeError(f"{owner} needs a real number, got {type(x).__name__} {x!r}")
     if is_real_number(x):
-        return float(x)  # type: ignore[arg-type]  # numbers.Real converts to float
+        return float(x)
     if isinstance(x, np.ndarray):
         if x.size == 1 and x.dtype.kind in "iuf":
             return float(x.reshape(()))

@@ -26,7 +26,7 @@ from pathlib import Path
 import nbformat
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from grading_corpus import REPO, coursekit  # noqa: E402
+from grading_corpus import REPO, coursekit
 
 ASSIGNMENT = "sandbox_probe"
 SECRET_ENV = "COURSEKIT_TEST_SECRET"

@@ -52,7 +52,8 @@ def screenshot_dir() -> Path:
     return site_dir().parent / "screenshots"
 
 
-def _is_built(site: Path) -> bool:
+def is_built(site: Path) -> bool:
+    """Whether ``site`` holds a built book (its search index and front page)."""
     return (site / "searchindex.js").is_file() and (site / "index.html").is_file()
 
 
@@ -66,7 +67,7 @@ def ensure_built() -> Path:
         SiteError: the site is missing and could not be built.
     """
     site = site_dir()
-    if _is_built(site):
+    if is_built(site):
         return site
     if SITE_ENV in os.environ:
         raise SiteError(
@@ -77,11 +78,11 @@ def ensure_built() -> Path:
     build_root.mkdir(exist_ok=True)
     with open(build_root / ".site-tests.lock", "w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
-        if not _is_built(site):
+        if not is_built(site):
             jupyter_book = Path(sys.executable).parent / "jupyter-book"
             command = [str(jupyter_book), "build", str(REPO), "-W", "--keep-going"]
             result = subprocess.run(command, capture_output=True, text=True, check=False)
-            if result.returncode != 0 or not _is_built(site):
+            if result.returncode != 0 or not is_built(site):
                 raise SiteError(
                     f"the site tests need the built book and `{' '.join(command)}` failed "
                     f"(exit {result.returncode}); last output:\n{(result.stdout + result.stderr)[-3000:]}"

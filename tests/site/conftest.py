@@ -1,10 +1,14 @@
 """Fixtures for the browser tests of the built website.
 
-The site (``$COURSE_SITE_DIR`` or ``_build/html``, built first if missing) is served over HTTP on
+The site (``$COURSE_SITE_DIR`` or ``_build/html``) is served over HTTP on
 a free localhost port, one server and one headless Chromium per test worker (pytest-xdist runs
 each worker as its own session). Each test gets fresh browser contexts that record every
 request, console message, page error and failed response, so a test can assert the page used
 no other host and logged no errors.
+
+Collecting the tests never builds the book: the page-by-page tests are parametrised from the
+site as it is on disk, and without one each of them fails, saying to run ``make book``. The
+other site tests build the book when they first need it (the ``site`` fixture).
 """
 
 from __future__ import annotations
@@ -33,17 +37,20 @@ CHROMIUM_ARGS = [
 ]
 LOCAL_HOSTS = {"127.0.0.1", "localhost"}
 VIEWPORT = {"width": 1280, "height": 900}
+PAGE_PARAMETERS = ("page_path", "math_page", "widget_page", "chapter_notebook_page")
+NOT_BUILT = "site-not-built"  # the one parameter of a page test collected without a built site
 
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     """Parametrise ``page_path`` / ``math_page`` / ``widget_page`` / ``chapter_notebook_page`` from the built site."""
-    wanted = {"page_path", "math_page", "widget_page", "chapter_notebook_page"} & set(metafunc.fixturenames)
+    wanted = set(PAGE_PARAMETERS) & set(metafunc.fixturenames)
     if not wanted:
         return
-    try:
-        site = builtsite.ensure_built()
-    except builtsite.SiteError as error:
-        raise pytest.UsageError(str(error)) from error
+    site = builtsite.site_dir()
+    if not builtsite.is_built(site):
+        for name in wanted:
+            metafunc.parametrize(name, [NOT_BUILT])
+        return
     paths = builtsite.pages(site)
     infos = [builtsite.page_info(site, path) for path in paths]
     choices = {
@@ -58,6 +65,16 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
         metafunc.parametrize(name, choices[name])
 
 
+@pytest.fixture(autouse=True)
+def _page_tests_need_the_built_site(request: pytest.FixtureRequest) -> None:
+    callspec = getattr(request.node, "callspec", None)
+    if callspec is not None and NOT_BUILT in callspec.params.values():
+        pytest.fail(
+            f"no built site at {builtsite.site_dir()} when the tests were collected, so there are "
+            "no pages to test: run `make book` first (collecting tests does not build it)"
+        )
+
+
 @pytest.fixture(scope="session")
 def site() -> Path:
     """The built site folder."""
@@ -68,7 +85,7 @@ def site() -> Path:
 
 
 class _QuietHandler(http.server.SimpleHTTPRequestHandler):
-    def log_message(self, format: str, *args: object) -> None:  # noqa: A002 - stdlib signature
+    def log_message(self, format: str, *args: object) -> None:
         pass
 
 
@@ -189,8 +206,6 @@ def open_page(page_cache: PageCache) -> Callable[..., OpenedPage]:
     """
     return page_cache.get
 
-
-PAGE_PARAMETERS = ("page_path", "math_page", "widget_page", "chapter_notebook_page")
 
 
 def pytest_collection_modifyitems(session: pytest.Session, config: pytest.Config, items: list[pytest.Item]) -> None:

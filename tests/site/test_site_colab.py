@@ -46,7 +46,7 @@ def _run_setup_cell(on_colab: bool, monkeypatch: pytest.MonkeyPatch) -> tuple[_F
     if on_colab:
         monkeypatch.setitem(sys.modules, "google", google)
         monkeypatch.setitem(sys.modules, "google.colab", colab)
-    exec(compile(code, "<colab-setup>", "exec"), {"get_ipython": lambda: shell})  # noqa: S102 - our own cell
+    exec(compile(code, "<colab-setup>", "exec"), {"get_ipython": lambda: shell})
     return shell, calls
 
 

@@ -12,7 +12,7 @@ from matplotlib.patches import FancyBboxPatch
 from coursekit.gradcheck import numerical_gradient
 from coursekit.display.graph_drawing import format_number
 from coursekit.engine import Value, topological_order
-from coursekit.widgets.backprop_steps import FAN_OUT, GATES, HIDDEN, NEURON, BackpropStepperApp, Expression
+from coursekit.widgets.backprop_steps import FAN_OUT, GATES, HIDDEN, NEURON, BackpropStepperApp
 
 HIGHLIGHT = to_rgba("#D55E00")  # the outline coursekit.display.graph_drawing.draw gives highlighted nodes
 
