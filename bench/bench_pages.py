@@ -31,7 +31,7 @@ from pathlib import Path
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests" / "site"))
-from _common import REPO, PartResult, Row, skipped  # noqa: E402
+from _common import PartResult, Row, skipped
 
 DOWN_BITS = 9_000_000  # bits per second
 LATENCY_MS = 40
@@ -51,7 +51,7 @@ class _Handler(http.server.SimpleHTTPRequestHandler):
 
     compress = False
 
-    def log_message(self, format: str, *args: object) -> None:  # noqa: A002 - stdlib signature
+    def log_message(self, format: str, *args: object) -> None:
         pass
 
     def end_headers(self) -> None:
