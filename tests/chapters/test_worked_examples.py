@@ -13,12 +13,12 @@ from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 
 from coursekit.chapters.worked_examples import (
+    compare_claims,
     NET_2331,
     RELU_231,
     LayerSpec,
     WorkedExample,
     build_model,
-    compare_claims,
     decrease_threshold,
     decreasing_intervals,
     gradient_checks,
@@ -217,34 +217,6 @@ def test_decrease_threshold_needs_a_bracket():
 # --- reading values and comparing claims ----------------------------------------------------
 
 
-def test_lookup_reads_every_kind_of_value():
-    step = sgd_step(RELU_231)
-    assert step.lookup("z1[2]") == step.forward["z1"][2]
-    assert step.lookup("grad.W2[0,1]") == step.gradients["W2"][0, 1]
-    assert step.lookup("new.b1[2]") == step.updated["b1"][2]
-    assert step.lookup("after.yhat") == step.forward_after["yhat"][0]
-    assert step.lookup("after.loss") == step.loss_after
-    assert step.lookup("loss") == step.loss
-    assert step.lookup("dL/dz1[1]") == step.backward["dL/dz1"][1]
-    with pytest.raises(KeyError, match="no value"):
-        step.lookup("grad.W9[0,0]")
-    with pytest.raises(KeyError, match="give an index"):
-        step.lookup("z1")
-    with pytest.raises(KeyError, match="cannot read"):
-        step.lookup("z1[a]")
-    with pytest.raises(IndexError):
-        step.lookup("z1[7]")
-
-
-def test_compare_claims_uses_the_written_precision():
-    step = sgd_step(RELU_231)
-    rows = compare_claims(step, [("loss", "loss", "0.53045"), ("loss, 2 decimals", "loss", "0.53"), ("rounded the wrong way", "loss", "0.54")])
-    assert [r.matches for r in rows] == [True, True, False]
-    assert rows[0].computed == step.loss
-    with pytest.raises(ValueError, match="decimal number"):
-        compare_claims(step, [("bad", "loss", "0,53")])
-
-
 def test_rows_cover_every_parameter_entry():
     step = sgd_step(NET_2331)
     rows = step.parameter_rows()
@@ -299,3 +271,31 @@ def test_random_networks_three_ways(W1, b1, W2, target, activation):
         np.testing.assert_allclose(step.gradients[name], engine[name], rtol=1e-10, atol=1e-12)
     for name, check in gradient_checks(example, tol=1e-6).items():
         assert check.ok, f"{name}: {check}"
+
+
+def test_lookup_reads_every_kind_of_value():
+    step = sgd_step(RELU_231)
+    assert step.lookup("z1[2]") == step.forward["z1"][2]
+    assert step.lookup("grad.W2[0,1]") == step.gradients["W2"][0, 1]
+    assert step.lookup("new.b1[2]") == step.updated["b1"][2]
+    assert step.lookup("after.yhat") == step.forward_after["yhat"][0]
+    assert step.lookup("after.loss") == step.loss_after
+    assert step.lookup("loss") == step.loss
+    assert step.lookup("dL/dz1[1]") == step.backward["dL/dz1"][1]
+    with pytest.raises(KeyError, match="no value"):
+        step.lookup("grad.W9[0,0]")
+    with pytest.raises(KeyError, match="give an index"):
+        step.lookup("z1")
+    with pytest.raises(KeyError, match="cannot read"):
+        step.lookup("z1[a]")
+    with pytest.raises(IndexError):
+        step.lookup("z1[7]")
+
+
+def test_compare_claims_uses_the_written_precision():
+    step = sgd_step(RELU_231)
+    rows = compare_claims(step, [("loss", "loss", "0.53045"), ("loss, 2 decimals", "loss", "0.53"), ("rounded the wrong way", "loss", "0.54")])
+    assert [r.matches for r in rows] == [True, True, False]
+    assert rows[0].computed == step.loss
+    with pytest.raises(ValueError, match="decimal number"):
+        compare_claims(step, [("bad", "loss", "0,53")])

@@ -11,5 +11,6 @@
 * :mod:`~coursekit.chapters.multiclass` -- one-vs-all and one-vs-one from binary classifiers.
 * :mod:`~coursekit.chapters.training` -- a small training loop with a history.
 * :mod:`~coursekit.chapters.gradient_flow` -- gradient sizes layer by layer in deep networks.
-* :mod:`~coursekit.chapters.worked_examples` -- the two worked networks, one SGD step shown in full.
+* :mod:`~coursekit.chapters.worked_examples` -- the two worked networks (a subpackage: the examples,
+  one SGD step shown in full, the learning-rate analysis, the gradient cross-checks).
 """
