@@ -38,8 +38,8 @@ import nbformat
 import yaml
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from book_toc import toc_notebooks  # noqa: E402
-from student_notebooks import ChapterContext, StudentEditionError, glue_values, read_page_facts, student_notebook  # noqa: E402
+from book_toc import toc_notebooks
+from student_notebooks import ChapterContext, StudentEditionError, glue_values, read_page_facts, student_notebook
 
 REPO = Path(__file__).resolve().parent.parent
 

@@ -12,7 +12,6 @@ from html.parser import HTMLParser
 from pathlib import Path
 
 import nbformat
-import pytest
 import yaml
 
 from conftest import ROOT
