@@ -195,11 +195,13 @@ def run(quick: bool = False, site: Path | None = None, pages: list[str] | None =
         return skipped("pages", f"no built site at {site}; run `make book` first")
     if not Path(CHROMIUM).is_file():
         return skipped("pages", f"Chromium not found at {CHROMIUM}; run `make sysdeps`")
+    from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
     from playwright.sync_api import sync_playwright
 
     pages = pages or builtsite.pages(site)
     servers = {"gzip": True} if quick else {"plain": False, "gzip": True}
     loads: dict[str, list[PageLoad]] = {}
+    timeouts: list[str] = []
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         try:
@@ -208,7 +210,13 @@ def run(quick: bool = False, site: Path | None = None, pages: list[str] | None =
                 try:
                     loads[name] = []
                     for path in pages:
-                        load = measure(browser, base_url, path)
+                        try:
+                            load = measure(browser, base_url, path)
+                        except PlaywrightTimeoutError as error:  # one hung visit must not lose the others
+                            first_line = str(error).splitlines()[0]
+                            print(f"  {name:5} {path:45} timed out: {first_line}", flush=True)
+                            timeouts.append(f"{name} {path}: {first_line}")
+                            continue
                         print(f"  {name:5} {path:45} {_mb(load.bytes):>9} first paint {load.first_paint:.2f} s"
                               + (f", apps ready {load.apps_ready:.1f} s after scrolling ({_mb(load.bytes_with_apps)})"
                                  if load.apps_ready is not None else ""), flush=True)
@@ -220,6 +228,8 @@ def run(quick: bool = False, site: Path | None = None, pages: list[str] | None =
             browser.close()
     rows = []
     for name, results in loads.items():
+        if not results:
+            continue
         heaviest = max(results, key=lambda load: load.bytes)
         slowest = max(results, key=lambda load: load.first_paint)
         rows.append(Row("pages", f"heaviest cold visit ({name}): {heaviest.path}", _mb(heaviest.bytes), "", "", "",
@@ -232,6 +242,7 @@ def run(quick: bool = False, site: Path | None = None, pages: list[str] | None =
         "slider apps' scripts (RequireJS, the embed manager) load only when a reader scrolls near an app; "
         "'bytes with apps' counts them",
     ]
+    notes += [f"visit timed out (not counted): {t}" for t in timeouts]
     return PartResult("pages", rows, notes, _details(loads))
 
 
