@@ -96,9 +96,10 @@ def test_a_cell_that_ignores_interrupts_gets_its_kernel_killed(tmp_path):
 def test_the_whole_notebook_limit_kills_runner_and_kernel(tmp_path):
     nb = notebook("print('started')", "import time\ntime.sleep(120)", "print('never')")
     start = time.monotonic()
-    result = rn.run_notebook(nb, tmp_path, rn.RunLimits(timeout=100, notebook_timeout=6), record=True)
-    assert time.monotonic() - start < 20
-    assert "limit of 6 s for a whole notebook" in result.stopped
+    # 12 s: room for the kernel to start on a loaded machine before the first cell must report
+    result = rn.run_notebook(nb, tmp_path, rn.RunLimits(timeout=100, notebook_timeout=12), record=True)
+    assert time.monotonic() - start < 30
+    assert "limit of 12 s for a whole notebook" in result.stopped
     assert result.cells[0].status == rn.OK and 1 not in result.cells  # the rest never reported
     assert not group_alive(kernel_pgid(tmp_path))
 
@@ -125,7 +126,7 @@ def test_output_is_capped_while_it_arrives(tmp_path):
 def test_the_runner_command_names_the_sandbox_folder_only_when_sandboxed(tmp_path):
     plain = rn.runner_command(tmp_path / "nb.ipynb", tmp_path / "e.jsonl", tmp_path, rn.RunLimits())
     boxed = rn.runner_command(tmp_path / "nb.ipynb", tmp_path / "e.jsonl", tmp_path, rn.RunLimits(), tmp_path / "box")
-    assert plain[1:3] == ["-m", "coursekit.grading.runner"] and "--sandbox-dir" not in plain
+    assert plain[1:3] == ["-m", "coursekit.grading.executor"] and "--sandbox-dir" not in plain
     assert boxed[: len(plain)] == plain and boxed[len(plain) :] == ["--sandbox-dir", str(tmp_path / "box")]
 
 

@@ -7,7 +7,7 @@ import pytest
 
 from coursekit.checks import encode_answer
 from coursekit.grading import runner as rn
-from coursekit.grading.runner import _parse_record
+from coursekit.grading.executor import _parse_record
 from coursekit.grading.scoring import CellReference, score_test_cell
 
 

@@ -27,7 +27,7 @@ MODULE = "coursekit.grading.kernel_output"
 def install(max_chars: int) -> None:
     """Cap ``sys.stdout`` and ``sys.stderr`` at ``max_chars`` characters per execution.
 
-    Called in the kernel at start-up (see :func:`kernel_arguments`). The cap is (re)applied and
+    Called in the kernel at start-up (see :func:`install_line`). The cap is (re)applied and
     its budget starts afresh before every execution (IPython's ``pre_execute`` event): the
     start-up code itself runs as a cell, and whatever it sets on the streams is undone after it.
     """
@@ -64,14 +64,13 @@ def install(max_chars: int) -> None:
     shell.events.register("pre_execute", before_each_execution)
 
 
-def kernel_arguments(max_output_chars: int) -> list[str]:
-    """Command-line arguments that make an IPython kernel call :func:`install` at start-up.
+def install_line(max_output_chars: int) -> str | None:
+    """The start-up line that calls :func:`install` in a kernel (None: no limit, no cap).
 
     Args:
-        max_output_chars: the runner's limit per cell; negative means no limit (no cap).
+        max_output_chars: the runner's limit per cell; negative means no limit.
     """
     if max_output_chars < 0:
-        return []
+        return None
     # __import__ binds no name in the student's namespace.
-    line = f"__import__({MODULE!r}).grading.kernel_output.install({max_output_chars + 1})"
-    return [f"--IPKernelApp.exec_lines={line}"]
+    return f"__import__({MODULE!r}).grading.kernel_output.install({max_output_chars + 1})"

@@ -1,37 +1,27 @@
-"""Static checks on a student's answer cells, run before anything is executed.
+"""A static check on the student's code (answer cells and added cells), run before anything
+is executed: **tampering with the answer checks**.
 
-Two things are looked for in the syntax tree of each answer cell:
-
-* **Use of the course's reference implementation.** ``coursekit`` ships working versions of
-  what the assignments ask students to write (activations, losses, layers, ...). An answer
-  that imports them has not done the task, so the grader gives the task's tests no credit and
-  says which cell did it. Every way of reaching a module by name counts: ``import``,
-  ``from ... import``, ``__import__``/``importlib`` with the module name as a string, and
-  ``import coursekit`` followed by attribute access.
-* **Tampering with the answer checks.** Test cells call ``check(...)`` from
-  :mod:`coursekit.checks`; an answer cell that rebinds ``check`` or touches the answer record
-  changes what the tests measure. The grader still scores such a submission but marks it as
-  needing a person's attention.
+Test cells call ``check(...)`` from :mod:`coursekit.checks`; student code that rebinds ``check``
+or touches the answer record changes what the tests measure. The grader still scores such a
+submission but marks it as needing a person's attention.
 
 This is a lint, not a sandbox: code built at run time (``exec`` of a computed string) is not
-seen. Isolation of the running code is the runner's job.
+seen, and nothing depends on it alone. Grading mode does not need ``check`` to be genuine
+(answers are compared in the grader's process against the reference solution's, and test
+cells are blinded); the lint only tells the instructor that someone tried. The rule that the
+course's own implementation earns no credit is enforced when the code runs
+(:mod:`coursekit.grading.kernel_harness`), not here.
 """
 
 from __future__ import annotations
 
 import ast
-import re
 
 from coursekit.checks import RECORD_ENV
 from coursekit.grading.cells import parse_python, to_python
 
-REFERENCE_MODULES = ("activations", "losses", "nn", "engine", "gradcheck", "optim")
-"""``coursekit`` modules holding reference implementations of assignment tasks."""
-
 CHECK_NAMES = ("check", "check_raises", "compare", "encode_answer", "decode_answer", "_record")
 """Names in :mod:`coursekit.checks` a test depends on; rebinding them changes the tests."""
-
-_MODULE_RE = re.compile(r"^coursekit\.(%s)(\.|$)" % "|".join(REFERENCE_MODULES))
 
 
 def _parse(source: str) -> ast.AST | None:
@@ -39,69 +29,6 @@ def _parse(source: str) -> ast.AST | None:
         return parse_python(to_python(source))
     except SyntaxError:
         return None  # a cell that does not parse does not run, so it cannot import anything
-
-
-def _reference_module(dotted: str) -> str | None:
-    """``"coursekit.losses.x"`` -> ``"coursekit.losses"``; None for anything else."""
-    match = _MODULE_RE.match(dotted)
-    return f"coursekit.{match.group(1)}" if match else None
-
-
-def reference_modules_used(source: str) -> set[str]:
-    """The ``coursekit`` reference modules a cell reaches, e.g. ``{"coursekit.losses"}``."""
-    tree = _parse(source)
-    if tree is None:
-        return set()
-    used: set[str] = set()
-    package_aliases: set[str] = set()  # names bound to the coursekit package itself
-    for node in ast.walk(tree):
-        if isinstance(node, ast.Import):
-            for alias in node.names:
-                module = _reference_module(alias.name)
-                if module:
-                    used.add(module)
-                elif alias.name == "coursekit":
-                    package_aliases.add(alias.asname or "coursekit")
-                elif alias.name.startswith("coursekit.") and alias.asname is None:
-                    package_aliases.add("coursekit")  # "import coursekit.data" binds "coursekit"
-        elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
-            module = _reference_module(node.module)
-            if module:
-                used.add(module)
-            elif node.module == "coursekit":
-                for alias in node.names:
-                    if alias.name in REFERENCE_MODULES:
-                        used.add(f"coursekit.{alias.name}")
-                    elif alias.name == "*":
-                        used.add("coursekit (star import)")
-        elif isinstance(node, ast.Constant) and isinstance(node.value, str):
-            # __import__("coursekit.nn"), importlib.import_module("coursekit.nn"),
-            # sys.modules["coursekit.nn"]: the module name has to appear as a string.
-            module = _reference_module(node.value.strip())
-            if module:
-                used.add(module)
-        elif isinstance(node, ast.Call):
-            used |= _dynamic_package_import(node)
-    if package_aliases:
-        for node in ast.walk(tree):
-            if (
-                isinstance(node, ast.Attribute)
-                and isinstance(node.value, ast.Name)
-                and node.value.id in package_aliases
-                and node.attr in REFERENCE_MODULES
-            ):
-                used.add(f"coursekit.{node.attr}")
-    return used
-
-
-def _dynamic_package_import(call: ast.Call) -> set[str]:
-    """``__import__("coursekit", fromlist=["nn"])`` and friends."""
-    strings = [
-        n.value for n in ast.walk(call) if isinstance(n, ast.Constant) and isinstance(n.value, str)
-    ]
-    if "coursekit" not in strings:
-        return set()
-    return {f"coursekit.{s}" for s in strings if s in REFERENCE_MODULES}
 
 
 def _top_level_nodes(tree: ast.AST):

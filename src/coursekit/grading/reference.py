@@ -32,7 +32,7 @@ from coursekit.grading import runner as rn
 from coursekit.grading.course import Course, CourseError
 from coursekit.grading.scoring import CellReference, error_summary
 
-CACHE_VERSION = "3"  # 3: grading-mode runs are blinded (coursekit.grading.blind)
+CACHE_VERSION = "4"  # 4: blinding by statement order and inside functions; the import allow-list
 
 
 def _fingerprint(notebook: Path) -> str:

@@ -1,77 +1,70 @@
-"""Run one notebook in a separate process and report what every code cell did.
+"""Run one notebook in a separate process and report what every code cell did (the parent side).
 
-The grader never runs student code in its own process. :func:`run_notebook` starts this module
-as a child process (``python -m coursekit.grading.runner``); the child starts a Jupyter kernel
-with :mod:`nbclient`, executes the cells one by one and appends one JSON line per cell to an
-*events* file. Because events are written as cells finish, whatever ran before a crash or a
-forced stop is still known.
+The grader never runs student code in its own process. :func:`run_notebook` writes the notebook
+to a scratch folder and starts :mod:`coursekit.grading.executor` as a child process, which
+starts the kernel, runs the cells and writes one event per cell; this module reads the events
+back into a :class:`RunResult`. Because events are written as cells finish, whatever ran before
+a crash or a forced stop is still known.
 
-Limits, from the inside out:
+The parent's own limits:
 
-* **per cell**: after ``timeout`` seconds the kernel is interrupted (``KeyboardInterrupt``) and
-  the cell counts as failed; the next cell runs as usual;
-* **a cell that ignores the interrupt** (``except KeyboardInterrupt: pass`` in a loop): the
-  child asks the kernel for a sign of life; if none comes within ``grace`` seconds the kernel's
-  process group is killed and the remaining cells are reported as not run;
-* **the whole notebook**: the parent kills the child's process group and the kernel's after
+* **the whole notebook**: the child's process group and the kernel's are killed after
   ``notebook_timeout`` seconds, whatever happens inside;
-* **output**: each cell keeps at most ``max_output_chars`` characters and ``max_lines`` lines
-  of text output (the rest is dropped while it arrives, so a print loop cannot fill memory)
-  and ``max_traceback`` traceback entries.
+* **the child's log** (its stdout and stderr, which the kernel and anything it leaves running
+  inherit) is read through a pipe of which only the last :data:`LOG_TAIL_BYTES` are kept, so a
+  background process printing forever cannot fill the grader's disk.
 
-When the parent sets :data:`coursekit.checks.RECORD_ENV`, every ``check()`` call appends one
-JSON line to that file. After each cell the child reads the lines added since the previous
-cell, so each recorded answer is attributed to the cell that produced it. Lines that are not
-valid JSON records (a student's code can write anything to the file) are counted and dropped.
+The per-cell limits (time, interrupts, output, ``exit()``) are the executor's; see there.
 
-The command that starts the child is built by :func:`runner_command`. The operating-system
-sandbox (:mod:`coursekit.grading.sandbox`, when ``RunLimits.sandbox`` is set) wraps only the
-*kernel* the child starts, not the child itself: the child reads the notebook, hidden tests
-included, and writes the events the grader trusts, so neither may be within reach of student
-code.
+The operating-system sandbox (:mod:`coursekit.grading.sandbox`, when ``RunLimits.sandbox`` is
+set) wraps only the *kernel* the child starts, not the child itself: the child reads the
+notebook, hidden tests included, and writes the events the grader trusts, so neither may be
+within reach of student code.
 
 In grading mode (``record=True``) the notebook runs blinded (:mod:`coursekit.grading.blind`):
-test cells do not compute their expected values inside the student's kernel.
+test cells do not compute their expected values inside the student's kernel. In every mode
+student code may import only the ``coursekit`` modules the instructor's cells import
+(:func:`allowed_modules`, enforced by :mod:`coursekit.grading.kernel_harness`).
 """
 
 from __future__ import annotations
 
-import argparse
-import asyncio
+import ast
+import collections
 import json
-import math
 import os
 import shutil
-import signal
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from queue import Empty
 from typing import Any
 
 import nbformat
 
 from coursekit.checks import RECORD_ENV
-from coursekit.grading import blind, kernel_output
+from coursekit.grading import blind
+from coursekit.grading import cells as nbcells
+from coursekit.grading.executor import (  # noqa: F401 (the statuses are part of this module's interface)
+    ERROR,
+    KERNEL_DIED,
+    NOT_RUN,
+    OK,
+    TIMEOUT,
+    TIMEOUT_ENAME,
+    kill_group,
+)
 from coursekit.grading.sandbox import SandboxLimits
 
-TIMEOUT_ENAME = "CellTimeoutError"
 KERNEL_NOT_STARTED = "the kernel could not be started"
 EVENTS_FILE = "events.jsonl"
 RECORD_FILE = "answers.jsonl"
-MAX_RECORD_BYTES_PER_CELL = 20_000_000
-"""Answers a cell may record; anything beyond is junk written by the notebook itself."""
-
-# Statuses of a code cell.
-OK, ERROR, TIMEOUT, KERNEL_DIED, NOT_RUN = "ok", "error", "timeout", "kernel-died", "not-run"
-
-
-# --------------------------------------------------------------------------------------------
-# Parent side
-# --------------------------------------------------------------------------------------------
+LOG_TAIL_BYTES = 64 * 1024
+"""How much of the child's log is kept (the end, where the error is)."""
+ALWAYS_ALLOWED = ("coursekit.checks",)
 
 
 @dataclass
@@ -85,6 +78,10 @@ class CellRun:
     junk_lines: int = 0
     seconds: float = 0.0
     execution_count: int | None = None
+    blocked_imports: list[str] = field(default_factory=list)
+    """coursekit modules the cell tried to import and was refused."""
+    patched: list[str] = field(default_factory=list)
+    """For a test cell: what the tests rely on that had changed when it started."""
 
 
 @dataclass
@@ -126,13 +123,16 @@ def runner_command(
     cwd: Path,
     limits: RunLimits,
     sandbox_dir: Path | None = None,
+    allowed: list[str] | None = None,
 ) -> list[str]:
     """The command line that runs ``notebook``; ``sandbox_dir`` is the run's folder made by
-    :func:`coursekit.grading.sandbox.prepare` (the runner then starts the kernel inside it)."""
+    :func:`coursekit.grading.sandbox.prepare` (the executor then starts the kernel inside it),
+    ``allowed`` the coursekit modules student code may import."""
     return [
         sys.executable,
         "-m",
-        "coursekit.grading.runner",
+        "coursekit.grading.executor",
+        "--allowed", json.dumps(sorted(allowed or ALWAYS_ALLOWED)),
         "--notebook", str(notebook),
         "--events", str(events),
         "--cwd", str(cwd),
@@ -161,13 +161,47 @@ def _child_env(record_path: Path | None) -> dict[str, str]:
     return env
 
 
-def _kill_group(pgid: int | None) -> None:
-    if not pgid or pgid <= 1 or pgid == os.getpgrp():
-        return
-    try:
-        os.killpg(pgid, signal.SIGKILL)
-    except (ProcessLookupError, PermissionError):
-        pass
+def _coursekit_imports(tree: ast.AST) -> set[str]:
+    """Dotted names of the coursekit modules an instructor's cell imports."""
+    found: set[str] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            found.update(a.name for a in node.names if a.name.split(".")[0] == "coursekit")
+        elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+            if node.module.split(".")[0] == "coursekit":
+                found.add(node.module)
+                # "from coursekit import data": data may be a module
+                found.update(f"{node.module}.{a.name}" for a in node.names if a.name != "*")
+    return found
+
+
+def allowed_modules(nb: nbformat.NotebookNode) -> list[str]:
+    """The coursekit modules the instructor's cells of ``nb`` import after blinding (the only
+    ones student code may import; see :mod:`coursekit.grading.kernel_harness`).
+
+    Test cells are looked at blinded: an import that only served to compute expected values
+    (``numerical_gradient`` for a gradient check) is gone, so it is not allowed either.
+    """
+    import importlib.util
+
+    blinded = blind.blind_notebook(nb).nb
+    found: set[str] = set(ALWAYS_ALLOWED)
+    for cell in blinded.cells:
+        if cell.cell_type != "code" or blind.is_student_code(cell):
+            continue
+        try:
+            tree = nbcells.parse_python(nbcells.to_python(nbcells.source_text(cell)))
+        except SyntaxError:
+            continue
+        found |= _coursekit_imports(tree)
+    modules = set()
+    for name in found:
+        try:
+            if importlib.util.find_spec(name) is not None:
+                modules.add(name)
+        except (ImportError, ValueError):
+            continue  # "from coursekit.data import blobs": blobs is not a module
+    return sorted(modules)
 
 
 def run_notebook(
@@ -201,6 +235,7 @@ def run_notebook(
     cwd.mkdir(exist_ok=True)
     notebook_path = workdir / "run.ipynb"
     blinded = blind.blind_notebook(nb) if record else None
+    allowed = allowed_modules(nb)
     nbformat.write(blinded.nb if blinded else nb, str(notebook_path))
     events_path = workdir / EVENTS_FILE
     record_path = workdir / RECORD_FILE if record else None
@@ -210,8 +245,8 @@ def run_notebook(
         from coursekit.grading import sandbox
 
         # A short private folder: the kernel's socket paths live in it.
-        sandbox_dir = sandbox.prepare(Path(tempfile.gettempdir()), cwd, record_path, limits.sandbox, env)
-    command = runner_command(notebook_path, events_path, cwd, limits, sandbox_dir)
+        sandbox_dir = sandbox.prepare(Path(tempfile.gettempdir()), cwd, record_path, limits.sandbox, env, allowed)
+    command = runner_command(notebook_path, events_path, cwd, limits, sandbox_dir, allowed)
     result = _run_command(command, workdir, limits, env, blinded)
     if result.failure and result.failure.startswith(KERNEL_NOT_STARTED):
         # Seen about once in a few hundred starts on a loaded machine (a kernel that did not
@@ -232,30 +267,36 @@ def _run_command(
     """Run the runner ``command`` once and read its events into a :class:`RunResult`."""
     events_path = workdir / EVENTS_FILE
     start = time.monotonic()
-    with open(workdir / "runner.log", "wb") as log:
-        proc = subprocess.Popen(
-            command,
-            env=env,
-            stdin=subprocess.DEVNULL,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,  # its own process group, so it can be killed as a whole
-        )
-        killed = False
-        try:
-            proc.wait(timeout=limits.notebook_timeout)
-        except subprocess.TimeoutExpired:
-            killed = True
-        finally:
-            if killed or proc.poll() is None:
-                _kill_group(proc.pid)
-                proc.wait()
+    proc = subprocess.Popen(
+        command,
+        env=env,
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,  # its own process group, so it can be killed as a whole
+    )
+    tail: collections.deque[bytes] = collections.deque()
+    reader = threading.Thread(target=_keep_tail, args=(proc.stdout, tail), daemon=True)
+    reader.start()
+    killed = False
+    try:
+        proc.wait(timeout=limits.notebook_timeout)
+    except subprocess.TimeoutExpired:
+        killed = True
+    finally:
+        if killed or proc.poll() is None:
+            kill_group(proc.pid)
+            proc.wait()
     seconds = time.monotonic() - start
     events = _read_events(events_path)
     kernel_pgid = next((e.get("kernel_pgid") for e in events if e.get("event") == "start"), None)
     finished = any(e.get("event") == "done" for e in events)
     if not finished:
-        _kill_group(kernel_pgid)  # the child did not get to shut its kernel down
+        kill_group(kernel_pgid)  # the child did not get to shut its kernel down
+    # Whatever still holds the log pipe (a process the kernel left behind) is not waited for.
+    reader.join(timeout=2.0)
+    log_tail = b"".join(tail).decode("utf-8", errors="replace")[-2000:]
+    (workdir / "runner.log").write_text(log_tail, encoding="utf-8")
 
     cells: dict[int, CellRun] = {}
     stopped = None
@@ -269,6 +310,8 @@ def _run_command(
                 junk_lines=e.get("junk_lines", 0),
                 seconds=e.get("seconds", 0.0),
                 execution_count=e.get("execution_count"),
+                blocked_imports=list(e.get("blocked_imports", [])),
+                patched=list(e.get("patched", [])),
             )
         elif e.get("event") == "stopped":
             stopped = e["reason"]
@@ -276,12 +319,22 @@ def _run_command(
     if killed:
         stopped = f"the notebook did not finish within the limit of {limits.notebook_timeout:g} s for a whole notebook and was stopped"
     elif not finished:
-        log_tail = (workdir / "runner.log").read_text(errors="replace")[-2000:]
         if kernel_pgid is None:
             failure = f"{KERNEL_NOT_STARTED}: {_error_summary(log_tail)}"
         else:
             failure = f"the runner stopped unexpectedly (exit code {proc.returncode}): {_error_summary(log_tail)}"
     return RunResult(cells=cells, stopped=stopped, failure=failure, seconds=seconds)
+
+
+def _keep_tail(stream, tail: collections.deque[bytes]) -> None:
+    """Read ``stream`` to its end, keeping only its last :data:`LOG_TAIL_BYTES` in ``tail``."""
+    size = 0
+    for chunk in iter(lambda: stream.read1(65536), b""):
+        tail.append(chunk)
+        size += len(chunk)
+        while size - len(tail[0]) >= LOG_TAIL_BYTES:
+            size -= len(tail.popleft())
+    stream.close()
 
 
 def _error_summary(log: str) -> str:
@@ -308,296 +361,3 @@ def _read_events(path: Path) -> list[dict[str, Any]]:
         except json.JSONDecodeError:
             continue  # the last line of a killed child may be cut short
     return events
-
-
-# --------------------------------------------------------------------------------------------
-# Child side
-# --------------------------------------------------------------------------------------------
-
-
-class _RecordReader:
-    """Reads the answer lines appended to the record file since the last call."""
-
-    def __init__(self, path: str | None):
-        self.path = path
-        self.offset = 0
-
-    def read_new(self) -> tuple[list[dict[str, Any]], int]:
-        if not self.path:
-            return [], 0
-        try:
-            size = os.path.getsize(self.path)
-        except OSError:
-            return [], 0
-        if size < self.offset:  # the notebook truncated or replaced the file
-            self.offset = 0
-        with open(self.path, "rb") as fh:
-            fh.seek(self.offset)
-            data = fh.read(MAX_RECORD_BYTES_PER_CELL)
-        self.offset = size
-        records, junk = [], 0
-        for raw in data.decode("utf-8", errors="replace").splitlines():
-            if not raw.strip():
-                continue
-            record = _parse_record(raw)
-            if record is None:
-                junk += 1
-            else:
-                records.append(record)
-        return records, junk
-
-
-def _parse_record(line: str) -> dict[str, Any] | None:
-    """A record written by ``check()``, or None. Junk glued in front of a record is skipped."""
-    candidates = [line]
-    start = line.rfind('{"key": ')
-    if start > 0:
-        candidates.append(line[start:])
-    for text in candidates:
-        try:
-            data = json.loads(text)
-        except json.JSONDecodeError:
-            continue
-        if isinstance(data, dict) and isinstance(data.get("key"), str) and isinstance(data.get("answer"), dict):
-            return data
-    return None
-
-
-def _output_chars(out: dict[str, Any]) -> int:
-    if out.get("output_type") == "stream":
-        return len(out.get("text", ""))
-    data = out.get("data", {})
-    return sum(len(v) if isinstance(v, str) else len(json.dumps(v)) for v in data.values())
-
-
-def _make_client_class():
-    from nbclient import NotebookClient
-
-    class BoundedClient(NotebookClient):
-        """A NotebookClient that stops keeping a cell's output once it is too large."""
-
-        max_output_chars = 20_000
-        max_lines = 1000
-
-        def start_cell_budget(self, cell_index: int) -> None:
-            self._budget_cell = cell_index
-            self._chars = 0
-            self._lines = 0
-            self.truncated = False
-
-        def output(self, outs, msg, display_id, cell_index):
-            out = super().output(outs, msg, display_id, cell_index)
-            if out is None or out.get("output_type") == "error":
-                return out
-            size = _output_chars(out)
-            lines = out.get("text", "").count("\n") if out.get("output_type") == "stream" else 0
-            room_chars = self.max_output_chars - self._chars
-            room_lines = self.max_lines - self._lines
-            if size <= room_chars and lines <= room_lines:
-                self._chars += size
-                self._lines += lines
-                return out
-            self.truncated = True
-            if out.get("output_type") == "stream":
-                text = out.get("text", "")[: max(room_chars, 0)]
-                text = "\n".join(text.split("\n")[: max(room_lines, 0)])
-                out["text"] = text
-                self._chars += len(text)
-                self._lines += text.count("\n")
-            else:
-                # Keep the output (update_display_data may refer to it by position) but not
-                # its content.
-                out["data"] = {"text/plain": "[output removed: over the size limit]"}
-                out["metadata"] = {}
-            return out
-
-    return BoundedClient
-
-
-def _finish_outputs(cell, truncated: bool, max_chars: int, max_traceback: int) -> list[dict[str, Any]]:
-    """Drop emptied streams, merge neighbouring streams, add a truncation note, cut tracebacks."""
-    merged: list[dict[str, Any]] = []
-    for out in cell.get("outputs", []):
-        out = dict(out)
-        if out.get("output_type") == "stream":
-            if not out.get("text"):
-                continue
-            if merged and merged[-1].get("output_type") == "stream" and merged[-1]["name"] == out["name"]:
-                merged[-1]["text"] += out["text"]
-                continue
-        if out.get("output_type") == "error":
-            tb = list(out.get("traceback", []))
-            if 0 <= max_traceback < len(tb):
-                head = max_traceback // 2
-                tail = max(max_traceback - head - 1, 0)
-                tb = tb[:head] + ["... traceback shortened ..."] + tb[len(tb) - tail :]
-            out["traceback"] = tb
-        merged.append(out)
-    if truncated:
-        merged.append(
-            {
-                "output_type": "stream",
-                "name": "stdout",
-                "text": f"\n[output truncated: a cell keeps at most {max_chars} characters of output]\n",
-            }
-        )
-    return merged
-
-
-def _cell_name(cell, index: int) -> str:
-    """``cell 7 ('sigmoid')``: the position and, if it has one, the nbgrader id."""
-    gid = cell.get("metadata", {}).get("nbgrader", {}).get("grade_id")
-    return f"cell {index} ('{gid}')" if gid else f"cell {index}"
-
-
-async def _kernel_responds(client, wait: float) -> bool:
-    """Ask the kernel for ``kernel_info``; True if it answers within ``wait`` seconds."""
-    msg_id = client.kc.kernel_info()
-    deadline = time.monotonic() + wait
-    while True:
-        remaining = deadline - time.monotonic()
-        if remaining <= 0:
-            return False
-        try:
-            msg = await client.kc.shell_channel.get_msg(timeout=remaining)
-        except Empty:
-            return False
-        if msg.get("parent_header", {}).get("msg_id") == msg_id:
-            return True
-
-
-async def _run(args: argparse.Namespace) -> None:
-    from nbclient.exceptions import DeadKernelError
-
-    from coursekit.grading.kernel_channels import install
-
-    install()  # a missed ZeroMQ wake-up must not turn a fast cell into a timeout
-
-    nb = nbformat.read(args.notebook, as_version=4)
-    client_class = _make_client_class()
-    box, sandboxed = None, {}
-    if args.sandbox_dir:
-        from coursekit.grading import sandbox
-
-        box = sandbox.SandboxSpec.load(args.sandbox_dir)
-        sandboxed = {"kernel_manager_class": sandbox.kernel_manager_class(box)}
-    client = client_class(
-        nb,
-        kernel_name=args.kernel,
-        timeout=max(1, math.ceil(args.timeout)),
-        interrupt_on_timeout=True,
-        error_on_timeout={
-            "ename": TIMEOUT_ENAME,
-            "evalue": f"the cell did not finish within {args.timeout:g} s",
-            "traceback": [f"{TIMEOUT_ENAME}: the cell did not finish within {args.timeout:g} s"],
-        },
-        raise_on_iopub_timeout=False,
-        iopub_timeout=3,  # after an interrupt: time for the last output to arrive
-        allow_errors=True,
-        record_timing=False,
-        store_widget_state=False,
-        shutdown_kernel="immediate",
-        startup_timeout=60,
-        resources={"metadata": {"path": args.cwd}},
-        # The kernel itself drops output beyond the per-cell limit (see kernel_output).
-        extra_arguments=kernel_output.kernel_arguments(args.max_output_chars),
-        **sandboxed,
-    )
-    # nbgrader spells "no limit" as -1.
-    client.max_output_chars = args.max_output_chars if args.max_output_chars >= 0 else sys.maxsize
-    client.max_lines = args.max_lines if args.max_lines >= 0 else sys.maxsize
-    replies: dict[int, dict[str, Any]] = {}
-
-    def on_cell_executed(cell, cell_index, execute_reply):
-        replies[cell_index] = execute_reply or {}
-
-    client.on_cell_executed = on_cell_executed
-    reader = _RecordReader(os.environ.get(RECORD_ENV))
-    events = open(args.events, "a", encoding="utf-8")
-
-    def emit(**event: Any) -> None:
-        events.write(json.dumps(event) + "\n")
-        events.flush()
-
-    async with client.async_setup_kernel():
-        provisioner = getattr(client.km, "provisioner", None)
-        kernel_pgid = getattr(provisioner, "pgid", None)
-        if box is not None:
-            box.lock()  # the kernel's sockets exist now; nothing more may be written there
-        emit(event="start", kernel_pgid=kernel_pgid)
-        stopped: str | None = None
-        for index, cell in enumerate(nb.cells):
-            if cell.cell_type != "code":
-                continue
-            if stopped:
-                emit(event="cell", index=index, status=NOT_RUN, outputs=[], records=[], junk_lines=0)
-                continue
-            client.start_cell_budget(index)
-            start = time.monotonic()
-            try:
-                await client.async_execute_cell(cell, index, store_history=True)
-            except DeadKernelError:
-                status = KERNEL_DIED
-                stopped = f"the kernel died while running {_cell_name(cell, index)}"
-            else:
-                reply = replies.get(index, {}).get("content", {})
-                has_error = any(o.get("output_type") == "error" for o in cell.get("outputs", []))
-                if reply.get("ename") == TIMEOUT_ENAME:
-                    status = TIMEOUT
-                elif reply.get("status") == "error" or has_error:
-                    status = ERROR
-                else:
-                    status = OK
-            if status == TIMEOUT:
-                if not any(o.get("ename") == TIMEOUT_ENAME for o in cell.outputs):
-                    cell.outputs.append(
-                        nbformat.v4.new_output(
-                            "error",
-                            ename=TIMEOUT_ENAME,
-                            evalue=f"the cell did not finish within {args.timeout:g} s",
-                            traceback=[f"{TIMEOUT_ENAME}: the cell did not finish within {args.timeout:g} s"],
-                        )
-                    )
-                if not await _kernel_responds(client, args.grace):
-                    _kill_group(kernel_pgid)
-                    stopped = (
-                        f"{_cell_name(cell, index)} did not stop {args.timeout:g} s after it started "
-                        f"and ignored the interrupt, so the kernel was stopped"
-                    )
-            records, junk = reader.read_new()
-            emit(
-                event="cell",
-                index=index,
-                status=status,
-                outputs=_finish_outputs(cell, client.truncated, args.max_output_chars, args.max_traceback),
-                records=records,
-                junk_lines=junk,
-                seconds=round(time.monotonic() - start, 3),
-                execution_count=cell.get("execution_count"),
-            )
-        if stopped:
-            emit(event="stopped", reason=stopped)
-    emit(event="done")
-    events.close()
-
-
-def main(argv: list[str] | None = None) -> int:
-    """Entry point of the child process."""
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--notebook", required=True)
-    parser.add_argument("--events", required=True)
-    parser.add_argument("--cwd", required=True)
-    parser.add_argument("--timeout", type=float, required=True)
-    parser.add_argument("--grace", type=float, default=5.0)
-    parser.add_argument("--max-output-chars", type=int, default=20_000)
-    parser.add_argument("--max-lines", type=int, default=1000)
-    parser.add_argument("--max-traceback", type=int, default=100)
-    parser.add_argument("--kernel", default="python3")
-    parser.add_argument("--sandbox-dir", default=None, help="run the kernel in this sandbox (see sandbox.prepare)")
-    args = parser.parse_args(argv)
-    asyncio.run(_run(args))
-    return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())

@@ -57,7 +57,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 INSTALL_HINT = (
@@ -203,14 +203,9 @@ def _namespace_options(as_root: bool) -> list[str]:
 
 
 def python_paths() -> list[Path]:
-    """Folders the kernel needs read-only, outside ``/usr``: the environment, its base
-    interpreter and the ``coursekit`` package (installed in editable mode from the source tree)."""
-    import coursekit
-
-    candidates = [
-        sys.prefix, sys.base_prefix, sys.exec_prefix, sys.base_exec_prefix,
-        Path(coursekit.__file__).parent,
-    ]  # fmt: skip
+    """Folders the kernel needs read-only, outside ``/usr``: the environment and its base
+    interpreter. The ``coursekit`` package is not among them (see :func:`coursekit_files`)."""
+    candidates = [sys.prefix, sys.base_prefix, sys.exec_prefix, sys.base_exec_prefix]
     paths: list[Path] = []
     for raw in candidates:
         path = Path(raw).resolve()
@@ -221,6 +216,37 @@ def python_paths() -> list[Path]:
         paths = [p for p in paths if path not in p.parents]
         paths.append(path)
     return sorted(paths)
+
+
+KERNEL_MODULES = (
+    "coursekit", "coursekit.grading", "coursekit.grading.kernel_output", "coursekit.grading.kernel_harness",
+)  # fmt: skip
+"""The coursekit modules every kernel loads at start-up (none holds a reference implementation)."""
+
+
+def coursekit_files(allowed: list[str]) -> tuple[str, list[str]]:
+    """The ``coursekit`` package folder and the files of it the kernel may see.
+
+    Only the modules in ``allowed`` (what the assignment's own cells import), their packages'
+    ``__init__.py`` and the kernel's start-up modules are there; every other module of the
+    package (the reference implementations of the tasks) does not exist inside the sandbox,
+    however student code tries to reach it.
+    """
+    import importlib.util
+
+    import coursekit
+
+    package = Path(coursekit.__file__).resolve().parent
+    files: set[str] = set()
+    for name in {*KERNEL_MODULES, *allowed}:
+        parts = name.split(".")
+        for size in range(1, len(parts) + 1):
+            spec = importlib.util.find_spec(".".join(parts[:size]))
+            if spec is not None and spec.origin and spec.origin.endswith(".py"):
+                origin = Path(spec.origin).resolve()
+                if package == origin.parent or package in origin.parents:
+                    files.add(str(origin))
+    return str(package), sorted(files)
 
 
 @dataclass
@@ -235,6 +261,9 @@ class SandboxSpec:
         uid: the user id the kernel runs as (when the grader is root), else None.
         python: read-only folders of the Python environment (see :func:`python_paths`).
         env: environment variables given to the kernel.
+        package: the ``coursekit`` package folder (an empty read-only folder inside, but for
+            ``package_files``).
+        package_files: the files of the package the kernel may read (see :func:`coursekit_files`).
     """
 
     root: str
@@ -244,6 +273,8 @@ class SandboxSpec:
     uid: int | None
     python: list[str]
     env: dict[str, str]
+    package: str = ""
+    package_files: list[str] = field(default_factory=list)
 
     @property
     def kernel_dir(self) -> Path:
@@ -317,6 +348,15 @@ class SandboxSpec:
         # The Python environment, read-only at its own paths.
         for path in self.python:
             mount("--ro-bind", path, path)
+        if self.package:
+            # Over the package folder (wherever it is installed): an empty folder with only the
+            # allowed modules in it, then made read-only.
+            parents(self.package)
+            cmd.extend(["--perms", "0755", "--size", str(MIB), "--tmpfs", self.package])
+            made.add(self.package)
+            for path in self.package_files:
+                mount("--ro-bind", path, path)
+            cmd.extend(["--remount-ro", self.package])
         mount("--ro-bind", self.files, INNER_FILES)
         if self.record is not None:
             mount("--bind", self.record, INNER_RECORD)
@@ -351,11 +391,16 @@ class SandboxSpec:
     def lock(self) -> None:
         """Make the socket folder read-only for the kernel (once its sockets exist)."""
         if self.uid is not None:
-            os.chmod(self.kernel_dir, 0o555)
+            os.chmod(self.kernel_dir, 0o555)  # the kernel's user does not own it: cannot undo
 
 
 def prepare(
-    scratch: Path, files: Path, record: Path | None, limits: SandboxLimits, env: dict[str, str]
+    scratch: Path,
+    files: Path,
+    record: Path | None,
+    limits: SandboxLimits,
+    env: dict[str, str],
+    allowed: list[str] | None = None,
 ) -> Path:
     """Make the private folder for one sandboxed run and write its :class:`SandboxSpec`.
 
@@ -366,6 +411,7 @@ def prepare(
         record: the answer record file (created empty here), or None.
         limits: resource limits.
         env: the runner's environment; only :data:`_KERNEL_ENV` and the record variable pass.
+        allowed: the coursekit modules the kernel may import (see :func:`coursekit_files`).
 
     Returns:
         The folder; pass it to the runner and remove it after the run.
@@ -394,16 +440,21 @@ def prepare(
         record.touch()
         kernel_env[RECORD_ENV] = INNER_RECORD
     if as_root:
-        # The folder itself stays root's (0700); inside it the kernel's user may create its
-        # sockets until lock(), and may write the record and read the data files.
+        # The folder itself stays root's (0711); inside it the kernel's user may create its
+        # sockets until lock(), and may write the record and read the data files. The socket
+        # folder stays root's too (sticky, writable by others until lock()): an owner could
+        # chmod it writable again after lock() and fill the host's disk through it.
         os.chmod(root, 0o711)
-        os.chown(kernel_dir, uid, uid)
+        os.chmod(kernel_dir, 0o1733)
         if record is not None:
             os.chown(record, uid, uid)
         for path in [files, *files.rglob("*")]:
             if not path.is_symlink():
                 os.chmod(path, path.stat().st_mode | (0o555 if path.is_dir() else 0o444))
+    package, package_files = coursekit_files(list(allowed or ["coursekit.checks"]))
     SandboxSpec(
+        package=package,
+        package_files=package_files,
         root=str(root),
         files=str(files),
         record=None if record is None else str(record),
@@ -444,7 +495,8 @@ def kernel_manager_class(spec: SandboxSpec):
             argv = super().format_kernel_cmd(extra_arguments)
             self.kernel_spec.interrupt_mode = "message"
             if spec.uid is not None:
-                os.chown(self.connection_file, spec.uid, spec.uid)
+                # Readable by the kernel, still owned (and only writable) by the grader.
+                os.chmod(self.connection_file, 0o644)
             return spec.command(argv)
 
         def client(self, **kwargs):

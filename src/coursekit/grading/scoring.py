@@ -95,7 +95,7 @@ def score_test_cell(
         max_points: its points.
         run: what the runner reported for it (None if it was never reached).
         reference: the reference solution's records for this cell.
-        blocked: a reason to give no credit regardless (reference implementation used).
+        blocked: a reason to give no credit regardless (what the tests rely on was changed).
         stopped: why execution stopped early, if it did.
     """
     score = CellScore(grade_id=grade_id, manual=False, max_points=max_points, points=0.0)

@@ -188,17 +188,38 @@ def grade_notebook(job: SubmissionJob, nbjob: NotebookJob, scratch: Path) -> Not
     if junk:
         outcome.notes.append(f"{junk} unreadable line(s) in the answer record were ignored")
 
+    blocked: dict[str, list[str]] = {}  # module -> cells that tried to import it
+    for i, cell_run in sorted(run.cells.items()):
+        for module in cell_run.blocked_imports:
+            blocked.setdefault(module, []).append(canon.names.get(i, f"cell {i}"))
+    for module, where in blocked.items():
+        outcome.notes.append(
+            f"{', '.join(dict.fromkeys(where))} imported {module}, the course's own implementation, "
+            f"which is not available when grading"
+        )
+    patched_seen = False
     scores: dict[str, CellScore] = {}
     for i, cell in enumerate(canon.nb.cells):
         gid = nbcells.grade_id(cell)
         if nbcells.is_test(cell):
             reference = nbjob.reference.get(gid, CellReference(records=[]))
+            cell_run = run.cells.get(i)
+            patched = cell_run.patched if cell_run is not None else []
+            why = None
+            if patched:
+                why = f"no credit: {', '.join(patched)} had been changed by the submission's code before this test ran"
+                if not patched_seen:
+                    outcome.attention.append(
+                        f"student code changed {', '.join(patched)}, which the tests rely on; "
+                        f"'{gid}' and the tests after it got no credit"
+                    )
+                    patched_seen = True
             scores[gid] = score_test_cell(
                 gid,
                 nbcells.points(cell),
-                run.cells.get(i),
+                cell_run,
                 reference,
-                blocked=canon.blocked.get(gid),
+                blocked=why,
                 stopped=run.stopped,
             )
         elif nbcells.is_manual(cell):

@@ -1,10 +1,15 @@
 """``coursekit validate``: run a notebook with its visible tests and say what passes.
 
-The notebook runs in working mode (``check()`` compares at once and raises on a wrong answer)
-in the same runner the grader uses, with the same time limits. Like the grader, it runs only
-the cells that belong to the assignment: cells a student added are left out (and counted), so
-a notebook that only works because of an extra cell fails here rather than at grading time.
-The same lint as in grading is applied to the answer cells.
+The notebook runs as Restart & Run All would run it, in working mode (``check()`` compares at
+once and raises on a wrong answer), in the same runner the grader uses, with the same time
+limits and the same rules for student code: cells the student added run at their place, and
+an answer may import only the ``coursekit`` modules the assignment's own cells import. The
+same lint as in grading is applied to the student's code.
+
+A notebook whose metadata an editor removed is still validated: its cells that call
+``check()`` are taken as its test cells, and the import rule cannot be applied (nothing tells
+the student's cells from the instructor's); the report says so. The grader places such a
+notebook's answers by their functions and their place (:mod:`coursekit.grading.canonical`).
 
 Hidden tests exist only in the instructor's copy, so a passing validation is necessary, not
 sufficient, for full marks.
@@ -13,6 +18,7 @@ sufficient, for full marks.
 from __future__ import annotations
 
 import copy
+import re
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -21,7 +27,9 @@ from coursekit.grading import cells as nbcells
 from coursekit.grading import runner as rn
 from coursekit.grading.canonical import read_notebook_file
 from coursekit.grading.course import CourseError
-from coursekit.grading.lint import check_tampering, reference_modules_used
+from coursekit.grading.blind import ADDED_KEY
+from coursekit.grading.canonical import has_grading_metadata
+from coursekit.grading.lint import check_tampering
 from coursekit.grading.scoring import error_summary
 
 
@@ -59,17 +67,25 @@ def validate_notebook(path: Path, limits: rn.RunLimits) -> Validation:
         nb = read_notebook_file(path)
     except UnreadableNotebook as exc:
         raise CourseError(str(exc)) from exc
-    if not any(nbcells.is_test(c) for c in nb.cells):
-        raise CourseError(f"{path} is not an assignment notebook: it has no test cells")
-
     run_nb = copy.deepcopy(nb)
-    added = [c for c in run_nb.cells if c.get("cell_type") == "code" and not nbcells.nbgrader_meta(c)]
-    run_nb.cells = [c for c in run_nb.cells if c.get("cell_type") != "code" or nbcells.nbgrader_meta(c)]
     report = Validation()
-    if added:
+    if has_grading_metadata(nb):
+        for cell in run_nb.cells:
+            if cell.get("cell_type") == "code" and not nbcells.nbgrader_meta(cell):
+                cell.metadata[ADDED_KEY] = {"validate": True}  # the student's own: run as such
+    else:
+        calls_check = [
+            c for c in run_nb.cells
+            if c.get("cell_type") == "code" and re.search(r"\bcheck(_raises)?\(", nbcells.source_text(c))
+        ]  # fmt: skip
+        if not calls_check:
+            raise CourseError(f"{path} is not an assignment notebook: it has no test cells and no check() calls")
+        for n, cell in enumerate(calls_check, start=1):
+            cell.metadata["nbgrader"] = {"grade": True, "solution": False, "grade_id": f"test cell {n}", "points": 0}
         report.lines.append(
-            f"note: {len(added)} code cell(s) you added were not run; the grader ignores them "
-            f"too, so put helper code inside an answer cell"
+            "note: this notebook has no grading metadata (an editor removed it); the cells that "
+            "call check() were taken as its test cells, and the rule on importing coursekit "
+            "could not be checked. Download the assignment again and copy your answers into it."
         )
     with tempfile.TemporaryDirectory(prefix="coursekit-validate-") as tmp:
         result = rn.run_notebook(run_nb, Path(tmp), limits, record=False, files_from=path.parent)
@@ -79,20 +95,15 @@ def validate_notebook(path: Path, limits: rn.RunLimits) -> Validation:
     for i, cell in enumerate(run_nb.cells):
         gid = nbcells.grade_id(cell) or f"cell {i}"
         cell_run = result.cells.get(i)
-        if nbcells.is_answer(cell) and cell.cell_type == "code":
-            used = reference_modules_used(cell.source)
-            if used:
-                report.problems += 1
-                report.lines.append(
-                    f"PROBLEM answer cell '{gid}' uses {', '.join(sorted(used))}; the grader gives "
-                    f"no credit for a task solved with the course's own implementation"
-                )
+        student_code = cell.cell_type == "code" and (nbcells.is_answer(cell) or ADDED_KEY in cell.metadata)
+        if student_code:
+            name = f"answer cell '{gid}'" if nbcells.is_answer(cell) else f"your added cell {i + 1}"
             for finding in check_tampering(cell.source):
                 report.problems += 1
-                report.lines.append(f"PROBLEM answer cell '{gid}' {finding}; the tests rely on check()")
+                report.lines.append(f"PROBLEM {name} {finding}; the tests rely on check()")
             if cell_run and cell_run.status != rn.OK:
                 report.problems += 1
-                report.lines.append(f"ERROR answer cell '{gid}': {_why(cell_run, result.stopped)}")
+                report.lines.append(f"ERROR {name}: {_why(cell_run, result.stopped)}")
         elif nbcells.is_test(cell):
             points = nbcells.points(cell)
             if cell_run and cell_run.status == rn.OK:
