@@ -207,9 +207,16 @@ _attempt("write-filesystem-root", lambda: tempfile.NamedTemporaryFile(dir="/").c
 _attempt("write-kernel-socket-folder", lambda: tempfile.NamedTemporaryFile(
     dir=os.path.dirname(__import__("ipykernel").get_connection_file())
 ).close())
+_attempt("chmod-kernel-socket-folder", lambda: os.chmod(
+    os.path.dirname(__import__("ipykernel").get_connection_file()), 0o755
+))
+_attempt("read-reference-implementation", lambda: open(
+    os.path.join(os.path.dirname(coursekit.checks.__file__), "activations.py")
+).read(100))
 ''',
             ("write-gradebook", "write-other-submission", "write-grades-folder", "write-course-source",
-             "write-numpy", "write-coursekit", "write-filesystem-root", "write-kernel-socket-folder"),
+             "write-numpy", "write-coursekit", "write-filesystem-root", "write-kernel-socket-folder",
+             "chmod-kernel-socket-folder", "read-reference-implementation"),
             FULL,
         ),  # fmt: skip
         Attack(

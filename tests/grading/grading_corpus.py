@@ -232,6 +232,82 @@ def _delete_tests(sub: Submission) -> None:
     ]  # fmt: skip
 
 
+FRAME_SNOOP_GRAD = '''import inspect
+
+
+def bce_grad_theta(Xb, y, theta):
+    """Returns whatever expected-looking value its callers hold, else zeros."""
+    for frame in inspect.stack()[1:]:
+        for name in ("numeric", "expected", "reference", "value"):
+            found = frame.frame.f_locals.get(name)
+            if isinstance(found, np.ndarray) and found.shape == np.shape(theta):
+                return found
+    return np.zeros(np.shape(theta))
+'''
+
+ENCODED_IMPORT = (
+    "import base64\n\n"
+    "exec(base64.b64decode(%r).decode())\n" % __import__("base64").b64encode(b"from coursekit.losses import bce").decode()
+)
+
+PATCHED_ERRSTATE_SIGMOID = '''np.errstate.__enter__ = lambda self: self
+
+
+def sigmoid(z):
+    return 1.0 / (1.0 + np.exp(-np.asarray(z, dtype=np.float64)))
+'''
+
+
+PRINT_HISTORY_ENCODED = '''import base64
+import zlib
+
+print(base64.b64encode(zlib.compress("\\n".join(In).encode())).decode())
+
+'''
+HIDDEN_LINE = "extreme = sigmoid(np.array([-1000.0, -50.0, 50.0, 1000.0]))"
+"""A line of assignment 1's hidden tests, which a student may have learnt from someone."""
+
+
+def _added_helper(sub: Submission) -> None:
+    """The gradient's averaging step lives in a code cell the student added above it."""
+    i = sub.index("bce_grad_theta")
+    sub.nb.cells.insert(i, nbformat.v4.new_code_cell("def _mean_over_samples(v, n):\n    return v / n\n"))
+    sub.edit("bce_grad_theta", "return Xb.T @ (p - y) / n", "return _mean_over_samples(Xb.T @ (p - y), n)")
+
+
+def _split_answer(sub: Submission) -> None:
+    """JupyterLab's split: both halves keep the metadata, grade_id included."""
+    i = sub.index("bce")
+    cell = sub.nb.cells[i]
+    first = copy.deepcopy(cell)
+    first.source = "def _clipped(p):\n    return np.clip(p, PROB_EPS, 1.0 - PROB_EPS)\n"
+    first.id = "bce-first-half"
+    sub.edit("bce", "pc = np.clip(p, PROB_EPS, 1.0 - PROB_EPS)", "pc = _clipped(p)")
+    sub.nb.cells.insert(i, first)
+
+
+def _strip_metadata(sub: Submission) -> None:
+    for cell in sub.nb.cells:
+        cell.metadata = {}
+
+
+def _renamed_file(name: str):
+    def build(course: Path, target: Path) -> None:
+        Submission(course, A1).write(target.with_name(name))
+
+    return build
+
+
+def _hard_link_to_source(course: Path, target: Path) -> None:
+    target.parent.mkdir(parents=True, exist_ok=True)
+    os.link(course / "source" / A1 / f"{A1}.ipynb", target)
+
+
+def _with_scratch_notebook(course: Path, target: Path) -> None:
+    Submission(course, A1).write(target)
+    Submission(course, A1, solved=False).write(target.with_name("scratch.ipynb"))
+
+
 def cases() -> list[Case]:
     """The corpus. Expected scores are sums of the points of the tests that must pass."""
     p1, p2, p3 = points(A1), points(A2), points(A3)
@@ -324,11 +400,56 @@ def cases() -> list[Case]:
             without(p1, "test_sigmoid", "test_bce_grad_theta", "test_gradient_descent"),
         ),
         Case(
+            # the import fails, so sigmoid is undefined for every task that uses it
             "imports_reference", A1,
             _sub(lambda s: s.set("sigmoid", "from coursekit.activations import sigmoid\n"), A1),
-            without(p1, "test_sigmoid"),
-            reason="answer cell 'sigmoid' uses coursekit.activations",
+            without(p1, "test_sigmoid", "test_bce_grad_theta", "test_gradient_descent"),
+            reason="answer cell 'sigmoid' imported coursekit.activations",
         ),
+        # ---- 01: the held-out classes ------------------------------------------------------
+        Case("hard_link_to_source", A1, _hard_link_to_source, None, "needs-attention", "is a hard link"),
+        Case(
+            # the gradient reads its callers' frames for an expected value; none is left there,
+            # so it falls back to zeros
+            "reads_caller_frames", A1,
+            _sub(lambda s: s.set("bce_grad_theta", FRAME_SNOOP_GRAD), A1),
+            without(p1, "test_bce_grad_theta", "test_gradient_descent"),
+        ),
+        Case(
+            # decoded at run time: no import statement to see
+            "import_from_encoded_text", A1,
+            _sub(lambda s: s.set("bce", ENCODED_IMPORT), A1),
+            without(p1, "test_bce", "test_gradient_descent"),
+            reason="answer cell 'bce' imported coursekit.losses",
+        ),
+        Case(
+            # a class member patched in place: the overflow test of this naive sigmoid is
+            # disarmed, so every test after it scores nothing and a person must look
+            "patches_errstate_member", A1,
+            _sub(lambda s: s.set("sigmoid", PATCHED_ERRSTATE_SIGMOID), A1),
+            0.0,
+            status="needs-attention",
+            reason="numpy.errstate.__enter__",
+        ),
+        Case(
+            "quit_after_first_task", A1,
+            _sub(lambda s: s.set("sigmoid", s.solutions["sigmoid"] + "\n\nquit()\n"), A1),
+            0.0,
+            reason="called exit(), so the cells after it were not run",
+        ),
+        Case("added_helper_cell", A1, _sub(_added_helper, A1), full1),
+        Case("split_answer_cell", A1, _sub(_split_answer, A1), full1),
+        Case(
+            # the written answer is placed by position and waits for a person
+            "stripped_metadata", A1, _sub(_strip_metadata, A1), full1,
+            reason="graded the cell after 'written_question'",
+        ),
+        Case("upper_case_file_name", A1, _renamed_file(f"{A1.upper()}.ipynb"), full1, reason="was submitted as"),
+        Case("second_notebook", A1, _with_scratch_notebook, full1, reason="not graded: scratch.ipynb"),
+        # ---- 01: feedback (see test_grading_feedback.py) -----------------------------------
+        Case("prints_history_encoded", A1, _sub(lambda s: s.set("gradient_descent", PRINT_HISTORY_ENCODED + s.solutions["gradient_descent"]), A1), full1),
+        Case("prints_history_plain", A1, _sub(lambda s: s.set("gradient_descent", 'print("\\n".join(In))\n\n' + s.solutions["gradient_descent"]), A1), full1),
+        Case("prints_a_hidden_line", A1, _sub(lambda s: s.set("gradient_descent", f"print({HIDDEN_LINE!r})\n\n" + s.solutions["gradient_descent"]), A1), full1),
         Case(
             # rebinding check() makes every later test record nothing; a person must look
             "tampers_with_check", A1,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ast
+import json
 import copy
 
 import nbformat
@@ -202,3 +203,79 @@ def test_a_name_reused_later_as_an_input_does_not_keep_an_expected_value():
     )
     new = blind.blind_notebook(notebook(SETUP, ANSWER, test)).nb.cells[2].source
     assert new.splitlines()[0] == "pass" and "p = np.arange(2.0)" in new
+
+
+SPY = '''import json as _spy_json
+import sys as _spy_sys
+
+import numpy as _spy_np
+
+from coursekit.checks import check as _spy_genuine
+
+_SPY_MODE, _SPY_OUT, _SPY_FOUND = {mode!r}, {out!r}, _spy_json.loads({found!r})
+_spy_seen = []
+
+
+def _spy_scopes(frame):
+    if frame.f_code.co_name == "<module>":
+        return [("<module>", frame.f_globals)]
+    return [(frame.f_code.co_name, frame.f_locals), ("<module>", frame.f_globals)]
+
+
+def _spy_holds(value, expected):
+    if value is expected or (isinstance(expected, _spy_np.ndarray) and expected.base is not None and expected.base is value):
+        return True
+    items = value.values() if isinstance(value, dict) else value if isinstance(value, (list, tuple)) else ()
+    return any(item is expected for item in items)
+
+
+def check(key, actual, expected=None, **kwargs):
+    frame = _spy_sys._getframe(1)
+    if _SPY_MODE == "record":
+        if not isinstance(expected, (bool, int, str, type(None))):
+            for scope, names in _spy_scopes(frame):
+                for name, value in list(names.items()):
+                    if not name.startswith("_spy") and value is not actual and _spy_holds(value, expected):
+                        _spy_seen.append([key, scope, name, _spy_np.asarray(expected, dtype=float).tolist()])
+        _spy_genuine(key, actual, expected, **kwargs)
+    else:
+        for _, scope, name, value in _SPY_FOUND.get(key, []):
+            for where, names in _spy_scopes(frame):
+                if where == scope and name in names:
+                    try:
+                        same = _spy_np.array_equal(_spy_np.asarray(names[name], dtype=float), _spy_np.asarray(value))
+                    except (TypeError, ValueError):
+                        same = False
+                    if same:
+                        _spy_seen.append([key, scope, name])
+    with open(_SPY_OUT, "w") as fh:
+        _spy_json.dump(_spy_seen, fh)
+'''
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("assignment", [A1, A2, A3])
+def test_no_name_in_the_blinded_kernel_holds_an_expected_value(assignment, tmp_path):
+    # The solution's own run finds the names that hold an expected value when check() is
+    # called (by identity, in the calling function and the module); the blinded notebook,
+    # run with the same solution, must hold none of those values under those names.
+    source = nbformat.read(str(SOURCES / assignment / f"{assignment}.ipynb"), as_version=4)
+    setup = next(i for i, c in enumerate(source.cells) if nbcells.grade_id(c) == "setup") + 1
+    limits = rn.RunLimits(timeout=60)
+
+    def run(nb, mode, found):
+        out = tmp_path / f"{mode}.json"
+        nb = copy.deepcopy(nb)
+        nb.cells.insert(setup, nbformat.v4.new_code_cell(SPY.format(mode=mode, out=str(out), found=json.dumps(found))))
+        result = rn.run_notebook(nb, tmp_path / mode, limits, record=False, files_from=SOURCES / assignment)
+        assert result.failure is None and result.stopped is None
+        return json.loads(out.read_text())
+
+    recorded = run(source, "record", {})
+    holders = {(scope, name) for _, scope, name, _ in recorded}
+    assert holders, "the solution's run found no name holding an expected value"
+    found: dict[str, list] = {}
+    for key, scope, name, value in recorded:
+        found.setdefault(key, []).append([key, scope, name, value])
+    leaks = run(blind.blind_notebook(source).nb, "probe", found)
+    assert leaks == [], f"expected values still held in the blinded kernel: {leaks[:5]}"

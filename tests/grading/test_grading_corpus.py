@@ -57,7 +57,10 @@ def test_maxima_come_from_the_source_notebook(corpus):
 @pytest.mark.slow
 def test_exit_code_is_nonzero_only_when_a_submission_needs_attention(corpus):
     assert corpus.runs[A1]["returncode"] == 1
-    assert "need attention: invalid_json, missing_notebook, tampers_with_check" in corpus.runs[A1]["stderr"]
+    assert (
+        "need attention: hard_link_to_source, invalid_json, missing_notebook, patches_errstate_member, tampers_with_check"
+        in corpus.runs[A1]["stderr"]
+    )
     assert corpus.runs[A2]["returncode"] == 0, corpus.runs[A2]["stderr"]
     assert corpus.runs[A3]["returncode"] == 0, corpus.runs[A3]["stderr"]
 
@@ -67,6 +70,7 @@ def test_written_answers_wait_for_a_person_unless_left_empty(corpus):
     rows = read_csv(corpus.course, A1)
     assert rows["correct"]["manual_score"] == ""  # answered: a person has to grade it
     assert rows["untouched_release"]["manual_score"] == "0"  # the stub: no response, 0
+    assert rows["stripped_metadata"]["manual_score"] == ""  # placed, not a silent "No response"
 
 
 @pytest.mark.slow

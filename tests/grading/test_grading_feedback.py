@@ -34,11 +34,19 @@ def answer_lines(course, student) -> set[str]:
     return {" ".join(x.split()) for c in nb.cells if meta(c).get("solution") for x in c.source.split("\n")}
 
 
+STUDENTS = (
+    "correct", "unstable_sigmoid", "sign_error", "syntax_error", "loop_based", "ignores_interrupt",
+    "untouched_release", "tampers_with_check", "prints_history_encoded", "prints_history_plain",
+    "prints_a_hidden_line",
+)  # fmt: skip
+
+
 @pytest.fixture(scope="module")
 def feedback_course(corpus, tmp_path_factory):
     course = copy_course(corpus, tmp_path_factory.mktemp("feedback"))
-    done = coursekit("feedback", A1, "--course-dir", str(course))
-    assert done.returncode == 0, done.stderr
+    chosen = [arg for student in STUDENTS for arg in ("--student", student)]
+    done = coursekit("feedback", A1, "--course-dir", str(course), "--jobs", "2", *chosen)
+    assert done.returncode == 1, done.stdout + done.stderr  # one page withheld
     return course, done.stdout
 
 
@@ -57,6 +65,40 @@ def test_feedback_for_every_graded_submission_and_none_for_those_needing_attenti
 
 
 @pytest.mark.slow
+def test_a_page_that_shows_a_hidden_line_is_withheld_for_that_student_only(feedback_course):
+    course, stdout = feedback_course
+    assert "prints_a_hidden_line: withheld: " in stdout and "showed hidden-test code" in stdout
+    assert not (course / "feedback" / "prints_a_hidden_line" / A1 / f"{A1}.html").exists()
+    assert "prints_history_plain: written" in stdout and "prints_history_encoded: written" in stdout
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("student", ["prints_history_plain", "prints_history_encoded"])
+def test_code_history_printed_by_an_answer_holds_no_hidden_test(feedback_course, student):
+    # The page comes from a run without hidden tests, so the history it prints has none,
+    # however it is encoded.
+    import base64
+    import re
+    import zlib
+
+    course, _ = feedback_course
+    text = page(course, student)
+    if student == "prints_history_encoded":
+        blob = max(re.findall(r"[A-Za-z0-9+/=]{200,}", text), key=len)
+        text = " ".join(zlib.decompress(base64.b64decode(blob)).decode().split())
+    assert "sigmoid(0.0)" in text  # the visible tests are there
+    assert [line for line in hidden_lines() if line in text] == []
+
+
+@pytest.mark.slow
+def test_hidden_results_are_given_by_task_and_count(feedback_course):
+    course, _ = feedback_course
+    text = page(course, "unstable_sigmoid")
+    assert "[grader] 0 of 4 points; hidden checks: " in text
+    assert "[grader] 5 of 5 points; hidden checks: 5 of 5 matched the reference answer" in text
+
+
+@pytest.mark.slow
 @pytest.mark.parametrize("student", ["correct", "unstable_sigmoid", "sign_error", "syntax_error", "loop_based"])
 def test_feedback_shows_no_hidden_test_line(feedback_course, student):
     course, _ = feedback_course
@@ -68,10 +110,10 @@ def test_feedback_shows_no_hidden_test_line(feedback_course, student):
 
 
 @pytest.mark.slow
-def test_errors_from_hidden_tests_are_reported_without_their_code(feedback_course):
+def test_failures_in_hidden_tests_are_counted_without_their_code(feedback_course):
     course, _ = feedback_course
     text = page(course, "unstable_sigmoid")
-    assert "FloatingPointError: overflow encountered in exp" in text
+    assert "FloatingPointError" not in text  # raised only by a hidden test: not shown
     assert "extreme = sigmoid(np.array([-1000.0, -50.0, 50.0, 1000.0]))" not in text
     assert "Score: 15.0 / 30.0" in text  # 15 of 26 autograded, the written answer not graded yet
 
@@ -80,8 +122,8 @@ def test_errors_from_hidden_tests_are_reported_without_their_code(feedback_cours
 def test_visible_check_failures_are_explained(feedback_course):
     course, _ = feedback_course
     text = page(course, "sign_error")
-    assert "check 'bce_grad/values': expected -0.1669403788917547 at index (0,), got 0.1669403788917547" in text
-    assert "a hidden check did not match the reference answer" in text
+    assert "check 'bce_grad/values' failed: expected -0.1669403788917547 at index (0,), got 0.1669403788917547" in text
+    assert "[grader] 0 of 7 points; hidden checks: " in text
 
 
 @pytest.mark.slow

@@ -317,8 +317,13 @@ def test_the_command_isolates_the_kernel(tmp_path):
         assert ("--ro-bind", str(path), str(path)) in pairs
     # Read-write binds: the record and the socket folder, nothing else.
     assert sorted(cmd[i + 1] for i, word in enumerate(cmd) if word == "--bind") == sorted([str(record), str(spec.kernel_dir)])
-    # The repository itself is not visible, only the package and the environment.
+    # The repository itself is not visible, only the environment and of the package the
+    # modules a kernel may import: no reference implementation.
     assert not any(cmd[i + 1] == str(REPO) for i, word in enumerate(cmd) if word in ("--bind", "--ro-bind"))
+    package_files = {Path(cmd[i + 1]).name for i, word in enumerate(cmd) if word == "--ro-bind" and cmd[i + 1].startswith(spec.package)}
+    assert {"checks.py", "kernel_harness.py", "kernel_output.py"} <= package_files
+    assert not package_files & {"activations.py", "losses.py", "gradcheck.py", "nn.py", "runner.py", "sandbox.py"}
+    assert ("--tmpfs", spec.package) in {(cmd[i], cmd[i + 1]) for i in range(len(cmd) - 1)}
     env = {cmd[i + 1]: cmd[i + 2] for i, word in enumerate(cmd) if word == "--setenv"}
     assert "SECRET" not in env and env["OMP_NUM_THREADS"] == "1"
     assert env["COURSEKIT_GRADING_RECORD"] == sandbox.INNER_RECORD

@@ -100,7 +100,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("assignment", metavar="A")
     course_dir(p)
     database(p)
-    p.add_argument("--student", metavar="S", help="only this student")
+    p.add_argument("--student", metavar="S", action="append", help="only this student (may be repeated)")
+    p.add_argument("--jobs", type=_positive_int, default=1, metavar="N", help="feedback notebooks run at the same time")
+    p.add_argument("--no-sandbox", action="store_true", help="run the feedback notebooks without the sandbox (not recommended)")
 
     p = sub.add_parser("validate", help="run a notebook's visible tests")
     p.add_argument("notebook", metavar="NOTEBOOK")
@@ -182,19 +184,15 @@ def _grade(args) -> int:
 
 
 def _feedback(args) -> int:
-    from coursekit.grading.feedback import FeedbackLeak, generate_feedback
+    from coursekit.grading.feedback import generate_feedback
 
     course = _open_course(args)
     course.check_database()
-    try:
-        report = generate_feedback(course, args.assignment, args.student)
-    except FeedbackLeak as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return EXIT_FAILED
+    report = generate_feedback(course, args.assignment, args.student, sandbox=not args.no_sandbox, jobs=args.jobs)
     failed = False
-    for student, what in report.items():
+    for student, what in sorted(report.items()):
         print(f"{student}: {what}")
-        failed = failed or what.startswith("failed")
+        failed = failed or what.startswith(("failed", "withheld"))
     return EXIT_FAILED if failed else EXIT_OK
 
 

@@ -117,8 +117,11 @@ def install(config: str) -> None:
 
 
 def _members(prefix: str, namespace: dict[str, Any], out: dict[str, Any], *, depth: int = 1) -> None:
+    """Record the public callables of a namespace; for a class (``depth`` 0) also its special
+    methods, since ``errstate.__enter__ = ...`` patches a class in place."""
     for name, value in list(namespace.items()):
-        if name.startswith("_"):
+        special = name.startswith("__") and name.endswith("__")
+        if name.startswith("_") and not (special and depth == 0):
             continue
         key = f"{prefix}.{name}"
         if isinstance(value, types.ModuleType):
