@@ -238,15 +238,50 @@ def coursekit_files(allowed: list[str]) -> tuple[str, list[str]]:
 
     package = Path(coursekit.__file__).resolve().parent
     files: set[str] = set()
-    for name in {*KERNEL_MODULES, *allowed}:
+    todo = list({*KERNEL_MODULES, *allowed})
+    seen: set[str] = set()
+    while todo:
+        name = todo.pop()
+        if name in seen:
+            continue
+        seen.add(name)
         parts = name.split(".")
         for size in range(1, len(parts) + 1):
-            spec = importlib.util.find_spec(".".join(parts[:size]))
+            try:
+                spec = importlib.util.find_spec(".".join(parts[:size]))
+            except (ImportError, ValueError):
+                spec = None
             if spec is not None and spec.origin and spec.origin.endswith(".py"):
                 origin = Path(spec.origin).resolve()
-                if package == origin.parent or package in origin.parents:
+                if (package == origin.parent or package in origin.parents) and str(origin) not in files:
                     files.add(str(origin))
+                    # What an allowed module imports of coursekit must be there too.
+                    todo.extend(_coursekit_imports_of(origin, ".".join(parts[:size])))
     return str(package), sorted(files)
+
+
+def _coursekit_imports_of(path: Path, module: str) -> list[str]:
+    """The coursekit modules a module's file imports (absolute or relative)."""
+    import ast
+
+    try:
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+    except (OSError, SyntaxError):
+        return []
+    package = module if path.name == "__init__.py" else module.rpartition(".")[0]
+    found = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            found += [a.name for a in node.names if a.name.split(".")[0] == "coursekit"]
+        elif isinstance(node, ast.ImportFrom):
+            base = node.module or ""
+            if node.level:
+                anchor = package.split(".")[: len(package.split(".")) - (node.level - 1)]
+                base = ".".join(anchor + ([base] if base else []))
+            if base.split(".")[0] == "coursekit":
+                found.append(base)
+                found += [f"{base}.{a.name}" for a in node.names if a.name != "*"]
+    return found
 
 
 @dataclass
