@@ -258,9 +258,10 @@ def sigmoid(z):
 '''
 
 
-PRINT_HISTORY_ENCODED = '''import base64
+PRINT_HISTORY = '''import base64
 import zlib
 
+print("\\n".join(In))
 print(base64.b64encode(zlib.compress("\\n".join(In).encode())).decode())
 
 '''
@@ -268,15 +269,12 @@ HIDDEN_LINE = "extreme = sigmoid(np.array([-1000.0, -50.0, 50.0, 1000.0]))"
 """A line of assignment 1's hidden tests, which a student may have learnt from someone."""
 
 
-def _added_helper(sub: Submission) -> None:
-    """The gradient's averaging step lives in a code cell the student added above it."""
+def _added_helper_and_split(sub: Submission) -> None:
+    """The gradient's averaging step lives in a code cell the student added above it, and the
+    bce answer was split by JupyterLab (both halves keep the metadata, grade_id included)."""
     i = sub.index("bce_grad_theta")
     sub.nb.cells.insert(i, nbformat.v4.new_code_cell("def _mean_over_samples(v, n):\n    return v / n\n"))
     sub.edit("bce_grad_theta", "return Xb.T @ (p - y) / n", "return _mean_over_samples(Xb.T @ (p - y), n)")
-
-
-def _split_answer(sub: Submission) -> None:
-    """JupyterLab's split: both halves keep the metadata, grade_id included."""
     i = sub.index("bce")
     cell = sub.nb.cells[i]
     first = copy.deepcopy(cell)
@@ -291,21 +289,15 @@ def _strip_metadata(sub: Submission) -> None:
         cell.metadata = {}
 
 
-def _renamed_file(name: str):
-    def build(course: Path, target: Path) -> None:
-        Submission(course, A1).write(target.with_name(name))
-
-    return build
-
-
-def _hard_link_to_source(course: Path, target: Path) -> None:
-    target.parent.mkdir(parents=True, exist_ok=True)
-    os.link(course / "source" / A1 / f"{A1}.ipynb", target)
-
-
-def _with_scratch_notebook(course: Path, target: Path) -> None:
-    Submission(course, A1).write(target)
+def _renamed_with_scratch_notebook(course: Path, target: Path) -> None:
+    Submission(course, A1).write(target.with_name(f"{A1.upper()}.ipynb"))
     Submission(course, A1, solved=False).write(target.with_name("scratch.ipynb"))
+
+
+def _folder_links_to_source(course: Path, target: Path) -> None:
+    """The submission folder itself is a link to the instructor's source folder."""
+    target.parent.parent.mkdir(parents=True, exist_ok=True)
+    os.symlink(f"../../source/{A1}", target.parent)
 
 
 def cases() -> list[Case]:
@@ -407,7 +399,7 @@ def cases() -> list[Case]:
             reason="answer cell 'sigmoid' imported coursekit.activations",
         ),
         # ---- 01: the held-out classes ------------------------------------------------------
-        Case("hard_link_to_source", A1, _hard_link_to_source, None, "needs-attention", "is a hard link"),
+        Case("folder_links_to_source", A1, _folder_links_to_source, None, "needs-attention", "is a link or not a folder"),
         Case(
             # the gradient reads its callers' frames for an expected value; none is left there,
             # so it falls back to zeros
@@ -437,18 +429,23 @@ def cases() -> list[Case]:
             0.0,
             reason="called exit(), so the cells after it were not run",
         ),
-        Case("added_helper_cell", A1, _sub(_added_helper, A1), full1),
-        Case("split_answer_cell", A1, _sub(_split_answer, A1), full1),
+        Case(
+            # a helper in a code cell the student added, and an answer split in two
+            "added_cell_and_split_answer", A1, _sub(_added_helper_and_split, A1), full1,
+            reason="answer cell 'bce' appears 2 times; every copy was run",
+        ),
         Case(
             # the written answer is placed by position and waits for a person
             "stripped_metadata", A1, _sub(_strip_metadata, A1), full1,
             reason="graded the cell after 'written_question'",
         ),
-        Case("upper_case_file_name", A1, _renamed_file(f"{A1.upper()}.ipynb"), full1, reason="was submitted as"),
-        Case("second_notebook", A1, _with_scratch_notebook, full1, reason="not graded: scratch.ipynb"),
+        Case(
+            # the notebook under an upper-case name, and a scratch notebook beside it
+            "renamed_and_second_notebook", A1, _renamed_with_scratch_notebook, full1,
+            reason=f"was submitted as '{A1.upper()}.ipynb'; graded that file; not graded: scratch.ipynb",
+        ),
         # ---- 01: feedback (see test_grading_feedback.py) -----------------------------------
-        Case("prints_history_encoded", A1, _sub(lambda s: s.set("gradient_descent", PRINT_HISTORY_ENCODED + s.solutions["gradient_descent"]), A1), full1),
-        Case("prints_history_plain", A1, _sub(lambda s: s.set("gradient_descent", 'print("\\n".join(In))\n\n' + s.solutions["gradient_descent"]), A1), full1),
+        Case("prints_history", A1, _sub(lambda s: s.set("gradient_descent", PRINT_HISTORY + s.solutions["gradient_descent"]), A1), full1),
         Case("prints_a_hidden_line", A1, _sub(lambda s: s.set("gradient_descent", f"print({HIDDEN_LINE!r})\n\n" + s.solutions["gradient_descent"]), A1), full1),
         Case(
             # rebinding check() makes every later test record nothing; a person must look
@@ -545,7 +542,7 @@ class Corpus:
 def copy_course(corpus: Corpus, target: Path) -> Path:
     """A private copy of a graded course (gradebook, reference cache and all)."""
     dest = target / "course"
-    shutil.copytree(corpus.course, dest, ignore=shutil.ignore_patterns("feedback"))
+    shutil.copytree(corpus.course, dest, symlinks=True, ignore=shutil.ignore_patterns("feedback"))
     return dest
 
 

@@ -2,12 +2,18 @@
 
 Grading one submission takes three steps, each in its own module:
 
-1. :mod:`~coursekit.grading.canonical` builds the notebook to grade from the *source*
-   notebook's cells with only the student's answer cells put in, so editing, deleting or
-   reordering cells can neither hurt nor help; :mod:`~coursekit.grading.lint` checks the
-   answers for use of the course's reference implementation.
-2. :mod:`~coursekit.grading.runner` runs it in a separate process with per-cell and
-   per-notebook time limits and output limits, recording every ``check()`` answer per cell.
+1. :mod:`~coursekit.grading.submitted_files` reads the submitted notebook (regular files inside
+   the submission folder only) and :mod:`~coursekit.grading.canonical` builds the notebook to
+   grade from the *source* notebook's cells with the student's answer cells and added code
+   cells put in, so editing, deleting or reordering cells can neither hurt nor help;
+   :mod:`~coursekit.grading.lint` looks for tampering with the answer checks, and
+   :mod:`~coursekit.grading.blind` takes the expected values out of the test cells.
+2. :mod:`~coursekit.grading.runner` (the parent side) runs it in a child process,
+   :mod:`~coursekit.grading.executor` (the kernel side), with per-cell and per-notebook time
+   limits and output limits, recording every ``check()`` answer per cell; the kernel runs in
+   :mod:`~coursekit.grading.sandbox`, with :mod:`~coursekit.grading.kernel_output` and
+   :mod:`~coursekit.grading.kernel_harness` (the import allow-list, ``exit()``, what the tests
+   rely on) installed in it, and :mod:`~coursekit.grading.kernel_channels` on the client side.
 3. :mod:`~coursekit.grading.scoring` compares the answers with the reference solution's
    (:mod:`~coursekit.grading.reference`) outside the student's kernel.
 

@@ -182,11 +182,15 @@ def allowed_modules(nb: nbformat.NotebookNode) -> list[str]:
     Test cells are looked at blinded: an import that only served to compute expected values
     (``numerical_gradient`` for a gradient check) is gone, so it is not allowed either.
     """
+    return instructor_imports(blind.blind_notebook(nb).nb)
+
+
+def instructor_imports(nb: nbformat.NotebookNode) -> list[str]:
+    """The coursekit modules the instructor's cells of ``nb`` import, as they stand."""
     import importlib.util
 
-    blinded = blind.blind_notebook(nb).nb
     found: set[str] = set(ALWAYS_ALLOWED)
-    for cell in blinded.cells:
+    for cell in nb.cells:
         if cell.cell_type != "code" or blind.is_student_code(cell):
             continue
         try:
@@ -245,7 +249,10 @@ def run_notebook(
         from coursekit.grading import sandbox
 
         # A short private folder: the kernel's socket paths live in it.
-        sandbox_dir = sandbox.prepare(Path(tempfile.gettempdir()), cwd, record_path, limits.sandbox, env, allowed)
+        # What the instructor's cells import as they run must be there; in working mode (a
+        # feedback run) the test cells still compute expected values, with the gradient check.
+        mounted = sorted(set(allowed) | set(instructor_imports(blinded.nb if blinded else nb)))
+        sandbox_dir = sandbox.prepare(Path(tempfile.gettempdir()), cwd, record_path, limits.sandbox, env, mounted)
     command = runner_command(notebook_path, events_path, cwd, limits, sandbox_dir, allowed)
     result = _run_command(command, workdir, limits, env, blinded)
     if result.failure and result.failure.startswith(KERNEL_NOT_STARTED):
