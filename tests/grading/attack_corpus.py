@@ -338,8 +338,10 @@ def _record_expected(key, actual, expected, **kwargs):
 globals()["che" + "ck"] = _record_expected
 ''',
             (),
-            SIGMOID_ONLY,
+            0.0,  # check() changed before the tests ran: none of them earns anything
             square=WRONG_SQUARE,
+            status="needs-attention",
+            reason="student code changed check, which the tests rely on",
         ),  # fmt: skip
         Attack(
             "tamper_check_plain", "rebind check() in plain sight to record the expected value",
@@ -353,7 +355,7 @@ def _record_expected(key, actual, expected, **kwargs):
 check = _record_expected
 ''',
             (),
-            SIGMOID_ONLY,
+            0.0,
             square=WRONG_SQUARE,
             status="needs-attention",
             reason="assigns to check",
@@ -382,8 +384,10 @@ class _ZeroGenerator:
 np.random.default_rng = _ZeroGenerator
 ''',
             (),
-            SIGMOID_ONLY,
+            0.0,
             square=WRONG_SQUARE,
+            status="needs-attention",
+            reason="numpy.",
         ),  # fmt: skip
         Attack(
             "forge_records", "write answer records with the visible and guessed values, from the answer cell and from inside square()",

@@ -165,9 +165,11 @@ def test_every_attack_fails_and_every_submission_gets_its_grade(graded, attack):
 
 
 @pytest.mark.slow
-def test_the_batch_reports_only_the_visible_tampering(graded):
+def test_the_batch_reports_the_tampering_it_saw(graded):
+    # Rebinding check() is seen by the lint and when the tests run; replacing it or NumPy at
+    # run time is seen when the tests run.
     assert graded["returncode"] == 1, graded["stderr"]
-    assert "1 submission(s) need attention: tamper_check_plain" in graded["stderr"]
+    assert "3 submission(s) need attention: patch_numpy, tamper_check_plain, tamper_check_runtime" in graded["stderr"]
 
 
 @pytest.mark.slow
