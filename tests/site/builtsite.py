@@ -142,14 +142,23 @@ class WidgetView:
     images: int
 
 
+_PLAYER_DATA = re.compile(r'<script type="application/json" class="ck-player-data">(.*?)</script>', re.DOTALL)
+
+
 @dataclass
 class PageInfo:
-    """What a built page contains, from its HTML."""
+    """What a built page contains, from its HTML.
+
+    ``players`` are the slider apps the page plays back from frames: the JSON each player
+    embeds (``coursekit.widgets.frames.player_html``): its id, its varying axes with their URL
+    keys and readout texts, the number of frames and every frame's readouts.
+    """
 
     path: str
     has_math: bool
     views: list[WidgetView] = field(default_factory=list)
     notebook_source: str | None = None
+    players: list[dict] = field(default_factory=list)
 
     @property
     def uses_slider_apps(self) -> bool:
@@ -183,7 +192,8 @@ def _count_images(model: dict) -> int:
 def page_info(site: Path, path: str) -> PageInfo:
     """Parse one built page."""
     parser = _ScriptCollector()
-    parser.feed((site / path).read_text(encoding="utf-8"))
+    text = (site / path).read_text(encoding="utf-8")
+    parser.feed(text)
     state: dict = {}
     view_ids: list[str] = []
     for kind, body in parser.scripts:
@@ -205,4 +215,5 @@ def page_info(site: Path, path: str) -> PageInfo:
         has_math=parser.has_math,
         views=views,
         notebook_source=source.read_text(encoding="utf-8") if source.is_file() else None,
+        players=[json.loads(body) for body in _PLAYER_DATA.findall(text)],
     )

@@ -235,7 +235,7 @@ _SCROLL_TO_FIRST_APP = """() => {
 
 
 def wait_until_rendered(page: Page, timeout_ms: int = 30_000) -> None:
-    """Wait for MathJax's typesetting and the widget views the page embeds.
+    """Wait for MathJax's typesetting, the widget views the page embeds and its slider players.
 
     Raises:
         AssertionError: naming what did not finish (MathJax start-up or unrendered widget views).
@@ -250,7 +250,10 @@ def wait_until_rendered(page: Page, timeout_ms: int = 30_000) -> None:
                 const view = script.previousElementSibling;
                 return !(view && view.classList.contains('widget-subarea') && view.querySelector('.jupyter-widgets'));
             }).length;
-        return {mathjaxPending, views};
+        // The frame players (frame-player.js) mark the page once they have started.
+        const playersPending = Boolean(document.querySelector('div.ck-player'))
+            && !document.documentElement.hasAttribute('data-ck-players');
+        return {mathjaxPending, views, playersPending};
     }"""
     # The widget libraries load when an app nears the viewport (_ext/static/course-widgets-loader.js):
     # scroll to the first app, as a reader would, then back to the top once they are loading.
@@ -258,13 +261,14 @@ def wait_until_rendered(page: Page, timeout_ms: int = 30_000) -> None:
         page.wait_for_function("() => Boolean(window.requirejs)", timeout=timeout_ms)
         page.evaluate("() => window.scrollTo(0, 0)")
     try:
-        page.wait_for_function(f"() => {{ const s = ({status})(); return !s.mathjaxPending && s.views === 0; }}",
+        page.wait_for_function(f"() => {{ const s = ({status})(); return !s.mathjaxPending && s.views === 0 && !s.playersPending; }}",
                                timeout=timeout_ms)
     except PlaywrightTimeoutError:
         state = page.evaluate(status)
         raise AssertionError(
             f"{page.url} did not finish rendering in {timeout_ms / 1000:.0f} s: MathJax started: "
-            f"{not state['mathjaxPending']}, widget views left unrendered: {state['views']}"
+            f"{not state['mathjaxPending']}, widget views left unrendered: {state['views']}, "
+            f"slider players started: {not state['playersPending']}"
         ) from None
     page.evaluate("() => window.MathJax && window.MathJax.startup ? window.MathJax.startup.promise : null")
     page.wait_for_load_state("networkidle")

@@ -9,9 +9,10 @@ How it shows up:
 
 * In Jupyter or Binder, moving a slider calls :meth:`redraw` and re-renders the figure into an
   ``Output`` widget, so the picture follows the slider live.
-* On the static website the notebook was executed at build time; the widget state, including
-  the figure drawn at the default values, is embedded in the page, so the sliders and the first
-  figure render without a kernel (they cannot change it without one).
+* On the static website there is no kernel. When the book is built, the app draws its figure
+  for every point of the grid it declares in :meth:`SliderApp.static_grid` (the same
+  :meth:`redraw`), and the page plays those frames back with plain HTML controls; controls left
+  out of the grid are shown disabled, with :data:`LIVE_APP_NOTE`. See :mod:`coursekit.widgets.frames`.
 
 Keeping a move fast (one move, in a kernel: ``redraw`` plus ``png``, which renders the whole
 figure with Agg and encodes it):
@@ -32,7 +33,10 @@ ones.
 
 from __future__ import annotations
 
+import inspect
 import io
+import os
+import re
 from typing import Any
 
 import ipywidgets as widgets
@@ -116,6 +120,16 @@ class SliderApp:
     figsize: tuple[float, float] = (6.4, 4.4)
     dpi: int = 100
 
+    #: How many apps of each kind this process has shown on the website (their element ids).
+    _shown: dict[str, int] = {}
+
+    def __new__(cls, *args: Any, **kwargs: Any) -> "SliderApp":
+        # The constructor arguments are part of the frame cache's key: an app built with other
+        # data draws other frames.
+        self = super().__new__(cls)
+        self.init_arguments = (args, kwargs)
+        return self
+
     def __init__(self) -> None:
         self.fig = Figure(figsize=self.figsize, layout="constrained")
         # A canvas of its own, so that every picture of this figure is rendered by the same Agg
@@ -150,6 +164,29 @@ class SliderApp:
     def redraw(self, **values: Any) -> None:
         """Update the existing artists for the given control values (no new figure)."""
         raise NotImplementedError(f"{type(self).__name__} must define redraw()")
+
+    def static_grid(self) -> dict[str, Any]:
+        """The grid of control values the website plays back, control name -> steps.
+
+        Each entry is :data:`coursekit.widgets.frames.ALL` (every option of a dropdown, every
+        position of a slider), a number of steps (spread evenly over a slider's positions, in
+        log for a log slider) or a list of values. The initial value is always added. Controls
+        left out keep their initial value on the website and are shown disabled with
+        :data:`LIVE_APP_NOTE`. The default, an empty grid, is a figure that cannot move there.
+        The grid's size (the product of the steps) is limited by
+        :data:`coursekit.widgets.frames.FRAME_BUDGET`.
+        """
+        return {}
+
+    def figure_description(self) -> str:
+        """What the figure shows, in a sentence (the website's ``alt`` text for it).
+
+        The default is the first line of the class docstring, without reStructuredText markup.
+        """
+        doc = inspect.getdoc(type(self)) or type(self).__name__
+        first = doc.strip().splitlines()[0]
+        first = re.sub(r":[a-z]+:`~?([^`]*)`", lambda m: m.group(1).split(".")[-1], first)
+        return first.replace("``", "").rstrip(".")
 
     def layout_states(self) -> list[dict[str, Any]]:
         """Control values (besides the initial ones) whose labels need the most room.
@@ -238,6 +275,16 @@ class SliderApp:
         Raises:
             KeyError: for a name that is not one of this app's controls.
         """
+        self._assign(values)
+        self.refresh()
+        return self
+
+    def show_state(self, values: dict[str, Any]) -> None:
+        """Set the controls and redraw the figure, without showing it (a website frame)."""
+        self._assign(values)
+        self.redraw(**self.values)
+
+    def _assign(self, values: dict[str, Any]) -> None:
         unknown = set(values) - set(self.controls)
         if unknown:
             raise KeyError(f"unknown control(s) {sorted(unknown)}; this app has {list(self.controls)}")
@@ -247,8 +294,6 @@ class SliderApp:
                 self.controls[name].value = value
         finally:
             self._batch = False
-        self.refresh()
-        return self
 
     def refresh(self) -> None:
         """Redraw with the current values and, inside a kernel, show the new picture."""
@@ -279,7 +324,33 @@ class SliderApp:
         """The controls above the figure, ready to display."""
         return widgets.VBox([widgets.HBox(list(self.controls.values()), layout=widgets.Layout(flex_flow="row wrap")), self._output])
 
-    def _ipython_display_(self) -> None:
-        from IPython.display import display
+    def static_player(self) -> str:
+        """The app as the website shows it (HTML), its frames drawn into the frame cache.
 
-        display(self.widget)
+        Raises:
+            GridError: the declared grid is malformed or exceeds the frame budget.
+            RuntimeError: no frame cache is set (only the book build sets one).
+        """
+        from pathlib import Path
+
+        from coursekit.widgets import frames
+
+        cache = os.environ.get(frames.FRAMES_ENV)
+        if not cache:
+            raise RuntimeError(f"no frame cache: ${frames.FRAMES_ENV} is set by the book build only")
+        axes = frames.grid_axes(self)
+        key, manifest = frames.cached_render(self, axes, Path(cache))
+        base = re.sub(r"app$", "", type(self).__name__.lower()) or "app"
+        count = SliderApp._shown[base] = SliderApp._shown.get(base, 0) + 1
+        player_id = base if count == 1 else f"{base}{count}"
+        return frames.player_html(self, player_id, axes, key, manifest)
+
+    def _ipython_display_(self) -> None:
+        from IPython.display import HTML, display
+
+        from coursekit.widgets.frames import FRAMES_ENV
+
+        if os.environ.get(FRAMES_ENV):  # the book build: the website plays frames, no kernel
+            display(HTML(self.static_player()))
+        else:
+            display(self.widget)

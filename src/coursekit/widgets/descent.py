@@ -22,6 +22,7 @@ from coursekit.chapters.descent import DescentResult, gradient_descent
 from coursekit.display.plotting import CLASS_COLORS, grid
 from coursekit.chapters.surfaces import cubic_valley, cubic_valley_grad, rosenbrock, rosenbrock_grad
 from coursekit.widgets.app import SliderApp, number_text
+from coursekit.widgets.frames import ALL
 
 
 @dataclass(frozen=True)
@@ -89,6 +90,12 @@ class DescentApp(SliderApp):
             "steps": widgets.IntSlider(value=steps, min=0, max=3000, step=50, description="steps", continuous_update=False),
             "start": widgets.Dropdown(options=list(STARTS.items()), value=start, description="start"),
         }
+
+    def static_grid(self) -> dict[str, Any]:
+        # 16 learning rates, a fifth of a decade apart (enough to find where a run starts to
+        # diverge), 7 step counts and both functions: 238 frames with the initial rate. The
+        # start point stays fixed on the website.
+        return {"function": ALL, "lr": 16, "steps": 7}
 
     def layout_states(self) -> list[dict[str, Any]]:
         # Rosenbrock's window has the wider y tick labels (-1.0), and before the first step its
