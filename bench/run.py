@@ -5,7 +5,8 @@
     python bench/run.py --quick               # smaller grids, no cold book build, one grading run
 
 Parts: torch (training step vs PyTorch), engine (scalar autodiff vs micrograd), sliders (slider
-app latency), book (build times), grading (coursekit grade vs nbgrader autograde). A part whose
+app latency), book (build times), grading (coursekit grade vs nbgrader autograde), player (the slider apps on
+the website: frame format, site size, move latency in Chromium). A part whose
 subject does not exist yet is skipped with a note; nothing is ever estimated.
 
 results.md always shows every part: the ones run now, and for the others the table rows of
@@ -30,7 +31,7 @@ from dataclasses import asdict  # noqa: E402
 
 from _common import BENCH, WORK, PartResult, Row, fmt_time, load_average, machine_info, markdown_table  # noqa: E402
 
-PARTS = ["torch", "engine", "sliders", "book", "grading", "pages"]
+PARTS = ["torch", "engine", "sliders", "book", "grading", "pages", "player"]
 LAST = WORK / "last"
 
 
@@ -59,6 +60,10 @@ def _run_part(name: str, quick: bool) -> PartResult:
         import bench_pages
 
         return bench_pages.run(quick=quick)
+    if name == "player":
+        import bench_player
+
+        return bench_player.run(quick=quick)
     raise ValueError(name)
 
 

@@ -120,6 +120,9 @@ class SliderApp:
     figsize: tuple[float, float] = (6.4, 4.4)
     dpi: int = 100
 
+    #: What the figure shows, in a sentence: the website's ``alt`` text (see figure_description).
+    description: str = ""
+
     #: How many apps of each kind this process has shown on the website (their element ids).
     _shown: dict[str, int] = {}
 
@@ -181,8 +184,11 @@ class SliderApp:
     def figure_description(self) -> str:
         """What the figure shows, in a sentence (the website's ``alt`` text for it).
 
-        The default is the first line of the class docstring, without reStructuredText markup.
+        :attr:`description` if the app sets it, else the first line of the class docstring
+        without reStructuredText markup.
         """
+        if self.description:
+            return self.description
         doc = inspect.getdoc(type(self)) or type(self).__name__
         first = doc.strip().splitlines()[0]
         first = re.sub(r":[a-z]+:`~?([^`]*)`", lambda m: m.group(1).split(".")[-1], first)

@@ -27,6 +27,7 @@ from matplotlib.text import Text
 from coursekit.display.graph_drawing import draw, format_number
 from coursekit.engine import Value, maximum, topological_order
 from coursekit.widgets.app import SliderApp
+from coursekit.widgets.frames import ALL
 
 HIDDEN = "grad ?"
 """What a node whose gradient has not been reached yet shows instead of a number."""
@@ -163,6 +164,12 @@ class BackpropStepperApp(SliderApp):
                 value=default, min=low, max=high, step=0.5, description=name, continuous_update=False
             )
         return controls
+
+    def static_grid(self) -> dict[str, Any]:
+        # Every step, and the first input in steps of 2: about 60 frames. The other inputs stay
+        # fixed on the website.
+        first = next(iter(self.expression.inputs))
+        return {"step": ALL, first: [-4.0, -2.0, 0.0, 2.0, 4.0]}
 
     def setup(self, fig: Figure) -> None:
         # draw() scales the graph to the axes' size when it is called, so the axes must not be

@@ -91,6 +91,9 @@ class DescentApp(SliderApp):
             "start": widgets.Dropdown(options=list(STARTS.items()), value=start, description="start"),
         }
 
+    #: The website's alt text for the figure.
+    description = "Contour lines of the chosen function with the path of gradient descent, and the function value along the path"
+
     def static_grid(self) -> dict[str, Any]:
         # 16 learning rates, a fifth of a decade apart (enough to find where a run starts to
         # diverge), 7 step counts and both functions: 238 frames with the initial rate. The

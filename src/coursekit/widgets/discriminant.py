@@ -7,6 +7,8 @@ from the origin, that perpendicular, and reports the distance :math:`\lvert\thet
 
 from __future__ import annotations
 
+from typing import Any
+
 import ipywidgets as widgets
 import numpy as np
 from matplotlib.figure import Figure
@@ -48,6 +50,13 @@ class DiscriminantApp(SliderApp):
             "theta1": _slider("θ₁", theta1, -3.0, 3.0),
             "theta2": _slider("θ₂", theta2, -3.0, 3.0),
         }
+
+    #: The website's alt text for the figure.
+    description = "The line g(x) = 0 of the linear discriminant on the square [-4, 4]^2, its normal vector and the two half-planes"
+
+    def static_grid(self) -> dict[str, Any]:
+        # Five round values per parameter (and the initial ones): 216 frames at most.
+        return {"theta0": [-4.0, -2.0, 0.0, 2.0, 4.0], "theta1": [-3.0, -1.5, 0.0, 1.5, 3.0], "theta2": [-3.0, -1.5, 0.0, 1.5, 3.0]}
 
     def setup(self, fig: Figure) -> None:
         ax = fig.add_subplot()

@@ -177,9 +177,10 @@ def _axis_values(app_name: str, name: str, control: Any, spec: Any) -> list[Any]
             chosen = [everything[i] for i in picks]
     elif isinstance(spec, Sequence):
         chosen = list(spec)
-        outside = [v for v in chosen if not any(_same(v, e) for e in everything)]
-        if kind in _SLIDERS:
+        if kind in _SLIDERS:  # any value in the slider's range (the handle snaps only in Jupyter)
             outside = [v for v in chosen if not control.min - 1e-9 <= _position(control, v) <= control.max + 1e-9]
+        else:
+            outside = [v for v in chosen if not any(_same(v, e) for e in everything)]
         if outside or not chosen:
             raise GridError(f"{app_name}: static_grid()[{name!r}] has values the control cannot take: {outside or 'none given'}")
     else:

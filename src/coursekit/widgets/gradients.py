@@ -20,6 +20,7 @@ from matplotlib.figure import Figure
 from coursekit import data
 from coursekit.chapters.gradient_flow import deep_network, layer_gradient_norms
 from coursekit.widgets.app import SliderApp
+from coursekit.widgets.frames import ALL
 
 MAX_DEPTH = 12
 WIDTH = 32
@@ -67,6 +68,13 @@ class GradientNormApp(SliderApp):
                 value=init_scale, base=2, min=-3, max=2, step=0.25, description="init scale", continuous_update=False
             ),
         }
+
+    #: The website's alt text for the figure.
+    description = "Gradient norm of each layer of a deep network at initialisation, on a log scale"
+
+    def static_grid(self) -> dict[str, Any]:
+        # 7 depths x 3 activations x 6 initial scales (powers of 2): 126 frames.
+        return {"depth": [1, 2, 4, 6, 8, 10, 12], "activation": ALL, "init_scale": [0.125, 0.25, 0.5, 1.0, 2.0, 4.0]}
 
     def layout_states(self) -> list[dict[str, Any]]:
         # Vanishing sigmoid gradients put two-digit exponents (10^-16) on the y axis.

@@ -10,6 +10,8 @@ r"""Slider apps for the sigmoid-from-log-odds chapter.
 
 from __future__ import annotations
 
+from typing import Any
+
 import ipywidgets as widgets
 import numpy as np
 from matplotlib.figure import Figure
@@ -48,6 +50,13 @@ class LogOddsApp(SliderApp):
     def make_controls(self) -> dict[str, widgets.FloatSlider]:
         w, b = self._initial
         return {"w": _slider("slope w", w, -4.0, 4.0), "b": _slider("intercept b", b, -6.0, 6.0)}
+
+    #: The website's alt text for the figure.
+    description = "The log-odds line z = w x + b and the posterior sigmoid(w x + b) it implies, with the point where both classes are equally likely"
+
+    def static_grid(self) -> dict[str, Any]:
+        # The slope and the intercept in whole steps: 9 x 13 = 117 frames.
+        return {"w": [-4.0, -3.0, -2.0, -1.0, 0.0, 1.0, 2.0, 3.0, 4.0], "b": [float(b) for b in range(-6, 7)]}
 
     def setup(self, fig: Figure) -> None:
         ax_z, ax_p = fig.subplots(1, 2)
@@ -112,6 +121,14 @@ class GaussianPosteriorApp(SliderApp):
             "sigma": _slider("spread s", sigma, 0.4, 3.0),
             "prior1": _slider("prior P(y=1)", prior1, 0.05, 0.95, step=0.05),
         }
+
+    #: The website's alt text for the figure.
+    description = "Densities of two Gaussian classes and the exact Bayes posterior, overlaid with the sigmoid derived from the means, spread and prior"
+
+    def static_grid(self) -> dict[str, Any]:
+        # The second mean, the spread and the prior: 5 x 6 x 5 = 150 frames (more if the
+        # initial values are off these steps). The first mean stays fixed on the website.
+        return {"mu1": [-3.0, -1.5, 0.0, 1.5, 3.0], "sigma": [0.4, 0.7, 1.0, 1.5, 2.0, 3.0], "prior1": [0.1, 0.3, 0.5, 0.7, 0.9]}
 
     def layout_states(self) -> list[dict[str, float]]:
         # The density axis follows the tallest curve: a wide spread gives five-character tick

@@ -30,6 +30,7 @@ from coursekit.chapters.multiclass import NO_CLASS, SEVERAL_CLASSES, OneVsAll, O
 from coursekit.display.plotting import CLASS_COLORS, grid, scatter_classes
 from coursekit.chapters.softmax_regression import SoftmaxRegression
 from coursekit.widgets.app import SliderApp
+from coursekit.widgets.frames import ALL
 
 NO_CLASS_COLOR = "#FFFFFF"  # nobody claims the point: left blank
 SEVERAL_COLOR = "#4D4D4D"  # claimed by several classes (or a vote tie): dark grey
@@ -139,6 +140,12 @@ class MulticlassApp(SliderApp):
                 value=0.0, min=-4.0, max=4.0, step=0.25, description="OvA t", continuous_update=False
             ),
         }
+
+    def static_grid(self) -> dict[str, Any]:
+        # Every K, five spreads, the threshold in whole steps: 135 frames. The three models are
+        # trained once per (K, spread) pair; the threshold varies fastest, so each pair's models
+        # are reused for its nine thresholds.
+        return {"classes": ALL, "spread": [0.3, 0.5, 0.8, 1.1, 1.5], "threshold": [-4.0, -3.0, -2.0, -1.0, 0.0, 1.0, 2.0, 3.0, 4.0]}
 
     def setup(self, fig: Figure) -> None:
         self.axes = fig.subplots(1, 3, sharex=True, sharey=True)

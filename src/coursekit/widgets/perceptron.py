@@ -8,6 +8,8 @@ boundary, and rings around the misclassified points with their count.
 
 from __future__ import annotations
 
+from typing import Any
+
 import ipywidgets as widgets
 import numpy as np
 from matplotlib.figure import Figure
@@ -62,6 +64,13 @@ class PerceptronApp(SliderApp):
             "theta1": _slider("weight θ₁", theta1, -3.0, 3.0),
             "theta2": _slider("weight θ₂", theta2, -3.0, 3.0),
         }
+
+    #: The website's alt text for the figure.
+    description = "The labelled points of two classes, the decision line theta_0 + theta_1 x_1 + theta_2 x_2 = 0 and the side each class is assigned to"
+
+    def static_grid(self) -> dict[str, Any]:
+        # Five round values per parameter (and the initial ones): 216 frames at most.
+        return {"theta0": [-4.0, -2.0, 0.0, 2.0, 4.0], "theta1": [-3.0, -1.5, 0.0, 1.5, 3.0], "theta2": [-3.0, -1.5, 0.0, 1.5, 3.0]}
 
     def setup(self, fig: Figure) -> None:
         ax = fig.add_subplot()

@@ -27,6 +27,7 @@ from coursekit.nn import Sequential, mlp
 from coursekit.display.plotting import bounds, decision_regions, grid, scatter_classes, update_decision_regions
 from coursekit.chapters.training import Trainer, labels_from_logits
 from coursekit.widgets.app import SliderApp
+from coursekit.widgets.frames import ALL
 
 DATASETS = ("moons", "spirals", "xor")
 MOMENTUM = 0.9
@@ -122,6 +123,12 @@ class PlaygroundApp(SliderApp):
             "steps": widgets.IntSlider(value=v["steps"], min=0, max=MAX_STEPS, step=STEP_INCREMENT, description="steps", continuous_update=False),
             "seed": widgets.IntSlider(value=v["seed"], min=0, max=9, description="seed", continuous_update=False),
         }
+
+    def static_grid(self) -> dict[str, Any]:
+        # Every data set, learning rates from 0.01 to 3 and seven step counts: 168 frames from
+        # 24 training runs (the steps vary fastest, so each run is trained once and replayed from
+        # its snapshots). Hidden units and seed stay fixed on the website.
+        return {"dataset": ALL, "lr": [0.01, 0.03, 0.1, 0.3, 1.0, 3.0], "steps": [0, 50, 100, 200, 300, 500, 750, 1000]}
 
     def layout_states(self) -> list[dict[str, Any]]:
         # Before the first step the loss axis spans less than a decade, so its minor ticks are

@@ -18,6 +18,7 @@ from coursekit.activations import softmax
 from coursekit.losses import cce_with_logits, cce_with_logits_grad, one_hot
 from coursekit.display.plotting import CLASS_COLORS
 from coursekit.widgets.app import SliderApp
+from coursekit.widgets.frames import ALL
 
 NUM_CLASSES = 3
 
@@ -65,6 +66,11 @@ class SoftmaxApp(SliderApp):
             options=[(f"class {k}", k) for k in range(NUM_CLASSES)], value=true_class, description="true y"
         )
         return controls
+
+    def static_grid(self) -> dict[str, Any]:
+        # The first logit, the temperature (half a decade apart) and the true class: 105 frames
+        # and more if the initial values are off these steps; z1 and z2 stay fixed on the website.
+        return {"z0": [-8.0, -4.0, -2.0, 0.0, 2.0, 4.0, 8.0], "temperature": [0.1, 0.316, 1.0, 3.16, 10.0], "true_class": ALL}
 
     def setup(self, fig: Figure) -> None:
         self.ax_probs, self.ax_grad = fig.subplots(1, 2)

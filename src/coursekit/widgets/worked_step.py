@@ -17,6 +17,7 @@ from matplotlib.figure import Figure
 
 from coursekit.chapters.worked_examples import NET_2331, RELU_231, WorkedExample, linearised_lr_limit, loss_after_steps, sgd_step
 from coursekit.widgets.app import SliderApp
+from coursekit.widgets.frames import ALL
 
 EXAMPLES: dict[str, WorkedExample] = {"2-3-1": RELU_231, "2-3-3-1": NET_2331}
 LR_EXPONENTS = (-4.0, 0.0)  # the slider and the curve cover 1e-4 .. 1
@@ -61,6 +62,10 @@ class LearningRateStepApp(SliderApp):
                 description="learning rate", readout_format=".2e", continuous_update=False,
             ),
         }
+
+    def static_grid(self) -> dict[str, Any]:
+        # Both networks, a learning rate every fifth of a decade: 42 frames.
+        return {"example": ALL, "lr": 21}
 
     def layout_states(self) -> list[dict[str, Any]]:
         # The other network's parameter names under the bars, and changes of about 1e-3, whose
