@@ -101,6 +101,8 @@
     });
     this.image.alt = this.data.alt + " (" + state.join(", ") + ")";
     this.image.src = this.url(frame);
+    var link = this.image.closest("a");
+    if (link) link.setAttribute("href", this.url(frame));
     this.image.setAttribute("data-frame", String(frame));
     this.shown = frame;
   };

@@ -36,7 +36,7 @@ _PLAYER_STATE = """(id) => {
         disabled: root.querySelectorAll('input:disabled, select:disabled').length,
         unlabelled: [...root.querySelectorAll('input, select')].filter((c) => !c.labels || !c.labels.length
             || !c.labels[0].textContent.trim()).map((c) => c.id),
-        note: (root.querySelector('.ck-live-note') || {}).textContent || null,
+        note: (root.querySelector('.course-live-note') || {}).textContent || null,
     };
 }"""
 

@@ -343,14 +343,50 @@ def _fingerprint(value: Any, digest: "hashlib._Hash") -> None:
         digest.update(repr(value).encode())
 
 
-def _source_digest() -> str:
-    """Hash of every coursekit source file: the drawing code of any app may live anywhere in it."""
+def _coursekit_imports(path: Path, root: Path) -> set[Path]:
+    """The coursekit source files ``path`` imports, directly or through other coursekit modules."""
+    import ast
+
+    found: set[Path] = set()
+    stack = [path]
+    while stack:
+        current = stack.pop()
+        if current in found:
+            continue
+        found.add(current)
+        for node in ast.walk(ast.parse(current.read_text(encoding="utf-8"))):
+            names = [alias.name for alias in node.names] if isinstance(node, ast.Import) else []
+            if isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+                names = [node.module] + [f"{node.module}.{alias.name}" for alias in node.names]
+            for name in names:
+                if name == "coursekit" or not name.startswith("coursekit."):
+                    continue
+                parts = name.split(".")[1:]
+                for candidate in (root.joinpath(*parts).with_suffix(".py"), root.joinpath(*parts, "__init__.py")):
+                    if candidate.is_file():
+                        stack.append(candidate)
+    return found
+
+
+def _source_digest(app: "SliderApp") -> str:
+    """Hash of the coursekit sources the app's figure depends on.
+
+    That is the app's module and every coursekit module it imports, directly or not (its
+    drawing and maths), plus this module and ``app.py``; an edit anywhere else in coursekit
+    does not redraw the app's frames.
+    """
+    import sys
+
     import coursekit
 
-    digest = hashlib.sha256()
     root = Path(coursekit.__file__).parent
-    for path in sorted(root.rglob("*.py")):
-        digest.update(path.relative_to(root).as_posix().encode())
+    module = Path(sys.modules[type(app).__module__].__file__)
+    files = _coursekit_imports(module, root) | _coursekit_imports(Path(__file__), root)
+    files |= _coursekit_imports(root / "widgets" / "app.py", root)
+    digest = hashlib.sha256()
+    for path in sorted(files):
+        # an app defined outside coursekit (a notebook's own module) is named by its full path
+        digest.update((path.relative_to(root) if path.is_relative_to(root) else path).as_posix().encode())
         digest.update(path.read_bytes())
     return digest.hexdigest()
 
@@ -358,15 +394,15 @@ def _source_digest() -> str:
 def cache_key(app: "SliderApp", axes: Sequence[Axis]) -> str:
     """Name of the app's folder in the frame cache.
 
-    It changes whenever the frames could: the coursekit sources, the library versions that
-    draw and encode, the app's class and constructor arguments, and the grid.
+    It changes whenever the frames could: the coursekit sources the app uses, the library
+    versions that draw and encode, the app's class and constructor arguments, and the grid.
     """
     import matplotlib
     import PIL
 
     digest = hashlib.sha256()
     digest.update(f"{CACHE_VERSION} {matplotlib.__version__} {np.__version__} {PIL.__version__} {WEBP_OPTIONS}".encode())
-    digest.update(_source_digest().encode())
+    digest.update(_source_digest(app).encode())
     digest.update(f"{type(app).__module__}.{type(app).__qualname__} dpi={app.dpi}".encode())
     _fingerprint(app.init_arguments, digest)
     _fingerprint([(a.name, a.values, a.fixed) for a in axes], digest)
@@ -470,7 +506,8 @@ def player_html(app: "SliderApp", player_id: str, axes: Sequence[Axis], key: str
         element_id = f"ck-{player_id}-{axis.name}"
         controls.append(_control_html(element_id, axis, app.controls[axis.name], None if axis.fixed else index))
         index += 0 if axis.fixed else 1
-    note = f'<p class="ck-live-note">{html.escape(LIVE_APP_NOTE)}</p>' if any(axis.fixed for axis in axes) else ""
+    # The note's class and role are those of the site's other notes (_ext/reader_pages.py).
+    note = f'<p class="course-live-note" role="note">{html.escape(LIVE_APP_NOTE)}</p>' if any(axis.fixed for axis in axes) else ""
     state = ", ".join(f"{axis.label} = {axis.texts[axis.default]}" for axis in axes)
     image = "<img " + _attrs(
         class_="ck-frame", src=f"{FRAMES_URL}/{key}/{default_frame}.{FRAME_EXTENSION}",
@@ -482,5 +519,7 @@ def player_html(app: "SliderApp", player_id: str, axes: Sequence[Axis], key: str
         f'<div {_attrs(class_="ck-player", id=f"ck-{player_id}", data_player=player_id, data_frames=f"{FRAMES_URL}/{key}/")}>'
         f'<script type="application/json" class="ck-player-data">{payload}</script>'
         f'<div class="ck-controls">{"".join(controls)}</div>{note}'
-        f'<div class="ck-figure">{image}</div></div>'
+        # A link to the frame shown (the script keeps it current): on a phone, tap to open it full size.
+        f'<div class="ck-figure"><a class="course-figure-link" href="{FRAMES_URL}/{key}/{default_frame}.{FRAME_EXTENSION}" '
+        f'title="Open the figure full size">{image}</a></div></div>'
     )
