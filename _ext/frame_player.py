@@ -11,7 +11,7 @@ it into the build:
   pages that are not rebuilt keep theirs).
 * ``html-page-context``: on a page with a player, points the frame URLs at ``_static/frames``
   (relative, so the site works from ``file://``), adds ``frame-player.js`` and its stylesheet,
-  and drops the ipywidgets scripts (RequireJS, the 3.6 MB embed manager and the widget state)
+  and drops the ipywidgets scripts (their loader, RequireJS, the 3.6 MB embed manager and the widget state)
   when no widget view is left on the page: the apps' controls still exist in the kernel, so
   the notebook's metadata keeps their state, but nothing on the page uses it.
 * ``build-finished``: copies the frames of every page into ``_static/frames/<key>/`` and
@@ -41,7 +41,9 @@ SITE_FOLDER = "_static/frames"
 _KEY = re.compile(re.escape(FRAMES_URL) + r"/([0-9a-f]+)/")
 WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
 WIDGET_STATE = "application/vnd.jupyter.widget-state+json"
-WIDGET_SCRIPTS = {offline_assets.REQUIRE_JS, offline_assets.WIDGETS_CONFIG_JS, offline_assets.EMBED_JS}
+#: The widget scripts a page may list: the lazy loader and the three scripts it fetches.
+WIDGET_SCRIPTS = {offline_assets.REQUIRE_JS, offline_assets.WIDGETS_CONFIG_JS, offline_assets.EMBED_JS,
+                  offline_assets.WIDGETS_LOADER_JS}
 
 
 def frame_cache(app: Sphinx) -> Path:
