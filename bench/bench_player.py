@@ -24,7 +24,7 @@ import os
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from _common import single_threaded_env  # noqa: E402
+from _common import single_threaded_env
 
 single_threaded_env()
 
@@ -151,7 +151,7 @@ def measure_site(site: Path) -> list[Row]:
 
 
 class _Quiet(http.server.SimpleHTTPRequestHandler):
-    def log_message(self, format: str, *args: object) -> None:  # noqa: A002
+    def log_message(self, format: str, *args: object) -> None:
         pass
 
 
