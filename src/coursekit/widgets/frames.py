@@ -22,11 +22,10 @@ The book build turns this on by setting :data:`FRAMES_ENV` (``_ext/frame_player.
 copies the frames into the site); anywhere else (Jupyter, Binder, Colab) an app is the live
 ipywidgets app.
 
-Frame format, chosen by measurement (``bench/bench_frames.py``, results in bench/results.md):
-WebP at quality 90. For the course's figures (thin lines and text on white) it is a third of
-the size of the PNG the live app shows and of lossless WebP at its fastest setting, encodes as
-fast as either, and the text stays as sharp (the loss is in the colour of thin lines); a
-palette PNG changes almost every pixel's colour for no smaller file.
+Frame format, chosen by measurement (``bench/bench_player.py``, results in bench/results.md):
+WebP at quality 90. For the course's figures (thin lines and text on white) it is about 40 %
+of the PNG the live app shows, as small as lossless WebP at its default effort in a quarter
+of its encoding time, and the text stays as sharp (the loss is in the colour of thin lines).
 """
 
 from __future__ import annotations
@@ -64,8 +63,7 @@ FRAMES_URL = "@@COURSEKIT_FRAMES@@"
 ALL = "all"
 
 FRAME_EXTENSION = "webp"
-#: Pillow's WebP settings (see the module docstring); method 2 encodes several times faster
-#: than the default 4 for files a few per cent larger.
+#: Pillow's WebP settings (see the module docstring).
 WEBP_OPTIONS = {"quality": 90, "method": 2}
 
 #: Bump when the frame files or the manifest change meaning, so cached frames are redrawn.
