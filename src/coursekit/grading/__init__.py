@@ -30,4 +30,5 @@ import sys as _sys
 # notebook schema uses. The grader starts a fresh process per notebook run, so that checker is
 # skipped here; jsonschema treats the package as not installed.
 if "jsonschema" not in _sys.modules:
-    _sys.modules.setdefault("rfc3987_syntax", None)
+    # A None entry in sys.modules makes the import raise ImportError, which is the intent.
+    _sys.modules.setdefault("rfc3987_syntax", None)  # type: ignore[arg-type]

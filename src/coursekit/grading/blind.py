@@ -38,7 +38,7 @@ import ast
 import copy
 import re
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Sequence
 
 import nbformat
 
@@ -362,12 +362,14 @@ def blind_notebook(nb: nbformat.NotebookNode) -> Blinded:
     return result
 
 
-def _apply(text: str, edits: list[tuple[ast.AST, str]]) -> str:
+def _apply(text: str, edits: Sequence[tuple[ast.expr | ast.stmt, str]]) -> str:
     """Replace each node's text with ``replacement`` plus its line breaks (line count kept)."""
     lines = text.splitlines(keepends=True) or [""]
     starts = _offsets(text)
     spans = []
     for node, replacement in edits:
+        # Parsed expressions and statements always carry their end position.
+        assert node.end_lineno is not None and node.end_col_offset is not None
         start = _index(lines, starts, node.lineno, node.col_offset)
         end = _index(lines, starts, node.end_lineno, node.end_col_offset)
         spans.append((start, end, replacement))

@@ -141,7 +141,7 @@ def canonicalise(
             and to tell an answered cell from an untouched one.
     """
     answers = [(i, c) for i, c in enumerate(source.cells) if nbcells.is_answer(c)]
-    answer_ids = {nbcells.grade_id(c) for _, c in answers}
+    answer_ids = {nbcells.source_grade_id(c) for _, c in answers}
     source_index = {nbcells.grade_id(c): i for i, c in enumerate(source.cells) if nbcells.grade_id(c)}
     submitted = [c for c in student.cells if isinstance(c, dict)]
     with_metadata = has_grading_metadata(student)
@@ -157,7 +157,7 @@ def canonicalise(
     free: list[int] = []  # submitted cells that may hold a misplaced answer, or added code
     for j, cell in enumerate(submitted):
         gid = nbcells.grade_id(cell)
-        if gid in answer_ids:
+        if gid is not None and gid in answer_ids:
             by_id[gid].append(j)
         elif gid in source_index:
             anchor[j] = source_index[gid]  # a test or read-only cell: it comes from the source
@@ -169,7 +169,7 @@ def canonicalise(
     result = Canonical(nb=copy.deepcopy(source))
     chosen: dict[str, list[int]] = {}
     for _, cell in answers:
-        gid = nbcells.grade_id(cell)
+        gid = nbcells.source_grade_id(cell)
         candidates = by_id.get(gid, [])
         if len(candidates) == 1:
             chosen[gid] = candidates
@@ -191,7 +191,7 @@ def canonicalise(
     used = {j for js in chosen.values() for j in js}
     # Fallback 1: the functions and classes the solution defines.
     for _, cell in answers:
-        gid = nbcells.grade_id(cell)
+        gid = nbcells.source_grade_id(cell)
         if gid in chosen or cell.cell_type != "code":
             continue
         wanted = nbcells.defined_names(nbcells.source_text(cell))
@@ -217,7 +217,7 @@ def canonicalise(
     # grade_id): the k-th unmatched answer cell of the source gets the k-th such cell.
     renamed = [j for j in free if j not in used and nbcells.is_answer(submitted[j])]
     for _, cell in answers:
-        gid = nbcells.grade_id(cell)
+        gid = nbcells.source_grade_id(cell)
         same_type = [j for j in renamed if submitted[j].get("cell_type") == cell.cell_type]
         if gid in chosen or not same_type:
             continue
@@ -232,7 +232,7 @@ def canonicalise(
     # Fallback 3: the cell right after the one standing for the source cell before the answer.
     where_is = {s: j for j, s in anchor.items()}
     for i, cell in answers:
-        gid = nbcells.grade_id(cell)
+        gid = nbcells.source_grade_id(cell)
         if gid in chosen or i == 0 or (i - 1) not in where_is:
             continue
         j = where_is[i - 1] + 1
@@ -260,7 +260,7 @@ def canonicalise(
     cells: list[Any] = [result.nb.cells[k] for k in range(len(result.nb.cells))]
     extra_parts: dict[int, list[Any]] = defaultdict(list)  # source index -> more answer copies
     for i, cell in answers:
-        gid = nbcells.grade_id(cell)
+        gid = nbcells.source_grade_id(cell)
         new = cells[i]
         if gid in chosen:
             texts = [nbcells.source_text(submitted[j]) for j in chosen[gid]]
@@ -341,4 +341,4 @@ def release_stubs(source: nbformat.NotebookNode, config: Any = None) -> dict[str
     nb = copy.deepcopy(source)
     clear = ClearSolutions(config=config) if config is not None else ClearSolutions()
     nb, _ = clear.preprocess(nb, {})
-    return {nbcells.grade_id(c): c.source for c in nb.cells if nbcells.is_answer(c)}
+    return {nbcells.source_grade_id(c): c.source for c in nb.cells if nbcells.is_answer(c)}

@@ -55,6 +55,18 @@ def grade_id(cell: Any) -> str | None:
     return value if isinstance(value, str) and value else None
 
 
+def source_grade_id(cell: Any) -> str:
+    """The ``grade_id`` of a graded or answer cell of an instructor's source notebook.
+
+    Such a cell always has one: nbgrader's release refuses a graded or answer cell without a
+    non-empty ``grade_id``, and grading, feedback and the reference run only on a released
+    assignment (``batch._ensure_released`` releases it first when the gradebook differs).
+    """
+    value = grade_id(cell)
+    assert value is not None, "a released source's graded and answer cells have a grade_id"
+    return value
+
+
 def points(cell: Any) -> float:
     """The points a graded cell is worth (0 for ungraded cells)."""
     meta = nbgrader_meta(cell)

@@ -26,6 +26,7 @@ import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from coursekit.grading.runner import RunLimits
 from coursekit.grading.sandbox import SandboxLimits
@@ -71,7 +72,7 @@ class Course:
     """A course directory and its configuration."""
 
     root: Path
-    config: object
+    config: Any  # a traitlets Config, which ships no type information
 
     @classmethod
     def open(cls, path: str | os.PathLike) -> "Course":

@@ -34,10 +34,10 @@ def read_timestamp(submitted_dir: Path) -> str | None:
     from coursekit.grading.submitted_files import RefusedFile, read_regular_file
 
     try:
-        text = read_regular_file(submitted_dir, "timestamp.txt", submitted_dir.parent.parent)
+        raw = read_regular_file(submitted_dir, "timestamp.txt", submitted_dir.parent.parent)
     except (OSError, RefusedFile):
         return None  # missing, a link, or not a plain file: no submission time
-    text = text.decode("utf-8", errors="replace").strip()
+    text = raw.decode("utf-8", errors="replace").strip()
     try:
         parse_utc(text)
     except Exception:

@@ -115,7 +115,7 @@ def compute_reference(
             for r in run.records
         ]
         visible = {r["key"] for r in runs["visible"].cells[i].records}
-        reference[nbcells.grade_id(cell)] = CellReference(
+        reference[nbcells.source_grade_id(cell)] = CellReference(
             records=records, hidden_keys=sorted({r["key"] for r in records} - visible)
         )
     return reference

@@ -40,7 +40,9 @@ def _normalise(line: str) -> str:
 
 def _split(text: str, begin: re.Pattern, end: re.Pattern) -> tuple[list[str], list[str]]:
     """``(lines outside, lines inside)`` of loosely delimited regions; markers belong to neither."""
-    outside, inside, in_region = [], [], False
+    outside: list[str] = []
+    inside: list[str] = []
+    in_region = False
     for line in text.split("\n"):
         if begin.search(line):
             in_region = True

@@ -482,6 +482,7 @@ def prepare(
         os.chmod(root, 0o711)
         os.chmod(kernel_dir, 0o1733)
         if record is not None:
+            assert uid is not None  # as_root chose the kernel's uid above
             os.chown(record, uid, uid)
         for path in [files, *files.rglob("*")]:
             if not path.is_symlink():
@@ -528,6 +529,7 @@ def kernel_manager_class(spec: SandboxSpec):
 
         def format_kernel_cmd(self, extra_arguments: list[str] | None = None) -> list[str]:
             argv = super().format_kernel_cmd(extra_arguments)
+            assert self.kernel_spec is not None  # the command above was built from it
             self.kernel_spec.interrupt_mode = "message"
             if spec.uid is not None:
                 # Readable by the kernel, still owned (and only writable) by the grader.

@@ -200,11 +200,11 @@ def grade_notebook(job: SubmissionJob, nbjob: NotebookJob, scratch: Path) -> Not
     patched_seen = False
     scores: dict[str, CellScore] = {}
     for i, cell in enumerate(canon.nb.cells):
-        gid = nbcells.grade_id(cell)
         if nbcells.is_test(cell):
+            gid = nbcells.source_grade_id(cell)  # graded cells come from the source's skeleton
             reference = nbjob.reference.get(gid, CellReference(records=[]))
-            cell_run = run.cells.get(i)
-            patched = cell_run.patched if cell_run is not None else []
+            test_run = run.cells.get(i)
+            patched = test_run.patched if test_run is not None else []
             why = None
             if patched:
                 why = f"no credit: {', '.join(patched)} had been changed by the submission's code before this test ran"
@@ -217,12 +217,13 @@ def grade_notebook(job: SubmissionJob, nbjob: NotebookJob, scratch: Path) -> Not
             scores[gid] = score_test_cell(
                 gid,
                 nbcells.points(cell),
-                cell_run,
+                test_run,
                 reference,
                 blocked=why,
                 stopped=run.stopped,
             )
         elif nbcells.is_manual(cell):
+            gid = nbcells.source_grade_id(cell)
             answered = canon.answered.get(gid, True) if nbcells.is_answer(cell) else True
             scores[gid] = CellScore(
                 grade_id=gid,
