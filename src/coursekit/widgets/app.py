@@ -53,9 +53,9 @@ from matplotlib.transforms import Bbox
 #: saying how to get the app live. The website's build (``_ext/reader_pages.py``) and anything
 #: else that shows it use this constant, so the wording is the same on every page.
 LIVE_APP_NOTE = (
-    "On this website the controls are fixed at the values the figure was drawn for. To move them, "
-    "open this chapter in Binder or Colab (the rocket button at the top of the page) or run the "
-    "notebook on your own computer."
+    "On this website the greyed-out controls stay at the values the figure was drawn for. To move "
+    "them, open this chapter in Binder or Colab (the rocket button at the top of the page) or run "
+    "the notebook on your own computer."
 )
 
 
