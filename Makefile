@@ -49,9 +49,11 @@ test: $(STAMP) sysdeps
 	$(MAKE) student-edition
 	$(BIN)/python -m pytest -n $(JOBS) tests
 
-# ruff (settings in pyproject.toml) over the whole repository, mypy over the modules it lists.
+# ruff's checks and its formatter (settings in pyproject.toml) over the whole repository, mypy over
+# the modules it lists.
 lint: $(STAMP)
 	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
 	$(BIN)/mypy
 
 # Under a minute: everything but the book build, the website, chapter-source and student-edition
