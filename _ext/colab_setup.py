@@ -61,7 +61,11 @@ def chapter_notebooks() -> list[Path]:
 
 def setup_cells(notebook: nbformat.NotebookNode) -> list[int]:
     """Indices of the cells tagged ``colab-setup``."""
-    return [i for i, cell in enumerate(notebook.cells) if TAG in cell.get("metadata", {}).get("tags", [])]
+    return [
+        i
+        for i, cell in enumerate(notebook.cells)
+        if TAG in cell.get("metadata", {}).get("tags", [])
+    ]
 
 
 def problems(path: Path) -> list[str]:
@@ -99,7 +103,9 @@ def add_setup_cell(path: Path) -> bool:
     cell.id = f"{TAG}"  # stable, readable, unique within the notebook
     if notebook.get("nbformat_minor", 5) < 5:
         del cell["id"]  # cell ids exist from nbformat 4.5 on
-    first_code = next((i for i, c in enumerate(notebook.cells) if c.cell_type == "code"), len(notebook.cells))
+    first_code = next(
+        (i for i, c in enumerate(notebook.cells) if c.cell_type == "code"), len(notebook.cells)
+    )
     notebook.cells.insert(first_code, cell)
     nbformat.validate(notebook)
     nbformat.write(notebook, path)
@@ -111,7 +117,10 @@ def main(argv: list[str]) -> int:
     chosen = [(Path.cwd() / arg).resolve() for arg in argv if not arg.startswith("--")]
     unknown = [str(path) for path in chosen if path not in notebooks]
     if unknown:
-        print(f"error: not chapter notebooks listed in _toc.yml: {', '.join(unknown)}", file=sys.stderr)
+        print(
+            f"error: not chapter notebooks listed in _toc.yml: {', '.join(unknown)}",
+            file=sys.stderr,
+        )
         return 2
     notebooks = [path for path in notebooks if path in chosen] if chosen else notebooks
     if "--check" in argv:

@@ -58,13 +58,19 @@ def _npm_pack(spec: str, dest: Path) -> Path:
         )
     result = subprocess.run(
         [npm, "pack", spec, "--pack-destination", str(dest), "--silent"],
-        capture_output=True, text=True, check=False,
+        capture_output=True,
+        text=True,
+        check=False,
     )
     if result.returncode != 0:
-        raise WebAssetError(f"`npm pack {spec}` failed (exit {result.returncode}):\n{result.stderr.strip()}")
+        raise WebAssetError(
+            f"`npm pack {spec}` failed (exit {result.returncode}):\n{result.stderr.strip()}"
+        )
     tarballs = list(dest.glob("*.tgz"))
     if len(tarballs) != 1:
-        raise WebAssetError(f"`npm pack {spec}` left {len(tarballs)} tarballs in {dest}, expected 1")
+        raise WebAssetError(
+            f"`npm pack {spec}` left {len(tarballs)} tarballs in {dest}, expected 1"
+        )
     return tarballs[0]
 
 
@@ -78,7 +84,9 @@ def _extract(tarball: Path, files: dict[str, str], out: Path, package: str) -> l
             if not matches:
                 raise WebAssetError(f"{package}: no file in the tarball matches {pattern!r}")
             for member in matches:
-                dest = out / target / Path(member.name).name if target.endswith("/") else out / target
+                dest = (
+                    out / target / Path(member.name).name if target.endswith("/") else out / target
+                )
                 dest.parent.mkdir(parents=True, exist_ok=True)
                 source = tar.extractfile(member)
                 assert source is not None  # regular files always have content

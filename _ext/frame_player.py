@@ -42,8 +42,12 @@ _KEY = re.compile(re.escape(FRAMES_URL) + r"/([0-9a-f]+)/")
 WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
 WIDGET_STATE = "application/vnd.jupyter.widget-state+json"
 #: The widget scripts a page may list: the lazy loader and the three scripts it fetches.
-WIDGET_SCRIPTS = {offline_assets.REQUIRE_JS, offline_assets.WIDGETS_CONFIG_JS, offline_assets.EMBED_JS,
-                  offline_assets.WIDGETS_LOADER_JS}
+WIDGET_SCRIPTS = {
+    offline_assets.REQUIRE_JS,
+    offline_assets.WIDGETS_CONFIG_JS,
+    offline_assets.EMBED_JS,
+    offline_assets.WIDGETS_LOADER_JS,
+}
 
 
 def frame_cache(app: Sphinx) -> Path:
@@ -78,7 +82,13 @@ def merge_info(app: Sphinx, env: Any, docnames: set[str], other: Any) -> None:
     store = getattr(env, "coursekit_frames", None)
     if store is None:
         store = env.coursekit_frames = {}
-    store.update({name: keys for name, keys in getattr(other, "coursekit_frames", {}).items() if name in docnames})
+    store.update(
+        {
+            name: keys
+            for name, keys in getattr(other, "coursekit_frames", {}).items()
+            if name in docnames
+        }
+    )
 
 
 def _is_widget_script(asset: Any) -> bool:
@@ -87,7 +97,9 @@ def _is_widget_script(asset: Any) -> bool:
     return filename in WIDGET_SCRIPTS or attributes.get("type") == WIDGET_STATE
 
 
-def page_context(app: Sphinx, pagename: str, templatename: str, context: dict[str, Any], doctree: Any) -> None:
+def page_context(
+    app: Sphinx, pagename: str, templatename: str, context: dict[str, Any], doctree: Any
+) -> None:
     body = context.get("body")
     if not isinstance(body, str) or FRAMES_URL not in body:
         return
@@ -106,7 +118,9 @@ def copy_frames(app: Sphinx, exception: Exception | None) -> None:
         return
     cache = frame_cache(app)
     target = Path(app.outdir) / SITE_FOLDER
-    wanted = {key: page for page, keys in getattr(app.env, "coursekit_frames", {}).items() for key in keys}
+    wanted = {
+        key: page for page, keys in getattr(app.env, "coursekit_frames", {}).items() for key in keys
+    }
     target.mkdir(parents=True, exist_ok=True)
     for key, page in sorted(wanted.items()):
         source = cache / key
@@ -137,4 +151,9 @@ def setup(app: Sphinx) -> dict[str, Any]:
     # After myst-nb has added the widget scripts and offline_assets has deduplicated them (900).
     app.connect("html-page-context", page_context, priority=950)
     app.connect("build-finished", copy_frames)
-    return {"version": "1.0", "parallel_read_safe": True, "parallel_write_safe": True, "env_version": 1}
+    return {
+        "version": "1.0",
+        "parallel_read_safe": True,
+        "parallel_write_safe": True,
+        "env_version": 1,
+    }

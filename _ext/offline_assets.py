@@ -89,7 +89,9 @@ def ensure_vendor() -> Path:
             raise ExtensionError(f"offline_assets: {error}") from error
     for name in (REQUIRE_JS, EMBED_JS):
         if not (VENDOR / name).is_file():
-            raise ExtensionError(f"offline_assets: {VENDOR / name} is missing after fetching; check web_assets.json")
+            raise ExtensionError(
+                f"offline_assets: {VENDOR / name} is missing after fetching; check web_assets.json"
+            )
     return VENDOR
 
 
@@ -101,7 +103,10 @@ def static_dirs() -> list[Path]:
 def configure(app: Sphinx, config: Config) -> None:
     """Point MathJax and the widget scripts at local copies and add the static folders."""
     static_paths = [str(path) for path in static_dirs()]
-    config.html_static_path = [*config.html_static_path, *(p for p in static_paths if p not in config.html_static_path)]
+    config.html_static_path = [
+        *config.html_static_path,
+        *(p for p in static_paths if p not in config.html_static_path),
+    ]
     config.mathjax_path = MATHJAX_PATH
     # Relative names are served from _static/. No CDN attribute: every widget the course uses is
     # built into the embed manager, and a request to any other host is a bug the site tests catch.
@@ -118,7 +123,9 @@ def _asset_key(asset: Any) -> tuple[Any, ...]:
     return (getattr(asset, "filename", asset) or "", tuple(sorted(attributes.items())))
 
 
-def dedupe_assets(app: Sphinx, pagename: str, templatename: str, context: dict[str, Any], doctree: Any) -> None:
+def dedupe_assets(
+    app: Sphinx, pagename: str, templatename: str, context: dict[str, Any], doctree: Any
+) -> None:
     """List each script and stylesheet of the page once (first occurrence wins).
 
     Sphinx keeps assets that differ only in an inline script's filename being ``None`` or

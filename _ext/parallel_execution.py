@@ -31,7 +31,9 @@ logger = logging.getLogger(__name__)
 HERE = Path(__file__).resolve().parent
 
 
-def _execute(path: str, cwd: str, timeout: int | None, allow_errors: bool) -> tuple[str, str | None, float, str | None]:
+def _execute(
+    path: str, cwd: str, timeout: int | None, allow_errors: bool
+) -> tuple[str, str | None, float, str | None]:
     """Worker: execute one notebook; return (path, executed notebook JSON or None, seconds, error)."""
     from jupyter_cache.executors.utils import single_nb_execution
 
@@ -41,7 +43,9 @@ def _execute(path: str, cwd: str, timeout: int | None, allow_errors: bool) -> tu
         spec.loader.exec_module(module)
         module.install()
     notebook = nbformat.read(path, as_version=4)
-    result = single_nb_execution(notebook, cwd=cwd, allow_errors=allow_errors, timeout=timeout, meta_override=True)
+    result = single_nb_execution(
+        notebook, cwd=cwd, allow_errors=allow_errors, timeout=timeout, meta_override=True
+    )
     if result.err is not None:
         return path, None, result.time, f"{type(result.err).__name__}: {result.err}"
     return path, nbformat.writes(notebook), result.time, None
@@ -62,7 +66,9 @@ def pending_notebooks(app: Any, docnames: list[str]) -> list[Path]:
     pending = []
     for docname in docnames:
         path = Path(app.env.doc2path(docname))
-        if path.suffix != ".ipynb" or _excluded(path, srcdir, list(config.execution_excludepatterns)):
+        if path.suffix != ".ipynb" or _excluded(
+            path, srcdir, list(config.execution_excludepatterns)
+        ):
             continue
         try:
             cache.match_cache_notebook(nbformat.read(path, as_version=4))
@@ -90,18 +96,29 @@ def execute_pending(app: Any, env: Any, docnames: list[str]) -> None:
     allow_errors = bool(config.execution_allow_errors)
     # "spawn": a clean interpreter per worker, nothing inherited from the Sphinx process.
     with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn")) as pool:
-        futures = {pool.submit(_execute, str(path), str(path.parent), timeout, allow_errors): path for path in pending}
+        futures = {
+            pool.submit(_execute, str(path), str(path.parent), timeout, allow_errors): path
+            for path in pending
+        }
         for future, path in futures.items():
             try:
                 _, executed, seconds, error = future.result()
             except Exception as crash:  # a worker that died; the notebook is simply left uncached
                 executed, seconds, error = None, 0.0, f"{type(crash).__name__}: {crash}"
             if executed is None:
-                logger.info("parallel_execution: %s failed (%s); myst-nb will run it again and report", path, error)
+                logger.info(
+                    "parallel_execution: %s failed (%s); myst-nb will run it again and report",
+                    path,
+                    error,
+                )
                 continue
             stage = cache.add_nb_to_project(path)
             cache.cache_notebook_bundle(
-                CacheBundleIn(nbformat.reads(executed, as_version=4), stage.uri, data={"execution_seconds": seconds}),
+                CacheBundleIn(
+                    nbformat.reads(executed, as_version=4),
+                    stage.uri,
+                    data={"execution_seconds": seconds},
+                ),
                 check_validity=False,
                 overwrite=True,
             )

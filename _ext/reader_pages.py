@@ -49,13 +49,34 @@ from coursekit.widgets.app import LIVE_APP_NOTE
 WIDGET_STATE_MIME = "application/vnd.jupyter.widget-state+json"
 WIDGET_VIEW_MIME = "application/vnd.jupyter.widget-view+json"
 #: Widget models a reader can change (sliders, menus, toggles, text fields).
-CONTROL_MODELS = frozenset({
-    "FloatSliderModel", "IntSliderModel", "FloatLogSliderModel", "FloatRangeSliderModel", "IntRangeSliderModel",
-    "SelectionSliderModel", "SelectionRangeSliderModel", "DropdownModel", "RadioButtonsModel", "ToggleButtonsModel",
-    "ToggleButtonModel", "CheckboxModel", "SelectModel", "SelectMultipleModel", "FloatTextModel", "IntTextModel",
-    "BoundedFloatTextModel", "BoundedIntTextModel", "TextModel", "PlayModel", "ButtonModel",
-})
-_VIEW_SCRIPT = re.compile(rf'<script type="{re.escape(WIDGET_VIEW_MIME)}">(.*?)</script>', re.DOTALL)
+CONTROL_MODELS = frozenset(
+    {
+        "FloatSliderModel",
+        "IntSliderModel",
+        "FloatLogSliderModel",
+        "FloatRangeSliderModel",
+        "IntRangeSliderModel",
+        "SelectionSliderModel",
+        "SelectionRangeSliderModel",
+        "DropdownModel",
+        "RadioButtonsModel",
+        "ToggleButtonsModel",
+        "ToggleButtonModel",
+        "CheckboxModel",
+        "SelectModel",
+        "SelectMultipleModel",
+        "FloatTextModel",
+        "IntTextModel",
+        "BoundedFloatTextModel",
+        "BoundedIntTextModel",
+        "TextModel",
+        "PlayModel",
+        "ButtonModel",
+    }
+)
+_VIEW_SCRIPT = re.compile(
+    rf'<script type="{re.escape(WIDGET_VIEW_MIME)}">(.*?)</script>', re.DOTALL
+)
 #: The note's HTML; its class lets the site's CSS and tests find it.
 NOTE_CLASS = "course-live-note"
 TEMPLATES = Path(__file__).resolve().parent / "templates"
@@ -74,7 +95,9 @@ def configure(app: Sphinx, config: Config) -> None:
 
 def without_script(html_text: str, path: str) -> Markup:
     """``html_text`` without the ``<script>`` element(s) whose ``src`` ends in ``path`` (plus a query)."""
-    pattern = re.compile(rf'\s*<script[^>]*\ssrc="[^"]*{re.escape(path)}(\?[^"]*)?"[^>]*>\s*</script>')
+    pattern = re.compile(
+        rf'\s*<script[^>]*\ssrc="[^"]*{re.escape(path)}(\?[^"]*)?"[^>]*>\s*</script>'
+    )
     return Markup(pattern.sub("", str(html_text)))
 
 
@@ -117,15 +140,21 @@ def add_live_notes(body: str, state: dict[str, Any], frozen: set[str], pagename:
         try:
             model_id = json.loads(match.group(1))["model_id"]
         except (ValueError, KeyError) as error:
-            raise ExtensionError(f"reader_pages: {pagename}: unreadable widget view {match.group(1)[:80]!r}") from error
+            raise ExtensionError(
+                f"reader_pages: {pagename}: unreadable widget view {match.group(1)[:80]!r}"
+            ) from error
         if frozen.isdisjoint(_models_under(state, model_id)):
             return match.group(0)
-        return f'{match.group(0)}<p class="{NOTE_CLASS}" role="note">{html.escape(LIVE_APP_NOTE)}</p>'
+        return (
+            f'{match.group(0)}<p class="{NOTE_CLASS}" role="note">{html.escape(LIVE_APP_NOTE)}</p>'
+        )
 
     return _VIEW_SCRIPT.sub(note_after, body)
 
 
-def static_widgets(app: Sphinx, pagename: str, templatename: str, context: dict[str, Any], doctree: Any) -> None:
+def static_widgets(
+    app: Sphinx, pagename: str, templatename: str, context: dict[str, Any], doctree: Any
+) -> None:
     """Disable the page's controls in its embedded widget state and add the note under each app."""
     assets = context.get("script_files")
     if not isinstance(assets, list):
@@ -137,7 +166,9 @@ def static_widgets(app: Sphinx, pagename: str, templatename: str, context: dict[
         try:
             embedded = json.loads(attributes["body"])
         except ValueError as error:
-            raise ExtensionError(f"reader_pages: {pagename}: the embedded widget state is not JSON: {error}") from error
+            raise ExtensionError(
+                f"reader_pages: {pagename}: the embedded widget state is not JSON: {error}"
+            ) from error
         state = embedded.get("state", {})
         frozen = freeze_controls(state)
         # The escaping myst-nb applies: "</script>" inside the JSON would end the element early.
@@ -169,8 +200,10 @@ def describe_figure(source: str) -> str:
     except SyntaxError:
         return ""
     panels: list[dict[str, str]] = [{}]
-    calls = sorted((node for node in ast.walk(tree) if isinstance(node, ast.Call)),
-                   key=lambda node: (node.lineno, node.col_offset))
+    calls = sorted(
+        (node for node in ast.walk(tree) if isinstance(node, ast.Call)),
+        key=lambda node: (node.lineno, node.col_offset),
+    )
     for call in calls:
         kind = _TEXT_SETTERS.get(getattr(call.func, "attr", ""))
         if kind is None or not call.args:
@@ -209,7 +242,11 @@ def _ancestors(node: nodes.Node) -> list[nodes.Node]:
 
 def _section_title(node: nodes.Node) -> str:
     for ancestor in _ancestors(node):
-        if isinstance(ancestor, nodes.section) and ancestor.children and isinstance(ancestor[0], nodes.title):
+        if (
+            isinstance(ancestor, nodes.section)
+            and ancestor.children
+            and isinstance(ancestor[0], nodes.title)
+        ):
             return ancestor[0].astext()
     return ""
 
@@ -223,10 +260,14 @@ def figure_alt_text(app: Sphinx, doctree: nodes.document, docname: str) -> None:
         if not description:
             section = _section_title(image)
             description = f"Figure of the section \u201c{section}\u201d" if section else "Figure"
-        image["alt"] = f"Figure: {description}" if not description.startswith("Figure") else description
+        image["alt"] = (
+            f"Figure: {description}" if not description.startswith("Figure") else description
+        )
 
 
-_OUTPUT_IMAGE = re.compile(r'(<div class="cell_output docutils container">\s*)?(<img [^>]*src="([^"]+\.(?:png|svg|jpg|jpeg|gif))"[^>]*/?>)')
+_OUTPUT_IMAGE = re.compile(
+    r'(<div class="cell_output docutils container">\s*)?(<img [^>]*src="([^"]+\.(?:png|svg|jpg|jpeg|gif))"[^>]*/?>)'
+)
 
 
 def link_figures(body: str) -> str:
@@ -243,7 +284,9 @@ def link_figures(body: str) -> str:
     return _OUTPUT_IMAGE.sub(wrap, body)
 
 
-def figure_links(app: Sphinx, pagename: str, templatename: str, context: dict[str, Any], doctree: Any) -> None:
+def figure_links(
+    app: Sphinx, pagename: str, templatename: str, context: dict[str, Any], doctree: Any
+) -> None:
     if "body" in context:
         context["body"] = link_figures(context["body"])
 

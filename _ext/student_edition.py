@@ -39,7 +39,13 @@ import yaml
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from book_toc import toc_notebooks
-from student_notebooks import ChapterContext, StudentEditionError, glue_values, read_page_facts, student_notebook
+from student_notebooks import (
+    ChapterContext,
+    StudentEditionError,
+    glue_values,
+    read_page_facts,
+    student_notebook,
+)
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -62,7 +68,9 @@ def chapter_names(root: Path) -> list[Path]:
     return [path.relative_to(root) for path in toc_notebooks(root)]
 
 
-def write_student_chapters(root: Path, build: Path, out: Path, sources_copy: Path | None = None) -> list[Path]:
+def write_student_chapters(
+    root: Path, build: Path, out: Path, sources_copy: Path | None = None
+) -> list[Path]:
     """Write the student notebook of every chapter into ``out`` (same relative paths).
 
     Args:
@@ -82,7 +90,9 @@ def write_student_chapters(root: Path, build: Path, out: Path, sources_copy: Pat
         html = build / "html" / doc.with_suffix(".html")
         glue_json = executed / doc.with_suffix(".glue.json")
         if not html.is_file():
-            raise StudentEditionError(f"{doc}: the built page {html} is missing; run `make book` first")
+            raise StudentEditionError(
+                f"{doc}: the built page {html} is missing; run `make book` first"
+            )
 
         def other_glue(path: str, key: str, _doc: Path = doc) -> dict | None:
             other = (executed / _doc.parent / path).with_suffix(".glue.json")
@@ -113,7 +123,9 @@ def _build_finished(app, exception) -> None:
     if exception is not None or app.builder.format != "html":
         return
     outdir = Path(app.outdir)
-    write_student_chapters(Path(app.srcdir), outdir.parent, outdir.parent / "student", outdir / "_sources")
+    write_student_chapters(
+        Path(app.srcdir), outdir.parent, outdir.parent / "student", outdir / "_sources"
+    )
 
 
 def setup(app):
@@ -149,28 +161,36 @@ def write_package(root: Path, out: Path) -> None:
     shutil.copytree(
         root / "src" / "coursekit",
         out / "src" / "coursekit",
-        ignore=lambda folder, names: [n for n in names if n in ("grading", "__pycache__") or n.endswith(".pyc")],
+        ignore=lambda folder, names: [
+            n for n in names if n in ("grading", "__pycache__") or n.endswith(".pyc")
+        ],
     )
     init = out / "src" / "coursekit" / "__init__.py"
     # the package docstring lists the grader, which this copy does not have
     init.write_text(
-        "".join(line for line in init.read_text(encoding="utf-8").splitlines(keepends=True) if "coursekit.grading" not in line),
+        "".join(
+            line
+            for line in init.read_text(encoding="utf-8").splitlines(keepends=True)
+            if "coursekit.grading" not in line
+        ),
         encoding="utf-8",
     )
     dependencies = ", ".join(f'"{d}"' for d in project["dependencies"])
-    widgets = ", ".join(f'"{d}"' for d in project.get("optional-dependencies", {}).get("widgets", []))
+    widgets = ", ".join(
+        f'"{d}"' for d in project.get("optional-dependencies", {}).get("widgets", [])
+    )
     (out / "pyproject.toml").write_text(
         f"""[build-system]
 requires = ["setuptools>=77", "wheel"]
 build-backend = "setuptools.build_meta"
 
 [project]
-name = "{project['name']}"
-version = "{project['version']}"
-description = "{project['description']}"
+name = "{project["name"]}"
+version = "{project["version"]}"
+description = "{project["description"]}"
 readme = "README.md"
-requires-python = "{project['requires-python']}"
-license = "{project.get('license', 'MIT')}"
+requires-python = "{project["requires-python"]}"
+license = "{project.get("license", "MIT")}"
 dependencies = [{dependencies}]
 
 [project.optional-dependencies]
@@ -187,7 +207,9 @@ def write_requirements(root: Path, out: Path) -> None:
     versions = pinned_versions(root)
     missing = [name for name in STUDENT_REQUIREMENTS if name not in versions]
     if missing:
-        raise StudentEditionError(f"requirements.txt / constraints.txt pin no version of {', '.join(missing)}")
+        raise StudentEditionError(
+            f"requirements.txt / constraints.txt pin no version of {', '.join(missing)}"
+        )
     lines = [
         "# What Binder installs to run the notebooks (Colab has these already and installs coursekit",
         "# from its first cell). The course package itself is the last line: this folder.",
@@ -211,14 +233,30 @@ def write_assignments(root: Path, out: Path) -> list[Path]:
         course = Path(scratch) / "assignments"
         course.mkdir()
         shutil.copy(root / "assignments" / "nbgrader_config.py", course / "nbgrader_config.py")
-        shutil.copytree(source, course / "source", ignore=shutil.ignore_patterns(".ipynb_checkpoints", "__pycache__"))
+        shutil.copytree(
+            source,
+            course / "source",
+            ignore=shutil.ignore_patterns(".ipynb_checkpoints", "__pycache__"),
+        )
         for name in assignments:
             done = subprocess.run(
-                [sys.executable, "-m", "coursekit.grading", "release", "--course-dir", str(course), name],
-                capture_output=True, text=True, cwd=scratch,
+                [
+                    sys.executable,
+                    "-m",
+                    "coursekit.grading",
+                    "release",
+                    "--course-dir",
+                    str(course),
+                    name,
+                ],
+                capture_output=True,
+                text=True,
+                cwd=scratch,
             )
             if done.returncode != 0:
-                raise StudentEditionError(f"assignments/source/{name}: coursekit release failed:\n{done.stderr or done.stdout}")
+                raise StudentEditionError(
+                    f"assignments/source/{name}: coursekit release failed:\n{done.stderr or done.stdout}"
+                )
             shutil.copytree(course / "release" / name, out / "assignments" / name)
             released.extend(sorted((out / "assignments" / name).rglob("*.ipynb")))
     return released
@@ -233,7 +271,11 @@ def write_readme(root: Path, out: Path, chapters: list[Path], assignments: list[
     for notebook in chapters:
         relative = notebook.relative_to(out).as_posix()
         heading = next(
-            (c.source.split("\n", 1)[0].lstrip("# ") for c in nbformat.read(notebook, as_version=4).cells if c.cell_type == "markdown"),
+            (
+                c.source.split("\n", 1)[0].lstrip("# ")
+                for c in nbformat.read(notebook, as_version=4).cells
+                if c.cell_type == "markdown"
+            ),
             notebook.stem,
         )
         chapter_lines.append(
@@ -301,7 +343,10 @@ def check_clean(out: Path) -> None:
     problems = []
     for path in sorted(p for p in out.rglob("*") if p.is_file()):
         relative = path.relative_to(out).as_posix()
-        if relative.startswith("src/coursekit/grading") or path.name in ("nbgrader_config.py", "gradebook.db"):
+        if relative.startswith("src/coursekit/grading") or path.name in (
+            "nbgrader_config.py",
+            "gradebook.db",
+        ):
             problems.append(f"{relative}: must not be in the student edition")
             continue
         try:
@@ -313,7 +358,10 @@ def check_clean(out: Path) -> None:
             if match:
                 problems.append(f"{relative}: contains {match.group(0)!r}")
     if problems:
-        raise StudentEditionError("the student edition would give away what students must not see:\n  " + "\n  ".join(problems))
+        raise StudentEditionError(
+            "the student edition would give away what students must not see:\n  "
+            + "\n  ".join(problems)
+        )
 
 
 def build_edition(root: Path, build: Path, out: Path) -> None:
@@ -329,14 +377,20 @@ def build_edition(root: Path, build: Path, out: Path) -> None:
     assignments = write_assignments(root, out)
     write_readme(root, out, chapters, assignments)
     shutil.copy(root / "LICENSE", out / "LICENSE")
-    (out / ".gitignore").write_text(".ipynb_checkpoints/\n__pycache__/\n*.egg-info/\n.venv/\n", encoding="utf-8")
+    (out / ".gitignore").write_text(
+        ".ipynb_checkpoints/\n__pycache__/\n*.egg-info/\n.venv/\n", encoding="utf-8"
+    )
     check_clean(out)
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--build", type=Path, default=REPO / "_build", help="the book's build folder")
-    parser.add_argument("--out", type=Path, default=REPO / "_build" / "student", help="where the edition goes")
+    parser.add_argument(
+        "--build", type=Path, default=REPO / "_build", help="the book's build folder"
+    )
+    parser.add_argument(
+        "--out", type=Path, default=REPO / "_build" / "student", help="where the edition goes"
+    )
     args = parser.parse_args(argv)
     try:
         build_edition(REPO, args.build, args.out)

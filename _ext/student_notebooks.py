@@ -97,13 +97,33 @@ class _PageParser(HTMLParser):
             self._exercise_ids.append(None)
         if tag == "span" and "eqno" in classes:
             self._capture.append(("eq", "", [], depth))
-        elif tag == "span" and "caption-number" in classes and self._exercise_ids and self._exercise_ids[-1]:
+        elif (
+            tag == "span"
+            and "caption-number" in classes
+            and self._exercise_ids
+            and self._exercise_ids[-1]
+        ):
             self._capture.append(("exercise", self._exercise_ids[-1], [], depth))
-        elif tag == "a" and "reference" in classes and "internal" in classes and "#" in attributes.get("href", ""):
+        elif (
+            tag == "a"
+            and "reference" in classes
+            and "internal" in classes
+            and "#" in attributes.get("href", "")
+        ):
             self._capture.append(("link", attributes["href"].split("#", 1)[1], [], depth))
-        elif tag == "a" and "reference" in classes and "internal" in classes and attributes.get("href", "").endswith(".html"):
+        elif (
+            tag == "a"
+            and "reference" in classes
+            and "internal" in classes
+            and attributes.get("href", "").endswith(".html")
+        ):
             self._capture.append(("page", attributes["href"].removesuffix(".html"), [], depth))
-        elif tag == "a" and "headerlink" in classes and self._capture and self._capture[-1][0] == "eq":
+        elif (
+            tag == "a"
+            and "headerlink" in classes
+            and self._capture
+            and self._capture[-1][0] == "eq"
+        ):
             kind, _, text, d = self._capture[-1]
             self._capture[-1] = (kind, attributes.get("href", "").lstrip("#"), text, d)
 
@@ -131,11 +151,26 @@ class _PageParser(HTMLParser):
 
     def handle_data(self, data: str) -> None:
         for kind, key, text, _ in self._capture:
-            if not (kind == "eq" and key):  # the eqno's headerlink carries a pilcrow, not the number
+            if not (
+                kind == "eq" and key
+            ):  # the eqno's headerlink carries a pilcrow, not the number
                 text.append(data)
 
 
-_VOID = {"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "source", "wbr"}
+_VOID = {
+    "area",
+    "base",
+    "br",
+    "col",
+    "embed",
+    "hr",
+    "img",
+    "input",
+    "link",
+    "meta",
+    "source",
+    "wbr",
+}
 
 
 def read_page_facts(html_path: Path) -> PageFacts:
@@ -177,16 +212,29 @@ def glue_values(glue_json: Path) -> dict[str, dict]:
 
 # Admonitions become block quotes headed by their title (the name, for the named ones).
 _NAMED_ADMONITIONS = {
-    "note": "Note", "tip": "Tip", "hint": "Hint", "important": "Important", "warning": "Warning",
-    "caution": "Caution", "attention": "Attention", "danger": "Danger", "error": "Error",
-    "seealso": "See also", "margin": "", "sidebar": "",
+    "note": "Note",
+    "tip": "Tip",
+    "hint": "Hint",
+    "important": "Important",
+    "warning": "Warning",
+    "caution": "Caution",
+    "attention": "Attention",
+    "danger": "Danger",
+    "error": "Error",
+    "seealso": "See also",
+    "margin": "",
+    "sidebar": "",
 }
-_FENCE = re.compile(r"^(?P<indent> {0,3})(?P<fence>`{3,}|:{3,})\{(?P<name>[\w:-]+)\}[ \t]*(?P<arg>.*?)\s*$")
+_FENCE = re.compile(
+    r"^(?P<indent> {0,3})(?P<fence>`{3,}|:{3,})\{(?P<name>[\w:-]+)\}[ \t]*(?P<arg>.*?)\s*$"
+)
 _PLAIN_FENCE = re.compile(r"^(?P<indent> {0,3})(?P<fence>`{3,}|~{3,})(?!\{)")
 _LABEL_LINE = re.compile(r"^\s*\([^()\s]+\)=\s*$")
 _MATH_LABEL = re.compile(r"\$\$[ \t]*\((?P<label>[^()\s]+)\)[ \t]*$")
 # A role, or an inline code span (left alone: `{eq}` between backticks is an example, not a role).
-_TOKEN = re.compile(r"\{(?P<role>[\w:-]*)\}`(?P<content>[^`]+)`|(?P<code>(?P<ticks>`+)[^`].*?(?P=ticks))", re.S)
+_TOKEN = re.compile(
+    r"\{(?P<role>[\w:-]*)\}`(?P<content>[^`]+)`|(?P<code>(?P<ticks>`+)[^`].*?(?P=ticks))", re.S
+)
 _EXPLICIT = re.compile(r"^(?P<text>.*?)\s*<(?P<target>[^<>]+)>$", re.S)
 
 
@@ -227,7 +275,9 @@ def _directive_options(lines: list[str]) -> tuple[dict[str, str], list[str]]:
 
         end = next((i for i in range(1, len(lines)) if lines[i].strip() == "---"), None)
         if end is not None:
-            options = {str(k): str(v) for k, v in (yaml.safe_load("\n".join(lines[1:end])) or {}).items()}
+            options = {
+                str(k): str(v) for k, v in (yaml.safe_load("\n".join(lines[1:end])) or {}).items()
+            }
             index = end + 1
     while index < len(lines):
         match = re.match(r"^\s*:([\w-]+):\s*(.*)$", lines[index])
@@ -263,7 +313,10 @@ def _blocks(lines: list[str]) -> Iterator[tuple[str, object]]:
         if end is None:
             end = len(lines)  # CommonMark: an unclosed fence runs to the end of the cell
         if directive:
-            yield "directive", (directive.group("name"), directive.group("arg"), lines[index + 1 : end])
+            yield (
+                "directive",
+                (directive.group("name"), directive.group("arg"), lines[index + 1 : end]),
+            )
         else:
             yield "code", lines[index : end + 1]
         index = end + 1
@@ -295,11 +348,15 @@ def _glue_text(ctx: ChapterContext, content: str, role: str) -> str:
     try:
         return format_plain_text(bundle["text/plain"], fmt_spec)
     except (TypeError, ValueError) as exc:
-        raise ctx.fail(f"glue key {name!r}{where}: cannot format {bundle['text/plain']!r} as {fmt_spec!r} ({exc})") from exc
+        raise ctx.fail(
+            f"glue key {name!r}{where}: cannot format {bundle['text/plain']!r} as {fmt_spec!r} ({exc})"
+        ) from exc
 
 
 def _equation_number(ctx: ChapterContext, label: str) -> str:
-    number = ctx.facts.equations.get(f"equation-{make_id(label)}") or ctx.facts.equations.get(f"equation-{label}")
+    number = ctx.facts.equations.get(f"equation-{make_id(label)}") or ctx.facts.equations.get(
+        f"equation-{label}"
+    )
     if number is None:
         raise ctx.fail(f"equation label {label!r} is not a numbered equation on the built page")
     return number
@@ -335,7 +392,11 @@ def _roles(ctx: ChapterContext, text: str) -> str:
                 return shown if role == "numref" else explicit.group("text")
             return _link_text(ctx, content, role)
         if role == "doc":
-            return _doc_link(ctx, explicit.group("target") if explicit else content, explicit.group("text") if explicit else None)
+            return _doc_link(
+                ctx,
+                explicit.group("target") if explicit else content,
+                explicit.group("text") if explicit else None,
+            )
         if role == "math":
             return f"${content}$"
         if role in ("sub", "sup"):
@@ -406,7 +467,9 @@ def _directive(ctx: ChapterContext, name: str, arg: str, body: list[str]) -> lis
     if name in ("exercise", "exercise-start"):
         label = options.get("label")
         if not label:
-            raise ctx.fail(f"an exercise without a :label: ({arg or 'untitled'!r}) cannot be numbered or given its solution")
+            raise ctx.fail(
+                f"an exercise without a :label: ({arg or 'untitled'!r}) cannot be numbered or given its solution"
+            )
         if label not in ctx.exercise_titles:
             raise ctx.fail(f"exercise {label!r} has no number on the built page")
         title = ctx.exercise_titles[label] + (f": {_roles(ctx, arg)}" if arg else "")
@@ -418,7 +481,9 @@ def _directive(ctx: ChapterContext, name: str, arg: str, body: list[str]) -> lis
     if name in ("solution-start", "solution-end"):
         raise ctx.fail(f"a {{{name}}} fence ({arg!r}) without its partner in a later cell")
     if name == "admonition" or name in _NAMED_ADMONITIONS:
-        title = arg if name == "admonition" else _NAMED_ADMONITIONS[name] + (f": {arg}" if arg else "")
+        title = (
+            arg if name == "admonition" else _NAMED_ADMONITIONS[name] + (f": {arg}" if arg else "")
+        )
         title = title.lstrip(": ")
         inner = _convert_lines(ctx, content)
         if "dropdown" in options.get("class", "").split():
@@ -441,7 +506,9 @@ def _directive(ctx: ChapterContext, name: str, arg: str, body: list[str]) -> lis
 def _solution_summary(ctx: ChapterContext, target: str) -> str:
     target = target.strip()
     if target not in ctx.exercise_titles:
-        raise ctx.fail(f"a solution refers to exercise {target!r}, which has no label in this chapter")
+        raise ctx.fail(
+            f"a solution refers to exercise {target!r}, which has no label in this chapter"
+        )
     return f"Solution to {ctx.exercise_titles[target]} (click to show)"
 
 
@@ -455,7 +522,10 @@ def _is_glue_call(node: ast.stmt) -> bool:
         return False
     func = node.value.func
     return (isinstance(func, ast.Name) and func.id == "glue") or (
-        isinstance(func, ast.Attribute) and func.attr == "glue" and isinstance(func.value, ast.Name) and func.value.id in ("myst_nb", "nb")
+        isinstance(func, ast.Attribute)
+        and func.attr == "glue"
+        and isinstance(func.value, ast.Name)
+        and func.value.id in ("myst_nb", "nb")
     )
 
 
@@ -482,10 +552,14 @@ def strip_glue(ctx: ChapterContext, source: str, cell_number: int) -> str:
     try:
         tree = ast.parse(python)
     except SyntaxError as exc:
-        raise ctx.fail(f"code cell {cell_number} does not parse, so its glue calls cannot be removed: {exc}") from exc
+        raise ctx.fail(
+            f"code cell {cell_number} does not parse, so its glue calls cannot be removed: {exc}"
+        ) from exc
     lines = source.split("\n")
     if len(python.rstrip("\n").split("\n")) != len(source.rstrip("\n").split("\n")):
-        raise ctx.fail(f"code cell {cell_number} uses a cell magic; its glue calls cannot be removed safely")
+        raise ctx.fail(
+            f"code cell {cell_number} uses a cell magic; its glue calls cannot be removed safely"
+        )
     edits: list[tuple[int, int, list[str]]] = []  # (first line, last line, replacement), 1-based
 
     def visit(body: list[ast.stmt]) -> bool:
@@ -498,7 +572,9 @@ def strip_glue(ctx: ChapterContext, source: str, cell_number: int) -> str:
             elif _is_glue_call(node):
                 call = node.value
                 shown = next((k.value for k in call.keywords if k.arg == "display"), None)
-                displays = shown is None or not (isinstance(shown, ast.Constant) and shown.value is False)
+                displays = shown is None or not (
+                    isinstance(shown, ast.Constant) and shown.value is False
+                )
                 if displays and len(call.args) >= 2:
                     indent = " " * node.col_offset
                     value = ast.get_source_segment(python, call.args[1])
@@ -507,17 +583,29 @@ def strip_glue(ctx: ChapterContext, source: str, cell_number: int) -> str:
                     edits.append((node.lineno, node.end_lineno, []))
                     removed += 1
             else:
-                blocks = [getattr(node, name) for name in ("body", "orelse", "finalbody") if getattr(node, name, None)]
+                blocks = [
+                    getattr(node, name)
+                    for name in ("body", "orelse", "finalbody")
+                    if getattr(node, name, None)
+                ]
                 empty = [visit(block) for block in blocks]
-                if blocks and all(empty) and isinstance(node, (ast.For, ast.While, ast.With, ast.If)):
-                    edits[:] = [e for e in edits if not (node.lineno <= e[0] and e[1] <= node.end_lineno)]
+                if (
+                    blocks
+                    and all(empty)
+                    and isinstance(node, (ast.For, ast.While, ast.With, ast.If))
+                ):
+                    edits[:] = [
+                        e for e in edits if not (node.lineno <= e[0] and e[1] <= node.end_lineno)
+                    ]
                     edits.append((node.lineno, node.end_lineno, []))
                     removed += 1
                 else:
                     for block, was_emptied in zip(blocks, empty):
                         if was_emptied:
                             first = block[0]
-                            edits.append((first.lineno, first.lineno, [" " * first.col_offset + "pass"]))
+                            edits.append(
+                                (first.lineno, first.lineno, [" " * first.col_offset + "pass"])
+                            )
         return removed == len(body)
 
     visit(tree.body)
@@ -525,8 +613,10 @@ def strip_glue(ctx: ChapterContext, source: str, cell_number: int) -> str:
         lines[first - 1 : last] = replacement
     text = re.sub(r"\n{3,}", "\n\n", "\n".join(lines)).strip("\n")
     still = [
-        node for node in ast.walk(ast.parse(TransformerManager().transform_cell(text)))
-        if (isinstance(node, ast.Name) and node.id in ("glue", "myst_nb")) or _is_myst_nb_import(node)
+        node
+        for node in ast.walk(ast.parse(TransformerManager().transform_cell(text)))
+        if (isinstance(node, ast.Name) and node.id in ("glue", "myst_nb"))
+        or _is_myst_nb_import(node)
     ]
     if still:
         raise ctx.fail(
@@ -540,13 +630,18 @@ def strip_glue(ctx: ChapterContext, source: str, cell_number: int) -> str:
 # One chapter
 # --------------------------------------------------------------------------------------------
 
-_FENCE_ANY = re.compile(r"^[ \t]*(`{3,}|:{3,})\{(solution-start|solution-end)\}[ \t]*(.*?)[ \t]*$", re.M)
+_FENCE_ANY = re.compile(
+    r"^[ \t]*(`{3,}|:{3,})\{(solution-start|solution-end)\}[ \t]*(.*?)[ \t]*$", re.M
+)
 
 
 def _after_gate(text: str, match: re.Match) -> int:
     """Where the text goes on after a ``solution-start``/``-end`` fence: past its options and close."""
     fence = match.group(1)
-    rest = re.match(rf"\n?(?:[ \t]*:[\w-]+:[^\n]*\n)*[ \t]*{re.escape(fence[0])}{{{len(fence)},}}[ \t]*(?:\n|$)", text[match.end():])
+    rest = re.match(
+        rf"\n?(?:[ \t]*:[\w-]+:[^\n]*\n)*[ \t]*{re.escape(fence[0])}{{{len(fence)},}}[ \t]*(?:\n|$)",
+        text[match.end() :],
+    )
     if rest is None:
         return match.end()
     return match.end() + rest.end()
@@ -565,7 +660,9 @@ def student_notebook(ctx: ChapterContext, source: nbformat.NotebookNode) -> nbfo
                 if kind == "directive" and payload[0] in ("exercise", "exercise-start"):
                     options, _ = _directive_options(payload[2])
                     if not options.get("label"):
-                        raise ctx.fail(f"an exercise without a :label: ({payload[1] or 'untitled'!r}) cannot be numbered or given its solution")
+                        raise ctx.fail(
+                            f"an exercise without a :label: ({payload[1] or 'untitled'!r}) cannot be numbered or given its solution"
+                        )
                     exercise_labels.append(options["label"])
     for label in exercise_labels:
         number = ctx.facts.exercises.get(make_id(label)) or ctx.facts.exercises.get(label)
@@ -608,18 +705,20 @@ def student_notebook(ctx: ChapterContext, source: nbformat.NotebookNode) -> nbfo
             # and the code in between into one collapsed block.
             target = start.group(3)
             before = text[: start.start()]
-            parts: list[str] = [convert_markdown(ctx, text[_after_gate(text, start):])]
+            parts: list[str] = [convert_markdown(ctx, text[_after_gate(text, start) :])]
             trailing = ""
             needed: list[tuple[nbformat.NotebookNode, str]] = []
             while True:
                 if index >= len(cells):
-                    raise ctx.fail(f"the solution to {target!r} has a solution-start but no solution-end")
+                    raise ctx.fail(
+                        f"the solution to {target!r} has a solution-start but no solution-end"
+                    )
                 inner = cells[index]
                 index += 1
                 end = _FENCE_ANY.search(inner.source) if inner.cell_type == "markdown" else None
                 if end and end.group(2) == "solution-end":
                     parts.append(convert_markdown(ctx, inner.source[: end.start()]))
-                    trailing = inner.source[_after_gate(inner.source, end):]
+                    trailing = inner.source[_after_gate(inner.source, end) :]
                     break
                 if end:
                     raise ctx.fail(f"the solution to {target!r} contains another solution-start")
@@ -631,18 +730,27 @@ def student_notebook(ctx: ChapterContext, source: nbformat.NotebookNode) -> nbfo
                         # the rest of the notebook needs what this cell computes: it stays a
                         # cell, right after the solution, with its code and output collapsed
                         needed.append((inner, code))
-                        parts.append("The code of this solution is the collapsed cell below this one; "
-                                     "the rest of the notebook uses what it computes.")
+                        parts.append(
+                            "The code of this solution is the collapsed cell below this one; "
+                            "the rest of the notebook uses what it computes."
+                        )
                     else:
                         parts.append("```python\n" + code + "\n```")
                 else:
                     parts.append(convert_markdown(ctx, inner.source))
             body = "\n\n".join(p for p in parts if p.strip())
-            md = "\n\n".join(filter(None, [
-                convert_markdown(ctx, before),
-                "\n".join(_details(_solution_summary(ctx, target), body.split("\n"))),
-            ]))
-            if trailing.strip():  # what follows solution-end in its cell is read as a cell of its own
+            md = "\n\n".join(
+                filter(
+                    None,
+                    [
+                        convert_markdown(ctx, before),
+                        "\n".join(_details(_solution_summary(ctx, target), body.split("\n"))),
+                    ],
+                )
+            )
+            if (
+                trailing.strip()
+            ):  # what follows solution-end in its cell is read as a cell of its own
                 rest = nbformat.v4.new_markdown_cell(trailing.lstrip("\n"))
                 rest["id"] = f"{cells[index - 1].get('id', 'cell')}-rest"
                 cells.insert(index, rest)
@@ -651,7 +759,9 @@ def student_notebook(ctx: ChapterContext, source: nbformat.NotebookNode) -> nbfo
             _keep_id(cell, new, notebook)
             notebook.cells.append(new)
             for old_cell, code in needed:
-                kept = nbformat.v4.new_code_cell(code, metadata={"jupyter": {"source_hidden": True, "outputs_hidden": True}})
+                kept = nbformat.v4.new_code_cell(
+                    code, metadata={"jupyter": {"source_hidden": True, "outputs_hidden": True}}
+                )
                 _keep_id(old_cell, kept, notebook)
                 notebook.cells.append(kept)
             continue
@@ -678,7 +788,12 @@ def _names(code: str, kind: type) -> set[str]:
     names = {n.id for n in ast.walk(tree) if isinstance(n, ast.Name) and isinstance(n.ctx, kind)}
     if kind is ast.Store:
         names |= {n.name for n in ast.walk(tree) if isinstance(n, (ast.FunctionDef, ast.ClassDef))}
-        names |= {(a.asname or a.name).split(".")[0] for n in ast.walk(tree) if isinstance(n, (ast.Import, ast.ImportFrom)) for a in n.names}
+        names |= {
+            (a.asname or a.name).split(".")[0]
+            for n in ast.walk(tree)
+            if isinstance(n, (ast.Import, ast.ImportFrom))
+            for a in n.names
+        }
     return names
 
 
@@ -694,7 +809,9 @@ def _defines_what_later_cells_use(code: str, later: list[nbformat.NotebookNode])
     return bool(defined & used)
 
 
-def _keep_id(old: nbformat.NotebookNode, new: nbformat.NotebookNode, notebook: nbformat.NotebookNode) -> None:
+def _keep_id(
+    old: nbformat.NotebookNode, new: nbformat.NotebookNode, notebook: nbformat.NotebookNode
+) -> None:
     """Keep the source cell's id (stable diffs of the student repository)."""
     if "id" in old and old["id"] not in {c.get("id") for c in notebook.cells}:
         new["id"] = old["id"]

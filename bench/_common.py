@@ -39,7 +39,12 @@ MIB = 1024 * 1024
 
 def single_threaded_env() -> None:
     """Pin NumPy's BLAS and PyTorch to one thread. Must run before NumPy or torch is imported."""
-    for name in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS", "NUMEXPR_NUM_THREADS"):
+    for name in (
+        "OPENBLAS_NUM_THREADS",
+        "OMP_NUM_THREADS",
+        "MKL_NUM_THREADS",
+        "NUMEXPR_NUM_THREADS",
+    ):
         os.environ[name] = "1"
 
 
@@ -157,7 +162,13 @@ def time_pair(
             sink.append((time.perf_counter() - start) / n)
 
     def summary(ts: list[float], n: int) -> dict[str, float]:
-        return {"median": statistics.median(ts), "min": min(ts), "max": max(ts), "number": n, "repeats": repeats}
+        return {
+            "median": statistics.median(ts),
+            "min": min(ts),
+            "max": max(ts),
+            "number": n,
+            "repeats": repeats,
+        }
 
     return {
         "ours": summary(t_ours, n_ours),
@@ -293,7 +304,9 @@ class CommandRun:
     peak_tree_bytes: int  # largest sampled sum over the whole process tree
 
 
-def run_command(cmd: list[str], cwd: Path | str, env: dict[str, str] | None = None, timeout: float = 3600) -> CommandRun:
+def run_command(
+    cmd: list[str], cwd: Path | str, env: dict[str, str] | None = None, timeout: float = 3600
+) -> CommandRun:
     """Run ``cmd``, timing it and sampling its process tree's memory every 0.1 s."""
     out_path = WORK / f".cmd-{os.getpid()}-{time.monotonic_ns()}"
     WORK.mkdir(parents=True, exist_ok=True)
@@ -408,7 +421,11 @@ def blas_info() -> str:
             import torch
 
             info = torch.__config__.show()
-            name = info.split("BLAS_INFO=", 1)[1].split(",", 1)[0] if "BLAS_INFO=" in info else "unknown"
+            name = (
+                info.split("BLAS_INFO=", 1)[1].split(",", 1)[0]
+                if "BLAS_INFO=" in info
+                else "unknown"
+            )
             parts.append(f"torch: {name}")
         except Exception:
             parts.append("torch: unknown")

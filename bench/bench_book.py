@@ -34,7 +34,17 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "_ext"))
 from book_toc import toc_notebooks
 from _common import REPO, WORK, PartResult, Row, fmt_mib, fmt_time, run_command, skipped
 
-IGNORE = {".venv", "_build", ".git", ".hypothesis", ".pytest_cache", "node_modules", "_work", "__pycache__", ".ipynb_checkpoints"}
+IGNORE = {
+    ".venv",
+    "_build",
+    ".git",
+    ".hypothesis",
+    ".pytest_cache",
+    "node_modules",
+    "_work",
+    "__pycache__",
+    ".ipynb_checkpoints",
+}
 BUILD_TIMEOUT = 1800
 
 
@@ -71,7 +81,12 @@ def _build(where: Path):
     env.pop("OPENBLAS_NUM_THREADS", None)  # the book builds as a reader's machine would
     env.pop("OMP_NUM_THREADS", None)
     env.pop("MKL_NUM_THREADS", None)
-    return run_command([str(_jupyter_book()), "build", ".", "-W", "--keep-going"], cwd=where, env=env, timeout=BUILD_TIMEOUT)
+    return run_command(
+        [str(_jupyter_book()), "build", ".", "-W", "--keep-going"],
+        cwd=where,
+        env=env,
+        timeout=BUILD_TIMEOUT,
+    )
 
 
 def _cache_times(where: Path) -> dict[str, float]:
@@ -103,15 +118,24 @@ def clean_clone_make_book(rebuilds: int = 3) -> tuple[list[Row], list[str]]:
     done = run_command(["git", "clone", "--quiet", str(REPO), str(clone)], cwd=WORK, timeout=600)
     if done.returncode != 0:
         return [], [f"book: git clone failed: {_fail_tail(done)}"]
-    env = {k: v for k, v in os.environ.items() if k not in ("VIRTUAL_ENV", "OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS")}
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if k not in ("VIRTUAL_ENV", "OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS")
+    }
     steps = {}
     for target in ("setup", "web-assets", "book"):
         print(f"  book: clean clone: make {target}", flush=True)
         steps[target] = run_command(["make", target], cwd=clone, env=env, timeout=BUILD_TIMEOUT)
         if steps[target].returncode != 0:
-            return [], [f"book: make {target} failed in the clean clone: {_fail_tail(steps[target])}"]
+            return [], [
+                f"book: make {target} failed in the clean clone: {_fail_tail(steps[target])}"
+            ]
     total = sum(step.seconds for step in steps.values())
-    again = [run_command(["make", "book"], cwd=clone, env=env, timeout=BUILD_TIMEOUT) for _ in range(rebuilds)]
+    again = [
+        run_command(["make", "book"], cwd=clone, env=env, timeout=BUILD_TIMEOUT)
+        for _ in range(rebuilds)
+    ]
     again_ok = all(r.returncode == 0 for r in again)
     rows = [
         Row(
@@ -130,11 +154,15 @@ def clean_clone_make_book(rebuilds: int = 3) -> tuple[list[Row], list[str]]:
             fmt_time(statistics.median(r.seconds for r in again)),
             memory=f"{fmt_mib(max(r.peak_tree_bytes for r in again))} all processes",
             target="< 20 s",
-            met=("yes" if statistics.median(r.seconds for r in again) < 20 else "no") if again_ok else "BUILD FAILED",
+            met=("yes" if statistics.median(r.seconds for r in again) < 20 else "no")
+            if again_ok
+            else "BUILD FAILED",
         ),
     ]
-    notes = ["book: the clean clone's set-up installs from pip's and npm's caches on this machine; "
-             "a machine that never installed the pinned packages downloads them first"]
+    notes = [
+        "book: the clean clone's set-up installs from pip's and npm's caches on this machine; "
+        "a machine that never installed the pinned packages downloads them first"
+    ]
     shutil.rmtree(clone, ignore_errors=True)
     return rows, notes
 
@@ -153,7 +181,9 @@ def run(quick: bool = False, rebuilds: int = 3) -> PartResult:
     result = PartResult(part)
     notebooks = chapter_notebooks()
     if not notebooks:
-        result.notes.append("book: _toc.yml lists no chapter notebooks yet; the builds cover the text pages only")
+        result.notes.append(
+            "book: _toc.yml lists no chapter notebooks yet; the builds cover the text pages only"
+        )
     else:
         result.notes.append(f"book: {len(notebooks)} chapter notebook(s) in _toc.yml")
     where = WORK / "book"
@@ -175,16 +205,23 @@ def run(quick: bool = False, rebuilds: int = 3) -> PartResult:
             )
         )
         if not ok:
-            result.notes.append(f"book: the cold build failed (exit {cold.returncode}): {_fail_tail(cold)}")
+            result.notes.append(
+                f"book: the cold build failed (exit {cold.returncode}): {_fail_tail(cold)}"
+            )
         per_chapter = _cache_times(where)
         source = "jupyter-cache's record of the cold build"
     else:
         # A rebuild needs a built tree: bring the previous bench run's build up to date (only
         # notebooks changed since then are executed) or, the first time, build from scratch.
-        print("  book: --quick: no cold build; bringing the copy's build up to date (not timed)", flush=True)
+        print(
+            "  book: --quick: no cold build; bringing the copy's build up to date (not timed)",
+            flush=True,
+        )
         first = _build(where)
         if first.returncode != 0:
-            result.notes.append(f"book: the build failed (exit {first.returncode}): {_fail_tail(first)}")
+            result.notes.append(
+                f"book: the build failed (exit {first.returncode}): {_fail_tail(first)}"
+            )
         per_chapter = _cache_times(where)
         source = "jupyter-cache's record of the build that last executed each notebook"
     if not quick:
@@ -209,7 +246,12 @@ def run(quick: bool = False, rebuilds: int = 3) -> PartResult:
     )
     if failed:
         result.notes.append(f"book: a rebuild failed: {_fail_tail(failed[0])}")
-    lines += [f"Per-chapter execution time ({source}):", "", "| notebook | execution |", "|---|---|"]
+    lines += [
+        f"Per-chapter execution time ({source}):",
+        "",
+        "| notebook | execution |",
+        "|---|---|",
+    ]
     for name, seconds in sorted(per_chapter.items()):
         lines.append(f"| {name} | {fmt_time(seconds)} |")
         result.rows.append(Row(part, f"execute {name}", fmt_time(seconds)))

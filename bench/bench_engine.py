@@ -164,13 +164,19 @@ def run(quick: bool = False, repeats: int = 9) -> PartResult:
         from coursekit.engine import Value
     except ImportError as exc:
         return skipped(part, f"coursekit.engine.Value not present ({exc})")
-    missing = [name for name in ("__add__", "__mul__", "__pow__", "__sub__", "relu", "backward") if not hasattr(Value, name)]
+    missing = [
+        name
+        for name in ("__add__", "__mul__", "__pow__", "__sub__", "relu", "backward")
+        if not hasattr(Value, name)
+    ]
     if missing:
         return skipped(part, f"coursekit.engine.Value lacks {', '.join(missing)} so far")
     try:
         import micrograd.engine  # noqa: F401
     except ImportError:
-        return skipped(part, "micrograd is not installed (make bench installs bench/requirements.txt)")
+        return skipped(
+            part, "micrograd is not installed (make bench installs bench/requirements.txt)"
+        )
     result = PartResult(part)
     labels = {
         "mlp": f"scalar MLP {'-'.join(map(str, SIZES))} on {POINTS} points, forward+backward",

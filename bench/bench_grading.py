@@ -39,7 +39,12 @@ CORPUS = REPO / "tests" / "grading"
 
 def _env() -> dict[str, str]:
     env = dict(os.environ)
-    for name in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS", "NUMEXPR_NUM_THREADS"):
+    for name in (
+        "OPENBLAS_NUM_THREADS",
+        "OMP_NUM_THREADS",
+        "MKL_NUM_THREADS",
+        "NUMEXPR_NUM_THREADS",
+    ):
         env.pop(name, None)  # grade as an instructor's machine would
     bindir = str(Path(sys.executable).parent)
     env["PATH"] = bindir + os.pathsep + env.get("PATH", "")  # nbgrader runs `alembic` by name
@@ -59,7 +64,9 @@ def _prepare(root: Path, per_case: int) -> tuple[Path, dict[str, float]]:
         shutil.rmtree(root)
     root.mkdir(parents=True)
     course = gc.make_course(root, (ASSIGNMENT,))
-    done = run_command(_coursekit("release", ASSIGNMENT, "--course-dir", str(course)), cwd=REPO, env=_env())
+    done = run_command(
+        _coursekit("release", ASSIGNMENT, "--course-dir", str(course)), cwd=REPO, env=_env()
+    )
     if done.returncode != 0:
         raise RuntimeError(f"coursekit release failed: {done.stderr[-2000:]}")
     cases = [c for c in gc.cases() if c.assignment == ASSIGNMENT]
@@ -83,7 +90,10 @@ def _fresh_copy(course: Path, name: str) -> Path:
 
 def _coursekit_scores(course: Path) -> dict[str, float | None]:
     with open(course / "grades" / f"{ASSIGNMENT}.csv", newline="", encoding="utf-8") as fh:
-        return {row["student"]: (float(row["auto_score"]) if row["auto_score"] else None) for row in csv.DictReader(fh)}
+        return {
+            row["student"]: (float(row["auto_score"]) if row["auto_score"] else None)
+            for row in csv.DictReader(fh)
+        }
 
 
 def _nbgrader_scores(course: Path) -> dict[str, float | None]:
@@ -125,7 +135,9 @@ def _sandbox_missing() -> str | None:
     return unavailable_reason()
 
 
-def run(quick: bool = False, runs: int | None = None, per_case: int = 10, with_jobs1: bool = False) -> PartResult:
+def run(
+    quick: bool = False, runs: int | None = None, per_case: int = 10, with_jobs1: bool = False
+) -> PartResult:
     part = "grading"
     try:
         from coursekit.grading import batch  # noqa: F401
@@ -135,7 +147,9 @@ def run(quick: bool = False, runs: int | None = None, per_case: int = 10, with_j
     if not (REPO / "assignments" / "source" / ASSIGNMENT / f"{ASSIGNMENT}.ipynb").exists():
         return skipped(part, f"assignments/source/{ASSIGNMENT}/{ASSIGNMENT}.ipynb not present")
     if not (CORPUS / "grading_corpus.py").exists():
-        return skipped(part, "tests/grading/grading_corpus.py (the synthetic submissions) not present")
+        return skipped(
+            part, "tests/grading/grading_corpus.py (the synthetic submissions) not present"
+        )
     if shutil.which("nbgrader", path=str(Path(sys.executable).parent)) is None:
         return skipped(part, "nbgrader is not installed in this environment")
     runs = runs or (1 if quick else 3)
@@ -174,7 +188,9 @@ def run(quick: bool = False, runs: int | None = None, per_case: int = 10, with_j
         for student in sorted(expected):
             a, b = ck.get(student), nb.get(student)
             if a is None or b is None or abs(a - b) > 1e-9 or abs(a - expected[student]) > 1e-9:
-                mismatches.append(f"{student}: coursekit {a}, nbgrader {b}, expected {expected[student]}")
+                mismatches.append(
+                    f"{student}: coursekit {a}, nbgrader {b}, expected {expected[student]}"
+                )
     same = not mismatches
     speedup = nb_sec / ck_sec  # throughput ratio = (n / ck_sec) / (n / nb_sec)
     result.rows.append(
@@ -187,11 +203,14 @@ def run(quick: bool = False, runs: int | None = None, per_case: int = 10, with_j
             f"{speedup:.2f}x throughput",
             f"{fmt_mib(max(d.peak_tree_bytes for d, _ in ck_runs))} / {fmt_mib(max(d.peak_tree_bytes for d, _ in nb_runs))} all processes",
             ">= 1.8x, same scores",
-            ("yes" if speedup >= TARGET else "no") + (", scores identical" if same else ", SCORES DIFFER"),
+            ("yes" if speedup >= TARGET else "no")
+            + (", scores identical" if same else ", SCORES DIFFER"),
         )
     )
     if mismatches:
-        result.notes.append(f"grading: {len(mismatches)} score mismatch(es), e.g. " + "; ".join(mismatches[:4]))
+        result.notes.append(
+            f"grading: {len(mismatches)} score mismatch(es), e.g. " + "; ".join(mismatches[:4])
+        )
     else:
         result.notes.append(
             f"grading: coursekit and nbgrader gave identical scores to all {n} submissions in every run, "
@@ -214,11 +233,16 @@ def run(quick: bool = False, runs: int | None = None, per_case: int = 10, with_j
         # Whole-batch times differ by less than the machine's noise, so the cost is taken per
         # submission: each student's grading time (from coursekit's report) with and without
         # the sandbox, the median over the runs for each, then the median over the students.
-        boxed_each, plain_each = _report_seconds([c for _, c in ck_runs]), _report_seconds([c for _, c in plain])
+        boxed_each, plain_each = (
+            _report_seconds([c for _, c in ck_runs]),
+            _report_seconds([c for _, c in plain]),
+        )
         students = sorted(set(boxed_each) & set(plain_each))
         boxed_med = statistics.median(statistics.median(boxed_each[s]) for s in students)
         plain_med = statistics.median(statistics.median(plain_each[s]) for s in students)
-        cost = statistics.median(statistics.median(boxed_each[s]) - statistics.median(plain_each[s]) for s in students)
+        cost = statistics.median(
+            statistics.median(boxed_each[s]) - statistics.median(plain_each[s]) for s in students
+        )
         plain_sec = statistics.median(d.seconds for d, _ in plain)
         result.rows.append(
             Row(
@@ -226,23 +250,29 @@ def run(quick: bool = False, runs: int | None = None, per_case: int = 10, with_j
                 f"sandbox cost per submission: one submission's grading time with the sandbox vs --no-sandbox "
                 f"(median over {len(students)} students of the paired difference, {runs} runs each; "
                 f"whole batch {fmt_time(ck_sec)} vs {fmt_time(plain_sec)})",
-                f"{fmt_time(boxed_med)} (+{fmt_time(cost)})" if cost >= 0 else f"{fmt_time(boxed_med)} ({fmt_time(cost)})",
+                f"{fmt_time(boxed_med)} (+{fmt_time(cost)})"
+                if cost >= 0
+                else f"{fmt_time(boxed_med)} ({fmt_time(cost)})",
                 fmt_time(plain_med) + " (no sandbox)",
                 f"{boxed_med / plain_med:.2f}",
                 f"{fmt_mib(max(d.peak_tree_bytes for d, _ in plain))} all processes (no sandbox)",
             )
         )
     else:
-        result.notes.append(f"grading: coursekit ran with --no-sandbox; sandbox cost not measured: {missing}")
+        result.notes.append(
+            f"grading: coursekit ran with --no-sandbox; sandbox cost not measured: {missing}"
+        )
     result.details = "\n".join(
         [
             "### Grading",
             "",
             f"{n} submissions of {ASSIGNMENT}: {per_case} students for each corpus case "
             f"({', '.join(sorted({s.rsplit('_', 1)[0] for s in expected}))}). Wall time of the whole "
-            "command; runs: " + ", ".join(
-                f"coursekit {fmt_time(d.seconds)}" for d, _ in ck_runs
-            ) + "; " + ", ".join(f"nbgrader {fmt_time(d.seconds)}" for d, _ in nb_runs) + ".",
+            "command; runs: "
+            + ", ".join(f"coursekit {fmt_time(d.seconds)}" for d, _ in ck_runs)
+            + "; "
+            + ", ".join(f"nbgrader {fmt_time(d.seconds)}" for d, _ in nb_runs)
+            + ".",
         ]
     )
     return result
@@ -251,11 +281,15 @@ def run(quick: bool = False, runs: int | None = None, per_case: int = 10, with_j
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--quick", action="store_true", help="one run each")
-    parser.add_argument("--jobs1", action="store_true", help="also time coursekit --jobs 1 (not part of make bench)")
+    parser.add_argument(
+        "--jobs1", action="store_true", help="also time coursekit --jobs 1 (not part of make bench)"
+    )
     parser.add_argument("--runs", type=int, default=None)
     parser.add_argument("--students-per-case", type=int, default=10)
     args = parser.parse_args()
-    result = run(quick=args.quick, runs=args.runs, per_case=args.students_per_case, with_jobs1=args.jobs1)
+    result = run(
+        quick=args.quick, runs=args.runs, per_case=args.students_per_case, with_jobs1=args.jobs1
+    )
     result.print()
 
 

@@ -40,8 +40,15 @@ BUDGET_BYTES = 2.5e6
 BUDGET_PAINT = 2.5  # seconds
 CHROMIUM = os.environ.get("COURSE_CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_ARGS = [
-    "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
-    "--disable-component-update", "--disable-sync", "--disable-dev-shm-usage",
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--disable-dev-shm-usage",
 ]
 TEXT_TYPES = ("text/", "application/javascript", "application/json", "image/svg+xml")
 
@@ -121,10 +128,15 @@ def measure(browser, base_url: str, path: str) -> PageLoad:
         cdp = context.new_cdp_session(page)
         cdp.send("Network.enable")
         cdp.send("Network.setCacheDisabled", {"cacheDisabled": True})
-        cdp.send("Network.emulateNetworkConditions", {
-            "offline": False, "latency": LATENCY_MS,
-            "downloadThroughput": DOWN_BITS / 8, "uploadThroughput": DOWN_BITS / 8,
-        })
+        cdp.send(
+            "Network.emulateNetworkConditions",
+            {
+                "offline": False,
+                "latency": LATENCY_MS,
+                "downloadThroughput": DOWN_BITS / 8,
+                "uploadThroughput": DOWN_BITS / 8,
+            },
+        )
         counter = {"bytes": 0, "pending": 0, "last": time.monotonic()}
 
         def started(_event: dict) -> None:
@@ -150,14 +162,18 @@ def measure(browser, base_url: str, path: str) -> PageLoad:
             return entry ? entry.startTime / 1000 : null;
         }""")
         result = PageLoad(path, counter["bytes"], paint if paint is not None else float("nan"))
-        has_apps = page.evaluate("() => Boolean(document.querySelector('script[type=\"application/vnd.jupyter.widget-view+json\"]'))")
+        has_apps = page.evaluate(
+            "() => Boolean(document.querySelector('script[type=\"application/vnd.jupyter.widget-view+json\"]'))"
+        )
         if has_apps:
             begin = time.monotonic()
             page.evaluate("""() => document.querySelector('script[type="application/vnd.jupyter.widget-view+json"]')
                 .parentElement.scrollIntoView({block: 'center'})""")
-            page.wait_for_function("""() => [...document.querySelectorAll('script[type="application/vnd.jupyter.widget-view+json"]')]
+            page.wait_for_function(
+                """() => [...document.querySelectorAll('script[type="application/vnd.jupyter.widget-view+json"]')]
                 .every((s) => s.previousElementSibling && s.previousElementSibling.querySelector('.jupyter-widgets'))""",
-                                   timeout=120_000)
+                timeout=120_000,
+            )
             result.apps_ready = time.monotonic() - begin
             _wait_idle(counter)
             result.bytes_with_apps = counter["bytes"]
@@ -183,11 +199,15 @@ def _details(loads: dict[str, list[PageLoad]]) -> str:
     for server, results in loads.items():
         for load in results:
             ready = "" if load.apps_ready is None else f"{load.apps_ready:.1f} s"
-            lines.append(f"| {load.path} | {server} | {_mb(load.bytes)} | {load.first_paint:.2f} s | {ready} | {_mb(load.bytes_with_apps)} |")
+            lines.append(
+                f"| {load.path} | {server} | {_mb(load.bytes)} | {load.first_paint:.2f} s | {ready} | {_mb(load.bytes_with_apps)} |"
+            )
     return "\n".join(lines)
 
 
-def run(quick: bool = False, site: Path | None = None, pages: list[str] | None = None) -> PartResult:
+def run(
+    quick: bool = False, site: Path | None = None, pages: list[str] | None = None
+) -> PartResult:
     import builtsite
 
     site = site or builtsite.site_dir()
@@ -212,14 +232,22 @@ def run(quick: bool = False, site: Path | None = None, pages: list[str] | None =
                     for path in pages:
                         try:
                             load = measure(browser, base_url, path)
-                        except PlaywrightTimeoutError as error:  # one hung visit must not lose the others
+                        except (
+                            PlaywrightTimeoutError
+                        ) as error:  # one hung visit must not lose the others
                             first_line = str(error).splitlines()[0]
                             print(f"  {name:5} {path:45} timed out: {first_line}", flush=True)
                             timeouts.append(f"{name} {path}: {first_line}")
                             continue
-                        print(f"  {name:5} {path:45} {_mb(load.bytes):>9} first paint {load.first_paint:.2f} s"
-                              + (f", apps ready {load.apps_ready:.1f} s after scrolling ({_mb(load.bytes_with_apps)})"
-                                 if load.apps_ready is not None else ""), flush=True)
+                        print(
+                            f"  {name:5} {path:45} {_mb(load.bytes):>9} first paint {load.first_paint:.2f} s"
+                            + (
+                                f", apps ready {load.apps_ready:.1f} s after scrolling ({_mb(load.bytes_with_apps)})"
+                                if load.apps_ready is not None
+                                else ""
+                            ),
+                            flush=True,
+                        )
                         loads[name].append(load)
                 finally:
                     server.shutdown()
@@ -232,10 +260,30 @@ def run(quick: bool = False, site: Path | None = None, pages: list[str] | None =
             continue
         heaviest = max(results, key=lambda load: load.bytes)
         slowest = max(results, key=lambda load: load.first_paint)
-        rows.append(Row("pages", f"heaviest cold visit ({name}): {heaviest.path}", _mb(heaviest.bytes), "", "", "",
-                        f"<= {_mb(BUDGET_BYTES)}", "yes" if heaviest.bytes <= BUDGET_BYTES else "no"))
-        rows.append(Row("pages", f"slowest first paint ({name}): {slowest.path}", f"{slowest.first_paint:.2f} s", "", "", "",
-                        f"< {BUDGET_PAINT} s", "yes" if slowest.first_paint < BUDGET_PAINT else "no"))
+        rows.append(
+            Row(
+                "pages",
+                f"heaviest cold visit ({name}): {heaviest.path}",
+                _mb(heaviest.bytes),
+                "",
+                "",
+                "",
+                f"<= {_mb(BUDGET_BYTES)}",
+                "yes" if heaviest.bytes <= BUDGET_BYTES else "no",
+            )
+        )
+        rows.append(
+            Row(
+                "pages",
+                f"slowest first paint ({name}): {slowest.path}",
+                f"{slowest.first_paint:.2f} s",
+                "",
+                "",
+                "",
+                f"< {BUDGET_PAINT} s",
+                "yes" if slowest.first_paint < BUDGET_PAINT else "no",
+            )
+        )
     notes = [
         f"{len(pages)} pages, each a cold visit in a fresh Chromium context at 390x844, throttled by Chromium to "
         f"{DOWN_BITS / 1e6:g} Mbit/s and {LATENCY_MS} ms; 'plain': served uncompressed, 'gzip': text types gzip-compressed",
@@ -249,7 +297,9 @@ def run(quick: bool = False, site: Path | None = None, pages: list[str] | None =
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--site", type=Path, default=None, help="built site (default: _build/html)")
-    parser.add_argument("--pages", default="", help="comma-separated site paths (default: every page)")
+    parser.add_argument(
+        "--pages", default="", help="comma-separated site paths (default: every page)"
+    )
     parser.add_argument("--quick", action="store_true", help="gzip server only")
     args = parser.parse_args()
     pages = [p for p in args.pages.split(",") if p] or None

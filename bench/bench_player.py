@@ -44,8 +44,16 @@ from _common import REPO, PartResult, Row, fmt_mib, fmt_time, percentile, skippe
 LATENCY_TARGET = 0.050
 SITE_TARGET = 120 * 1024 * 1024
 CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
 FORMATS = {
     "PNG (as the live app)": None,
     "WebP lossless, method 0": {"lossless": True, "method": 0},
@@ -89,10 +97,14 @@ def measure_formats(samples: int = 3) -> tuple[list[Row], str]:
                     buffer = io.BytesIO()
                     Image.fromarray(rgb).save(buffer, format="WEBP", **options)
                     data = buffer.getvalue()
-                totals[name]["seconds"].append(time.perf_counter() - start if options else float("nan"))
+                totals[name]["seconds"].append(
+                    time.perf_counter() - start if options else float("nan")
+                )
                 shown = frames.decode(data).astype(float)
                 mse = float(np.mean((shown - rgb) ** 2))
-                totals[name]["psnr"].append(float("inf") if mse == 0 else 10 * np.log10(255**2 / mse))
+                totals[name]["psnr"].append(
+                    float("inf") if mse == 0 else 10 * np.log10(255**2 / mse)
+                )
                 sizes.append(len(data))
                 totals[name]["bytes"].append(len(data))
             cells.append(f"{statistics.mean(sizes) / 1024:.0f} KiB")
@@ -101,10 +113,15 @@ def measure_formats(samples: int = 3) -> tuple[list[Row], str]:
     for name, t in totals.items():
         seconds = [s for s in t["seconds"] if s == s]
         psnr = min(t["psnr"])
-        rows.append(Row("player", f"frame format: {name}, mean size / encode / worst PSNR",
-                        f"{statistics.mean(t['bytes']) / 1024:.0f} KiB / "
-                        f"{fmt_time(statistics.median(seconds)) if seconds else 'in png()'} / "
-                        f"{'exact' if psnr == float('inf') else f'{psnr:.1f} dB'}"))
+        rows.append(
+            Row(
+                "player",
+                f"frame format: {name}, mean size / encode / worst PSNR",
+                f"{statistics.mean(t['bytes']) / 1024:.0f} KiB / "
+                f"{fmt_time(statistics.median(seconds)) if seconds else 'in png()'} / "
+                f"{'exact' if psnr == float('inf') else f'{psnr:.1f} dB'}",
+            )
+        )
     return rows, "Mean frame size per app and format:\n\n" + "\n".join(lines)
 
 
@@ -122,9 +139,18 @@ def measure_drawing() -> tuple[list[Row], str]:
             seconds = time.perf_counter() - start
             n = frames.frame_count(axes)
             total, count = total + seconds, count + n
-            lines.append(f"| {cls.__name__} | {n} | {fmt_time(seconds)} | {fmt_time(seconds / n)} |")
-    rows = [Row("player", f"drawing every app's frames, one process ({count} frames)", fmt_time(total),
-                target="cold make book < 3 min (see book)", met="-")]
+            lines.append(
+                f"| {cls.__name__} | {n} | {fmt_time(seconds)} | {fmt_time(seconds / n)} |"
+            )
+    rows = [
+        Row(
+            "player",
+            f"drawing every app's frames, one process ({count} frames)",
+            fmt_time(total),
+            target="cold make book < 3 min (see book)",
+            met="-",
+        )
+    ]
     return rows, "Drawing the frames with an empty cache:\n\n" + "\n".join(lines)
 
 
@@ -145,7 +171,13 @@ def measure_site(site: Path) -> list[Row]:
     frame_bytes = _size(frames_dir) if frames_dir.is_dir() else 0
     count = sum(1 for _ in frames_dir.rglob("*.webp")) if frames_dir.is_dir() else 0
     return [
-        Row("player", "built site, total", fmt_mib(total), target="< 120 MiB", met="yes" if total < SITE_TARGET else "NO"),
+        Row(
+            "player",
+            "built site, total",
+            fmt_mib(total),
+            target="< 120 MiB",
+            met="yes" if total < SITE_TARGET else "NO",
+        ),
         Row("player", f"of which frames ({count} files)", fmt_mib(frame_bytes)),
     ]
 
@@ -193,13 +225,19 @@ def measure_latency(site: Path, moves: int) -> tuple[list[Row], str]:
                 page.wait_for_selector("html[data-ck-players]")
                 rng = random.Random(path)
                 for player in players:
-                    page.focus(f"#ck-{player['id']} [data-axis]")  # the first interaction loads the frames
+                    page.focus(
+                        f"#ck-{player['id']} [data-axis]"
+                    )  # the first interaction loads the frames
                     page.wait_for_load_state("networkidle")
                     state = [a["default"] for a in player["axes"]]
-                    times = per_app.setdefault(f"{path.split('/')[-1].removesuffix('.html')} {player['id']}", [])
+                    times = per_app.setdefault(
+                        f"{path.split('/')[-1].removesuffix('.html')} {player['id']}", []
+                    )
                     for _ in range(moves):
                         axis = rng.randrange(len(player["axes"]))
-                        options = [i for i in range(len(player["axes"][axis]["keys"])) if i != state[axis]]
+                        options = [
+                            i for i in range(len(player["axes"][axis]["keys"])) if i != state[axis]
+                        ]
                         state[axis] = rng.choice(options)
                         times.append(page.evaluate(_MOVE, [player["id"], axis, state[axis]]) / 1000)
                 page.close()
@@ -209,13 +247,22 @@ def measure_latency(site: Path, moves: int) -> tuple[list[Row], str]:
         server.server_close()
     everything = [t for times in per_app.values() for t in times]
     median = statistics.median(everything)
-    rows = [Row("player", f"slider move to frame shown, Chromium, median over {len(everything)} moves "
-                f"(p90 {fmt_time(percentile(everything, 90))})", fmt_time(median),
-                target="< 50 ms", met="yes" if median < LATENCY_TARGET else "NO")]
+    rows = [
+        Row(
+            "player",
+            f"slider move to frame shown, Chromium, median over {len(everything)} moves "
+            f"(p90 {fmt_time(percentile(everything, 90))})",
+            fmt_time(median),
+            target="< 50 ms",
+            met="yes" if median < LATENCY_TARGET else "NO",
+        )
+    ]
     lines = ["| app | moves | median | p90 | max |", "|---|---|---|---|---|"]
     for name, times in per_app.items():
-        lines.append(f"| {name} | {len(times)} | {fmt_time(statistics.median(times))} | "
-                     f"{fmt_time(percentile(times, 90))} | {fmt_time(max(times))} |")
+        lines.append(
+            f"| {name} | {len(times)} | {fmt_time(statistics.median(times))} | "
+            f"{fmt_time(percentile(times, 90))} | {fmt_time(max(times))} |"
+        )
     return rows, "Slider move to frame shown, per app (frames loaded):\n\n" + "\n".join(lines)
 
 
@@ -234,7 +281,9 @@ def run(quick: bool = False, moves: int = 40) -> PartResult:
         result.rows += rows
         details.append(text)
     else:
-        result.notes.append("player: --quick, the drawing of every frame with an empty cache was not timed")
+        result.notes.append(
+            "player: --quick, the drawing of every frame with an empty cache was not timed"
+        )
     site = _site()
     result.rows += measure_site(site)
     if not Path(CHROMIUM).is_file():

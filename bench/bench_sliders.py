@@ -117,7 +117,13 @@ def _measure(module: str, cls_name: str, moves: int, seed: int) -> dict:
             app.set(**{name: random_value(app.controls[name], rng)})
             app.fig.canvas.draw()
             frozen.append(time.perf_counter() - t0)
-    return {"build": build, "callback": callback, "draw": draw, "frozen": frozen, "controls": movable}
+    return {
+        "build": build,
+        "callback": callback,
+        "draw": draw,
+        "frozen": frozen,
+        "controls": movable,
+    }
 
 
 def _measure_png(module: str, cls_name: str, moves: int, seed: int) -> dict:

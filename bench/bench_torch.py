@@ -110,7 +110,9 @@ def _check_same(dtype: str, batch: int = 64, hidden: int = 32) -> dict:
 
     ck_step, ck_model = _coursekit_step(batch, hidden, dtype)
     linears = [m for m in ck_model if isinstance(m, Linear)]
-    th_step, th_model = _torch_step(batch, hidden, dtype, [(m.W.copy(), m.b.copy()) for m in linears])
+    th_step, th_model = _torch_step(
+        batch, hidden, dtype, [(m.W.copy(), m.b.copy()) for m in linears]
+    )
     ck_loss = ck_step()
     th_loss = th_step().item()
     th_linears = [m for m in th_model if hasattr(m, "weight")]
@@ -118,10 +120,14 @@ def _check_same(dtype: str, batch: int = 64, hidden: int = 32) -> dict:
     for a, b in zip(linears, th_linears):
         for mine, theirs in ((a.W, b.weight), (a.b, b.bias)):
             theirs = theirs.detach().numpy()
-            worst = max(worst, float(np.max(np.abs(mine - theirs)) / (np.max(np.abs(theirs)) + 1e-30)))
+            worst = max(
+                worst, float(np.max(np.abs(mine - theirs)) / (np.max(np.abs(theirs)) + 1e-30))
+            )
     tol = 1e-5 if dtype == "float32" else 1e-12
     if not worst < tol:
-        raise AssertionError(f"{dtype}: coursekit and torch disagree after one step (relative {worst:.2e})")
+        raise AssertionError(
+            f"{dtype}: coursekit and torch disagree after one step (relative {worst:.2e})"
+        )
     # The dtypes a backward pass runs in: the loss gradient and every layer's dL/d(input).
     from coursekit.losses import cce_with_logits_grad
 
@@ -224,7 +230,9 @@ def _against_bare(batch: int, hidden: int, dtype: str, repeats: int) -> dict:
     a, b = ck_step(), check()
     if not abs(a - b) <= 1e-4 * abs(b):
         raise AssertionError(f"bare NumPy step disagrees with coursekit: loss {b} vs {a}")
-    return time_pair(ck_step, _bare_step(batch, hidden, dtype, weights), repeats=repeats, min_time=0.02)
+    return time_pair(
+        ck_step, _bare_step(batch, hidden, dtype, weights), repeats=repeats, min_time=0.02
+    )
 
 
 def _profile_course_size(batch: int, hidden: int, dtype: str) -> dict:
@@ -297,14 +305,20 @@ def run(
 
     # Table rows: every course-size cell would be too many; show the corners and the worst.
     for dtype, grid in grids.items():
-        course = {k: v for k, v in grid.items() if k[0] in COURSE_BATCHES and k[1] in COURSE_HIDDENS}
+        course = {
+            k: v for k, v in grid.items() if k[0] in COURSE_BATCHES and k[1] in COURSE_HIDDENS
+        }
         if course:
             worst_key = max(course, key=lambda k: course[k]["ratio"])
             best_key = min(course, key=lambda k: course[k]["ratio"])
             # Measured, not targeted: the layers are written to be read, and the ratio says what
             # that costs (the bare-NumPy rows say how much of it is the layers themselves).
-            result.rows.append(_row(dtype, worst_key, grid[worst_key], "slowest course size: ", "-", "-"))
-            result.rows.append(_row(dtype, best_key, grid[best_key], "fastest course size: ", "-", "-"))
+            result.rows.append(
+                _row(dtype, worst_key, grid[worst_key], "slowest course size: ", "-", "-")
+            )
+            result.rows.append(
+                _row(dtype, best_key, grid[best_key], "fastest course size: ", "-", "-")
+            )
         for key in [(min(batches), min(hiddens)), (max(batches), max(hiddens))]:
             if key in grid and key not in course:
                 result.rows.append(_row(dtype, key, grid[key], "", "-", "-"))
@@ -351,7 +365,9 @@ def run(
         (dtype, key) for dtype, grid in grids.items() for key, v in grid.items()
         if key[0] in COURSE_BATCHES and key[1] in COURSE_HIDDENS and v["ratio"] > 1.0
     ]  # fmt: skip
-    profile_cases = [("float64", (64, 16))] + ([("float32", (64, 16))] if any(d == "float32" for d, _ in slow) else [])
+    profile_cases = [("float64", (64, 16))] + (
+        [("float32", (64, 16))] if any(d == "float32" for d, _ in slow) else []
+    )
     for dtype, (batch, hidden) in profile_cases:
         prof = in_child(_profile_course_size, batch, hidden, dtype)
         result.details += (
@@ -384,7 +400,7 @@ def _crossover(grid: dict, batches: list[int], hiddens: list[int]) -> str:
         slower = [h for h in hiddens if grid[(batch, h)]["ratio"] > 1.0]
         if not slower:
             parts.append(f"b{batch}: faster at every H")
-        elif slower == hiddens[hiddens.index(slower[0]):]:
+        elif slower == hiddens[hiddens.index(slower[0]) :]:
             parts.append(f"b{batch}: slower from H={slower[0]}")
         else:
             parts.append(f"b{batch}: slower at H=" + ",".join(map(str, slower)))
@@ -409,7 +425,9 @@ def _details(grids: dict, batches: list[int], hiddens: list[int]) -> str:
             cells = []
             for h in hiddens:
                 c = grid[(batch, h)]
-                cells.append(f"**{c['ratio']:.2f}** ({fmt_time(c['ck']['median'])}, {fmt_time(c['th']['median'])})")
+                cells.append(
+                    f"**{c['ratio']:.2f}** ({fmt_time(c['ck']['median'])}, {fmt_time(c['th']['median'])})"
+                )
             out.append(f"| {batch} | " + " | ".join(cells) + " |")
         out += [
             "",
@@ -425,8 +443,10 @@ def _details(grids: dict, batches: list[int], hiddens: list[int]) -> str:
         for batch in batches:
             cells = [
                 "{:.1f} ({:.1f}) / {:.1f} ({:.1f})".format(
-                    grid[(batch, h)]["ck"]["peak_bytes"] / MIB, grid[(batch, h)]["ck"]["step_bytes"] / MIB,
-                    grid[(batch, h)]["th"]["peak_bytes"] / MIB, grid[(batch, h)]["th"]["step_bytes"] / MIB,
+                    grid[(batch, h)]["ck"]["peak_bytes"] / MIB,
+                    grid[(batch, h)]["ck"]["step_bytes"] / MIB,
+                    grid[(batch, h)]["th"]["peak_bytes"] / MIB,
+                    grid[(batch, h)]["th"]["step_bytes"] / MIB,
                 )
                 for h in hiddens
             ]
@@ -439,10 +459,17 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true", help="fewer sizes")
     parser.add_argument("--repeats", type=int, default=7)
     parser.add_argument(
-        "--dtype", choices=["float32", "float64"], action="append", help="only this dtype (repeatable)"
+        "--dtype",
+        choices=["float32", "float64"],
+        action="append",
+        help="only this dtype (repeatable)",
     )
-    parser.add_argument("--batch", type=int, action="append", help="only this batch size (repeatable)")
-    parser.add_argument("--hidden", type=int, action="append", help="only this width H (repeatable)")
+    parser.add_argument(
+        "--batch", type=int, action="append", help="only this batch size (repeatable)"
+    )
+    parser.add_argument(
+        "--hidden", type=int, action="append", help="only this width H (repeatable)"
+    )
     parser.add_argument("--no-diagnostics", action="store_true", help="stop after the ratio grids")
     args = parser.parse_args()
     result = run(

@@ -29,7 +29,16 @@ import time  # noqa: E402
 import traceback  # noqa: E402
 from dataclasses import asdict  # noqa: E402
 
-from _common import BENCH, WORK, PartResult, Row, fmt_time, load_average, machine_info, markdown_table  # noqa: E402
+from _common import (  # noqa: E402
+    BENCH,
+    WORK,
+    PartResult,
+    Row,
+    fmt_time,
+    load_average,
+    machine_info,
+    markdown_table,
+)
 
 PARTS = ["torch", "engine", "sliders", "book", "grading", "pages", "player"]
 LAST = WORK / "last"
@@ -119,8 +128,12 @@ def _results_md(parts: list[tuple[PartResult, dict, bool, bool]], info: dict) ->
 def main() -> int:
     parser = argparse.ArgumentParser(description="Run the coursekit benchmarks.")
     parser.add_argument("--only", default=",".join(PARTS), help=f"comma-separated parts of {PARTS}")
-    parser.add_argument("--quick", action="store_true", help="smaller grids, no cold book build, one grading run")
-    parser.add_argument("--out", default=str(BENCH / "results.md"), help="where to write the Markdown results")
+    parser.add_argument(
+        "--quick", action="store_true", help="smaller grids, no cold book build, one grading run"
+    )
+    parser.add_argument(
+        "--out", default=str(BENCH / "results.md"), help="where to write the Markdown results"
+    )
     args = parser.parse_args()
     chosen = [p.strip() for p in args.only.split(",") if p.strip()]
     unknown = [p for p in chosen if p not in PARTS]
@@ -142,7 +155,9 @@ def main() -> int:
             tb = traceback.format_exc()
             print(tb, file=sys.stderr)
             last = tb.strip().splitlines()[-1]
-            result = PartResult(name, notes=[f"FAILED: {last} (see the console output of make bench)"])
+            result = PartResult(
+                name, notes=[f"FAILED: {last} (see the console output of make bench)"]
+            )
             failed.append(name)
         print(f"== {name} done in {fmt_time(time.perf_counter() - start)}", flush=True)
         fresh[name] = result

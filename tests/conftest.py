@@ -20,5 +20,7 @@ CORPUS_FIXTURES = {"corpus", "graded"}
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     for item in items:
-        if "grading" in item.path.parts and CORPUS_FIXTURES & set(getattr(item, "fixturenames", ())):
+        if "grading" in item.path.parts and CORPUS_FIXTURES & set(
+            getattr(item, "fixturenames", ())
+        ):
             item.add_marker(pytest.mark.corpora)

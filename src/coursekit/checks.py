@@ -48,7 +48,11 @@ def encode_answer(value: Any) -> dict[str, Any]:
             f"got {type(value).__name__}"
         ) from exc
     # repr() keeps every digit of a float64 and spells nan/inf in a way float() reads back.
-    return {"kind": "array", "shape": list(arr.shape), "values": [repr(float(v)) for v in arr.ravel()]}
+    return {
+        "kind": "array",
+        "shape": list(arr.shape),
+        "values": [repr(float(v)) for v in arr.ravel()],
+    }
 
 
 def decode_answer(data: dict[str, Any]) -> Any:
@@ -70,9 +74,11 @@ def compare(actual: Any, expected: Any, rtol: float = 1e-7, atol: float = 1e-9) 
         ``(ok, message)`` where ``message`` explains the first difference found.
     """
     if isinstance(expected, (bool, np.bool_, str)) or isinstance(actual, (bool, np.bool_, str)):
-        ok = type(bool(actual) if isinstance(actual, np.bool_) else actual) is type(
-            bool(expected) if isinstance(expected, np.bool_) else expected
-        ) and actual == expected
+        ok = (
+            type(bool(actual) if isinstance(actual, np.bool_) else actual)
+            is type(bool(expected) if isinstance(expected, np.bool_) else expected)
+            and actual == expected
+        )
         return ok, "" if ok else f"expected {expected!r}, got {actual!r}"
     a = decode_answer(encode_answer(actual))
     e = decode_answer(encode_answer(expected))
@@ -87,7 +93,10 @@ def compare(actual: Any, expected: Any, rtol: float = 1e-7, atol: float = 1e-9) 
         return True, ""
     index = tuple(int(i) for i in np.argwhere(~ok_entries)[0])
     where = f" at index {index}" if a.ndim else ""
-    return False, f"expected {float(e[index])!r}{where}, got {float(a[index])!r} ({int((~ok_entries).sum())} of {a.size} entries differ)"
+    return (
+        False,
+        f"expected {float(e[index])!r}{where}, got {float(a[index])!r} ({int((~ok_entries).sum())} of {a.size} entries differ)",
+    )
 
 
 def _record(entry: dict[str, Any]) -> None:
@@ -135,4 +144,6 @@ def check_raises(key: str, func: Callable[[], Any], exception: type[BaseExceptio
         _record({"key": key, "answer": encode_answer(raised), "rtol": 0.0, "atol": 0.0})
         return
     if not raised:
-        raise AssertionError(f"check {key!r} failed: expected {exception.__name__}, nothing was raised")
+        raise AssertionError(
+            f"check {key!r} failed: expected {exception.__name__}, nothing was raised"
+        )

@@ -58,7 +58,9 @@ def _split(n: int, parts: int) -> list[int]:
     return [n // parts + (1 if i < n % parts else 0) for i in range(parts)]
 
 
-def _shuffled(X: np.ndarray, y: np.ndarray, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+def _shuffled(
+    X: np.ndarray, y: np.ndarray, rng: np.random.Generator
+) -> tuple[np.ndarray, np.ndarray]:
     order = rng.permutation(len(y))
     return X[order].astype(np.float64), y[order].astype(np.int64)
 
@@ -98,7 +100,9 @@ def blobs(
         try:
             means = np.asarray(centers, dtype=np.float64)
         except (TypeError, ValueError):
-            raise TypeError(f"centers must be an int or a (K, 2) array of numbers, got {centers!r}") from None
+            raise TypeError(
+                f"centers must be an int or a (K, 2) array of numbers, got {centers!r}"
+            ) from None
         if means.ndim != 2 or means.shape[1] != 2 or means.shape[0] < 2:
             raise ValueError(f"centers must have shape (K, 2) with K >= 2, got shape {means.shape}")
         k = means.shape[0]
@@ -165,7 +169,9 @@ def moons(n: int = 200, noise: float = 0.1, seed: Seed = 0) -> tuple[np.ndarray,
     return _shuffled(X, y, rng)
 
 
-def spirals(n: int = 300, k: int = 3, noise: float = 0.2, seed: Seed = 0) -> tuple[np.ndarray, np.ndarray]:
+def spirals(
+    n: int = 300, k: int = 3, noise: float = 0.2, seed: Seed = 0
+) -> tuple[np.ndarray, np.ndarray]:
     """``k`` spiral arms winding out from the origin, one class per arm.
 
     A point of arm ``j`` at radius :math:`r \\in (0, 1]` has angle
@@ -223,7 +229,9 @@ def train_test_split(
     X = np.asarray(X)
     y = np.asarray(y)
     if X.ndim == 0 or y.ndim == 0 or X.shape[0] != y.shape[0]:
-        raise ValueError(f"X and y must have the same number of rows, got X.shape={X.shape} and y.shape={y.shape}")
+        raise ValueError(
+            f"X and y must have the same number of rows, got X.shape={X.shape} and y.shape={y.shape}"
+        )
     if not is_real_number(test_fraction):
         raise TypeError(f"test_fraction must be a number, got {type(test_fraction).__name__}")
     if not 0 < test_fraction < 1:

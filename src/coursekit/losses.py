@@ -82,11 +82,15 @@ def _targets_as_distribution(y: ArrayLike, scores: np.ndarray) -> np.ndarray:
     y_arr = np.asarray(y)
     if y_arr.ndim == 0:  # one label for a single sample
         y_arr = y_arr[None]
-    if n == 1 and y_arr.ndim == 1 and y_arr.shape[0] == k > 1:  # one one-hot row for a single sample
+    if (
+        n == 1 and y_arr.ndim == 1 and y_arr.shape[0] == k > 1
+    ):  # one one-hot row for a single sample
         y_arr = y_arr[None, :]
     if y_arr.ndim == 1:
         if y_arr.shape[0] != n:
-            raise ValueError(f"labels must have shape ({n},) to match scores {scores.shape}, got {y_arr.shape}")
+            raise ValueError(
+                f"labels must have shape ({n},) to match scores {scores.shape}, got {y_arr.shape}"
+            )
         return one_hot(y_arr, k, dtype=scores.dtype)
     target = as_float_array(y_arr, "y")
     require_same_shape(target, scores, "y", "scores")
@@ -116,6 +120,7 @@ def _binary_targets(y: ArrayLike, like: np.ndarray) -> np.ndarray:
 
 # --- mean squared error -------------------------------------------------------------------------
 
+
 def mse(yhat: ArrayLike, y: ArrayLike, reduction: Reduction = "mean") -> float:
     r"""Squared error with a factor 1/2: :math:`L = \frac{1}{n}\sum_i \tfrac12\lVert\hat y_i - y_i\rVert^2`.
 
@@ -137,6 +142,7 @@ def mse_grad(yhat: ArrayLike, y: ArrayLike, reduction: Reduction = "mean") -> np
 
 
 # --- binary cross-entropy -----------------------------------------------------------------------
+
 
 def bce(p: ArrayLike, y: ArrayLike, reduction: Reduction = "mean") -> float:
     r"""Binary cross-entropy of probabilities ``p`` against targets ``y`` in [0, 1].
@@ -188,6 +194,7 @@ def bce_with_logits_grad(z: ArrayLike, y: ArrayLike, reduction: Reduction = "mea
 
 
 # --- categorical cross-entropy ------------------------------------------------------------------
+
 
 def cce(probs: ArrayLike, y: ArrayLike, reduction: Reduction = "mean") -> float:
     r"""Categorical cross-entropy of predicted class probabilities.

@@ -178,7 +178,9 @@ class Linear(Module):
         self._X: np.ndarray | None = None
 
     @classmethod
-    def from_weights(cls, W: ArrayLike, b: ArrayLike | None = None, dtype: DTypeLike = np.float64) -> Linear:
+    def from_weights(
+        cls, W: ArrayLike, b: ArrayLike | None = None, dtype: DTypeLike = np.float64
+    ) -> Linear:
         """Build a layer with given weights (copied), e.g. to recompute a worked example.
 
         Args:
@@ -207,7 +209,9 @@ class Linear(Module):
                     f"{W_arr.shape}, got {b_arr.shape}"
                 )
         layer = cls(in_features, out_features, rng=0, dtype=dtype)
-        layer.W = np.array(W_arr, dtype=layer.W.dtype)  # np.array copies: later training won't touch the caller's array
+        layer.W = np.array(
+            W_arr, dtype=layer.W.dtype
+        )  # np.array copies: later training won't touch the caller's array
         layer.b = np.array(b_arr, dtype=layer.b.dtype)
         return layer
 
@@ -399,7 +403,11 @@ class Sequential(Module):
             if not isinstance(layer, Module):
                 raise TypeError(
                     f"Sequential layer {i} must be a Module (Linear, ReLU, ...), got {type(layer).__name__}"
-                    + (" (pass the class instantiated, e.g. ReLU())" if isinstance(layer, type) else "")
+                    + (
+                        " (pass the class instantiated, e.g. ReLU())"
+                        if isinstance(layer, type)
+                        else ""
+                    )
                 )
         self.layers: list[Module] = list(layers)
         self._check_sizes()
@@ -417,7 +425,9 @@ class Sequential(Module):
                     )
                 previous = (i, layer)
             elif not isinstance(layer, _Elementwise):
-                previous = None  # an unknown module may change the width; nothing to check across it
+                previous = (
+                    None  # an unknown module may change the width; nothing to check across it
+                )
 
     def forward(self, X: ArrayLike) -> np.ndarray:
         """Feed ``X`` through every layer in order."""

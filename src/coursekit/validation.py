@@ -62,7 +62,9 @@ def as_float_array(x: Any, name: str) -> np.ndarray:
     try:
         arr = np.asarray(x)
     except Exception as exc:  # ragged lists and the like
-        raise TypeError(f"{name} must be array-like numbers, got {type(x).__name__}: {exc}") from exc
+        raise TypeError(
+            f"{name} must be array-like numbers, got {type(x).__name__}: {exc}"
+        ) from exc
     if arr.dtype.kind in "fc":
         return arr
     if arr.dtype.kind in "biu":
@@ -89,4 +91,3 @@ def require_count(value: Any, name: str) -> None:
     """Raise a ValueError unless ``value`` is a whole number >= 0 (a bool or a float is not)."""
     if not is_integer(value) or value < 0:
         raise ValueError(f"{name} must be a non-negative integer, got {value!r}")
-

@@ -18,6 +18,7 @@ import pytest
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT / "_ext"))
 from book_toc import toc_pages  # noqa: E402
+
 CHAPTERS = sorted((ROOT / "chapters").glob("*.ipynb"))
 
 
@@ -45,26 +46,37 @@ class TestChapterNotebook:
         dirty = [
             i
             for i, cell in enumerate(nb["cells"])
-            if cell["cell_type"] == "code" and (cell.get("outputs") or cell.get("execution_count") is not None)
+            if cell["cell_type"] == "code"
+            and (cell.get("outputs") or cell.get("execution_count") is not None)
         ]
-        assert not dirty, f"{path.name}: code cells {dirty} have stored outputs or execution counts; clear them"
+        assert not dirty, (
+            f"{path.name}: code cells {dirty} have stored outputs or execution counts; clear them"
+        )
 
     def test_python3_kernel(self, path):
-        assert load(path)["metadata"].get("kernelspec", {}).get("name") == "python3", f"{path.name}: kernel must be python3"
+        assert load(path)["metadata"].get("kernelspec", {}).get("name") == "python3", (
+            f"{path.name}: kernel must be python3"
+        )
 
     def test_listed_in_the_table_of_contents(self, path):
         entry = f"chapters/{path.stem}"
-        assert entry in toc_files(), f"{entry} is not listed in _toc.yml (the book would not build it)"
+        assert entry in toc_files(), (
+            f"{entry} is not listed in _toc.yml (the book would not build it)"
+        )
 
     def test_numbered_title_then_learning_goals(self, path):
         markdown = sources(load(path), "markdown")
         assert markdown, f"{path.name}: no markdown cells"
         number = int(path.name.split("_")[0])
         first_line = markdown[0].lstrip().splitlines()[0]
-        assert re.fullmatch(rf"# {number}\. \S.*", first_line), f"{path.name}: title should read '# {number}. ...', got {first_line!r}"
+        assert re.fullmatch(rf"# {number}\. \S.*", first_line), (
+            f"{path.name}: title should read '# {number}. ...', got {first_line!r}"
+        )
         opening = "\n".join(markdown[:2])
         goals = re.search(r"learning goals\**\s*\n+((?:\s*[-*] .+\n?)+)", opening, re.IGNORECASE)
-        assert goals, f"{path.name}: learning goals (a heading and a bulleted list) must open the chapter"
+        assert goals, (
+            f"{path.name}: learning goals (a heading and a bulleted list) must open the chapter"
+        )
 
     def test_exercises_have_solutions(self, path):
         text = "\n".join(sources(load(path), "markdown"))
@@ -86,9 +98,18 @@ class TestChapterNotebook:
             for cell in code
             for name, cls in re.findall(r"^(\w+) = (\w+App)\(", cell, re.MULTILINE)
         }
-        assert any("coursekit.widgets" in cell for cell in code), f"{path.name}: no slider app imported from coursekit.widgets"
+        assert any("coursekit.widgets" in cell for cell in code), (
+            f"{path.name}: no slider app imported from coursekit.widgets"
+        )
         shown = [
-            cell for cell in code
-            if cell.strip() and (cell.strip().splitlines()[-1].strip() in made or re.search(r"display\((\w+)\)", cell))
+            cell
+            for cell in code
+            if cell.strip()
+            and (
+                cell.strip().splitlines()[-1].strip() in made
+                or re.search(r"display\((\w+)\)", cell)
+            )
         ]
-        assert made and shown, f"{path.name}: a slider app must be created (name = SomeApp(...)) and displayed"
+        assert made and shown, (
+            f"{path.name}: a slider app must be created (name = SomeApp(...)) and displayed"
+        )

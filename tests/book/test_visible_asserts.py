@@ -32,7 +32,9 @@ def visible_assert_lines(nb: dict) -> list[tuple[int, str]]:
         source = "".join(cell["source"])
         lines = source.splitlines()
         try:
-            starts = sorted(node.lineno for node in ast.walk(ast.parse(source)) if isinstance(node, ast.Assert))
+            starts = sorted(
+                node.lineno for node in ast.walk(ast.parse(source)) if isinstance(node, ast.Assert)
+            )
         except SyntaxError:
             starts = [n for n, line in enumerate(lines, 1) if line.lstrip().startswith("assert ")]
         found.extend((index, lines[n - 1].strip()) for n in starts)
@@ -40,7 +42,11 @@ def visible_assert_lines(nb: dict) -> list[tuple[int, str]]:
 
 
 def code_cell(source: str, tags: list[str] | None = None) -> dict:
-    return {"cell_type": "code", "metadata": {"tags": tags or []}, "source": source.splitlines(keepends=True)}
+    return {
+        "cell_type": "code",
+        "metadata": {"tags": tags or []},
+        "source": source.splitlines(keepends=True),
+    }
 
 
 def test_counter_sees_visible_asserts_and_skips_hidden_ones():

@@ -23,7 +23,9 @@ def test_normal_pdf_integrates_to_one_and_peaks_at_the_mean():
 def test_posterior_is_the_sigmoid_of_the_derived_line(mu0, mu1, sigma, prior1):
     x = np.linspace(-6, 6, 121)
     w, b = logodds_parameters(mu0, mu1, sigma, prior1)
-    np.testing.assert_allclose(bayes_posterior(x, mu0, mu1, sigma, prior1), sigmoid(w * x + b), atol=1e-12)
+    np.testing.assert_allclose(
+        bayes_posterior(x, mu0, mu1, sigma, prior1), sigmoid(w * x + b), atol=1e-12
+    )
 
 
 def test_parameters_for_a_symmetric_case():

@@ -18,7 +18,9 @@ def test_one_dimensional_quadratic_matches_the_closed_form(a, eta_times_a, x0, s
     expected = (1 - lr * a) ** np.arange(steps + 1) * x0
     scale = abs(x0) + 1e-300  # exact zeros after lr = 1/a come out as round-off of size eps * |x0|
     np.testing.assert_allclose(result.path, expected, rtol=1e-12, atol=1e-14 * scale)
-    np.testing.assert_allclose(result.values, 0.5 * a * expected**2, rtol=1e-12, atol=1e-14 * a * scale**2)
+    np.testing.assert_allclose(
+        result.values, 0.5 * a * expected**2, rtol=1e-12, atol=1e-14 * a * scale**2
+    )
     assert not result.diverged and result.steps == steps
 
 
@@ -37,7 +39,9 @@ def test_learning_rate_regimes_on_a_quadratic():
     slow, exact, oscillating, edge = run(0.01), run(0.5), run(0.9), run(1.0)
     assert 0.5 < slow[-1] < 1  # barely moved
     assert exact[1] == 0.0  # lr = 1/a: one step to the minimum
-    assert np.all(np.diff(np.sign(oscillating[:5])) != 0) and abs(oscillating[-1]) < 0.02  # 0.8^20  # overshoots, converges
+    assert (
+        np.all(np.diff(np.sign(oscillating[:5])) != 0) and abs(oscillating[-1]) < 0.02
+    )  # 0.8^20  # overshoots, converges
     np.testing.assert_allclose(np.abs(edge), 1.0)  # lr = 2/a: bounces forever
 
 

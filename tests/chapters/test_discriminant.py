@@ -24,6 +24,7 @@ thetas = st.tuples(st.floats(-5, 5, allow_nan=False), coefficient, coefficient).
 
 # --- the bias trick ------------------------------------------------------------------------------
 
+
 def test_add_bias_prepends_a_one_to_a_vector_and_to_every_row():
     np.testing.assert_array_equal(add_bias([4.0, 5.0]), [1.0, 4.0, 5.0])
     np.testing.assert_array_equal(add_bias([[4.0, 5.0], [6.0, 7.0]]), [[1, 4, 5], [1, 6, 7]])
@@ -41,6 +42,7 @@ def test_add_bias_rejects_higher_rank_input():
 
 
 # --- classification by sign ----------------------------------------------------------------------
+
 
 def test_predict_is_one_exactly_where_g_is_positive_and_zero_on_the_boundary():
     X = np.array([[0.0, 0.0], [-0.5, 0.0], [-1.0, 0.0], [0.0, -1.0]])  # g = 1, 0, -1, -2
@@ -66,6 +68,7 @@ def test_shape_mismatch_between_theta_and_x_is_reported():
 
 
 # --- geometry ------------------------------------------------------------------------------------
+
 
 def test_the_worked_example_distance_is_one_over_root_13_not_theta0():
     assert boundary_distance(THETA) == pytest.approx(1 / np.sqrt(13))
@@ -103,7 +106,9 @@ def test_foot_is_the_closest_boundary_point(theta, s, t):
     # any boundary point: the foot plus a multiple of the direction along the line
     along = np.array([-theta[2], theta[1]])
     point = foot_of_perpendicular(theta) + s * along
-    assert abs(discriminant(theta, point)) < 1e-7 * (1 + abs(theta[0]) + np.abs(theta).max() * np.abs(point).max())
+    assert abs(discriminant(theta, point)) < 1e-7 * (
+        1 + abs(theta[0]) + np.abs(theta).max() * np.abs(point).max()
+    )
     assert np.linalg.norm(point) >= boundary_distance(theta) - 1e-9
 
 

@@ -63,7 +63,9 @@ def test_relu_gradients_grow_geometrically_with_the_init_scale():
 
 @settings(max_examples=25, deadline=None)
 @given(depth=st.integers(2, 6), scale=st.floats(0.1, 8.0), seed=st.integers(0, 1000))
-def test_each_sigmoid_layer_shrinks_delta_by_at_most_a_quarter_of_the_weight_norm(depth, scale, seed):
+def test_each_sigmoid_layer_shrinks_delta_by_at_most_a_quarter_of_the_weight_norm(
+    depth, scale, seed
+):
     # delta_l = (delta_{l+1} W_{l+1}) * sigma'(Z_l) with 0 < sigma' <= 1/4, hence
     # ||delta_l||_F <= 1/4 ||W_{l+1}||_2 ||delta_{l+1}||_F.
     X, y = batch()

@@ -26,7 +26,9 @@ def test_loss_is_binary_cross_entropy_with_both_conventions():
     theta = np.array([0.3, -1.0, 2.0])
     p = logistic.predict_proba(theta, X_SMALL)
     assert logistic.loss(theta, X_SMALL, Y_SMALL) == pytest.approx(bce(p, Y_SMALL))
-    assert logistic.loss(theta, X_SMALL, Y_SMALL, reduction="sum") == pytest.approx(12 * bce(p, Y_SMALL))
+    assert logistic.loss(theta, X_SMALL, Y_SMALL, reduction="sum") == pytest.approx(
+        12 * bce(p, Y_SMALL)
+    )
 
 
 @settings(max_examples=40, deadline=None)
@@ -36,7 +38,9 @@ def test_gradient_passes_a_gradient_check(theta, reduction):
     analytic = logistic.gradient(theta, X_SMALL, Y_SMALL, reduction)
     # round-off in the loss (~1e-16 / eps) is not small relative to a near-zero partial
     assume(np.all(np.abs(analytic) > 1e-2))
-    result = check_gradient(lambda t: logistic.loss(t, X_SMALL, Y_SMALL, reduction), theta.copy(), analytic)
+    result = check_gradient(
+        lambda t: logistic.loss(t, X_SMALL, Y_SMALL, reduction), theta.copy(), analytic
+    )
     assert result.ok, str(result)
 
 
@@ -45,7 +49,9 @@ def test_gradient_is_the_sum_of_residual_times_input():
     h = logistic.predict_proba(theta, X_SMALL)
     Xb = np.column_stack([np.ones(12), X_SMALL])
     expected = sum((h[i] - Y_SMALL[i]) * Xb[i] for i in range(12))
-    np.testing.assert_allclose(logistic.gradient(theta, X_SMALL, Y_SMALL, reduction="sum"), expected)
+    np.testing.assert_allclose(
+        logistic.gradient(theta, X_SMALL, Y_SMALL, reduction="sum"), expected
+    )
     # the opposite sign is the gradient of the log-likelihood, which ascent (not descent) would use
     assert not np.allclose(-expected, expected)
 

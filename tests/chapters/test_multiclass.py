@@ -33,7 +33,9 @@ class TestCounting:
     @given(st.integers(2, 60))
     def test_ovo_count_is_the_number_of_unordered_pairs(self, k):
         assert num_classifiers(k, "ovo") == len(list(combinations(range(k), 2))) == k * (k - 1) // 2
-        assert num_classifiers(k, "ovo") != k * (k + 1) // 2  # the count that includes "pairs" (i, i)
+        assert (
+            num_classifiers(k, "ovo") != k * (k + 1) // 2
+        )  # the count that includes "pairs" (i, i)
 
     def test_pairs_are_ordered_and_distinct(self):
         assert class_pairs(4) == [(0, 1), (0, 2), (0, 3), (1, 2), (1, 3), (2, 3)]
@@ -183,7 +185,9 @@ class TestSideBySideTraining:
 
     def test_a_diverging_classifier_stops_where_gradient_descent_stops(self):
         X, y = blobs(n=60, centers=2, std=0.8, seed=3)
-        thetas = fit_logistic_regressions(X, (y == 0)[:, None], np.ones((60, 1), dtype=bool), lr=1e9, steps=50)
+        thetas = fit_logistic_regressions(
+            X, (y == 0)[:, None], np.ones((60, 1), dtype=bool), lr=1e9, steps=50
+        )
         reference = logistic.fit(X, (y == 0).astype(float), 1e9, 50)
         assert reference.diverged and len(reference.thetas) < 51
         np.testing.assert_allclose(thetas[0], reference.theta, rtol=1e-12)

@@ -6,8 +6,16 @@ import numpy as np
 import pytest
 
 from coursekit.chapters.multilayer import (
-    bump, collapse_linear, constant_init, cover_count, cover_fraction, hidden_features, relu_interpolant,
-    separable_by_least_squares, separable_by_perceptron, xor_by_hand,
+    bump,
+    collapse_linear,
+    constant_init,
+    cover_count,
+    cover_fraction,
+    hidden_features,
+    relu_interpolant,
+    separable_by_least_squares,
+    separable_by_perceptron,
+    xor_by_hand,
 )
 from coursekit.chapters.training import train
 from coursekit.data import xor
@@ -64,7 +72,9 @@ def test_relu_interpolant_passes_through_the_points_and_is_linear_between():
 
 def test_cover_count():
     assert cover_count(4, 2) == 14  # of the 16 labellings of 4 points in the plane, XOR's two fail
-    assert cover_count(12, 1) == 24 and cover_fraction(12, 11) == 1.0 and cover_fraction(12, 5) == 0.5
+    assert (
+        cover_count(12, 1) == 24 and cover_fraction(12, 11) == 1.0 and cover_fraction(12, 5) == 0.5
+    )
     assert cover_count(5, 10) == 2**5
     with pytest.raises(ValueError, match="dim must be a positive integer"):
         cover_count(5, 0)
@@ -74,9 +84,13 @@ def test_separability_certificates_agree_with_xor():
     labels_xor = np.array([[0, 0, 1, 1]])  # XOR on the corners
     labels_line = np.array([[1, 0, 1, 0]])  # x1 > 0
     both = np.vstack([labels_xor, labels_line])
-    np.testing.assert_array_equal(separable_by_perceptron(CORNERS, both, max_epochs=100), [False, True])
+    np.testing.assert_array_equal(
+        separable_by_perceptron(CORNERS, both, max_epochs=100), [False, True]
+    )
     np.testing.assert_array_equal(separable_by_least_squares(CORNERS, both), [False, True])
-    lifted = np.hstack([CORNERS, (CORNERS[:, :1] * CORNERS[:, 1:])])  # the feature x1 x2 separates XOR
+    lifted = np.hstack(
+        [CORNERS, (CORNERS[:, :1] * CORNERS[:, 1:])]
+    )  # the feature x1 x2 separates XOR
     assert separable_by_perceptron(lifted, labels_xor)[0]
     with pytest.raises(ValueError, match="only the labels 0 and 1"):
         separable_by_least_squares(CORNERS, np.array([[0, 1, 2, 1]]))

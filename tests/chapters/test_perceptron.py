@@ -10,9 +10,12 @@ from coursekit.chapters.perceptron import perceptron_update, train_perceptron
 
 # --- one update ----------------------------------------------------------------------------------
 
+
 def test_a_correct_point_leaves_theta_unchanged():
     theta = np.array([0.5, 1.0, -1.0])
-    np.testing.assert_array_equal(perceptron_update(theta, [2.0, 0.0], 1), theta)  # g = 2.5 > 0, y = 1
+    np.testing.assert_array_equal(
+        perceptron_update(theta, [2.0, 0.0], 1), theta
+    )  # g = 2.5 > 0, y = 1
     np.testing.assert_array_equal(perceptron_update(theta, [-2.0, 0.0], 0), theta)  # g < 0, y = 0
 
 
@@ -38,6 +41,7 @@ def test_update_checks_its_inputs():
 
 
 # --- training ------------------------------------------------------------------------------------
+
 
 @pytest.mark.parametrize("seed", range(5))
 def test_converges_to_zero_training_errors_on_separable_blobs(seed):

@@ -17,7 +17,10 @@ from coursekit.chapters.surfaces import (
 )
 
 points = st.tuples(st.floats(-3, 3), st.floats(-3, 3)).map(lambda p: np.array(p, dtype=np.float64))
-FUNCTIONS = [(cubic_valley, cubic_valley_grad, cubic_valley_hessian), (rosenbrock, rosenbrock_grad, rosenbrock_hessian)]
+FUNCTIONS = [
+    (cubic_valley, cubic_valley_grad, cubic_valley_hessian),
+    (rosenbrock, rosenbrock_grad, rosenbrock_hessian),
+]
 
 
 @pytest.mark.parametrize("f, grad, _", FUNCTIONS)
@@ -49,7 +52,9 @@ def test_hessians_are_the_jacobians_of_the_gradients(f, grad, hessian, p):
 
 def test_cubic_valley_partials_are_the_given_ones():
     x, y = 0.7, -1.3
-    np.testing.assert_allclose(cubic_valley_grad([x, y]), [-3 * x**2 - 200 * (y**2 - x), 400 * y * (y**2 - x)])
+    np.testing.assert_allclose(
+        cubic_valley_grad([x, y]), [-3 * x**2 - 200 * (y**2 - x), 400 * y * (y**2 - x)]
+    )
 
 
 def test_functions_work_on_grids():

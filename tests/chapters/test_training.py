@@ -6,7 +6,14 @@ import pytest
 from coursekit import data, losses
 from coursekit.nn import Linear, mlp
 from coursekit.optim import SGD
-from coursekit.chapters.training import Trainer, accuracy, check_labels, loss_and_grad, predict, train
+from coursekit.chapters.training import (
+    Trainer,
+    accuracy,
+    check_labels,
+    loss_and_grad,
+    predict,
+    train,
+)
 
 
 def moons():
@@ -18,8 +25,15 @@ def test_history_entry_e_is_the_model_after_e_epochs():
     model = mlp([2, 8, 2], "relu", rng=0)
     initial = losses.cce_with_logits(model(X), y)
     snapshots = {}
-    history = train(model, X, y, loss="cce", lr=0.3, epochs=5,
-                    callback=lambda e, m: snapshots.__setitem__(e, losses.cce_with_logits(m(X), y)))
+    history = train(
+        model,
+        X,
+        y,
+        loss="cce",
+        lr=0.3,
+        epochs=5,
+        callback=lambda e, m: snapshots.__setitem__(e, losses.cce_with_logits(m(X), y)),
+    )
     assert len(history.loss) == len(history.accuracy) == 6
     np.testing.assert_array_equal(history.epochs, np.arange(6))
     assert history.loss[0] == pytest.approx(initial, rel=1e-15)
@@ -122,7 +136,10 @@ def test_bad_input_is_named():
 def test_divergence_stops_with_a_clear_error():
     X, y = moons()
     # A deep linear network with a huge step: the weights grow geometrically until they overflow.
-    with np.errstate(over="ignore", invalid="ignore"), pytest.raises(ValueError, match="NaN or inf"):
+    with (
+        np.errstate(over="ignore", invalid="ignore"),
+        pytest.raises(ValueError, match="NaN or inf"),
+    ):
         train(mlp([2, 32, 32, 2], "identity", rng=0), X, y, lr=10.0, momentum=0.9, epochs=200)
 
 
@@ -131,5 +148,7 @@ def test_check_labels_reads_whole_floats_and_refuses_negative_classes():
     assert check_labels(np.array([0.0, 2.0]), 2).dtype == np.int64
     with pytest.raises(ValueError, match="class indices"):
         check_labels([0, -1], 2)
-    with pytest.raises(ValueError, match=r"labels must lie in 0..1 for 2 classes, got values from -1 to 1"):
+    with pytest.raises(
+        ValueError, match=r"labels must lie in 0..1 for 2 classes, got values from -1 to 1"
+    ):
         check_labels([-1, 1], 2, num_classes=2)

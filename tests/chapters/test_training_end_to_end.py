@@ -42,7 +42,7 @@ def test_minibatch_sgd_on_moons():
     for _ in range(60):
         order = rng.permutation(len(y))
         for start in range(0, len(y), 20):
-            batch = order[start:start + 20]
+            batch = order[start : start + 20]
             z = model(X[batch])
             model.backward(losses.bce_with_logits_grad(z, y[batch, None].astype(np.float64)))
             opt.step()
@@ -88,4 +88,6 @@ def test_regression_with_mse_fits_a_sine():
         model.backward(losses.mse_grad(out, target))
         opt.step()
     assert losses.mse(model(x), target) < start / 100
-    assert np.abs(model(x) - target).max() < 0.15  # the curve is visibly traced, end points included
+    assert (
+        np.abs(model(x) - target).max() < 0.15
+    )  # the curve is visibly traced, end points included

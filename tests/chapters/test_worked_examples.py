@@ -59,7 +59,9 @@ def test_net_2331_has_a_linear_second_hidden_layer_and_no_output_bias():
     assert "b3" not in p
     z2 = p["W2"] @ relu(p["W1"] @ NET_2331.x + p["b1"]) + p["b2"]
     step = sgd_step(NET_2331)
-    np.testing.assert_array_equal(step.forward["h2"], z2)  # identity: h2 is z2, negative entries kept
+    np.testing.assert_array_equal(
+        step.forward["h2"], z2
+    )  # identity: h2 is z2, negative entries kept
     assert np.any(z2 < 0)
     assert step.forward["yhat"][0] == pytest.approx(float((p["W3"] @ z2)[0]), abs=1e-12)
     # Integer weights and inputs: every forward value is exact.
@@ -107,7 +109,9 @@ def test_layers_agree_with_finite_differences(example):
 def test_output_delta_is_prediction_minus_target():
     for example in EXAMPLES:
         step = sgd_step(example)
-        assert step.backward["dL/dyhat"][0] == pytest.approx(step.forward["yhat"][0] - example.y, abs=1e-15)
+        assert step.backward["dL/dyhat"][0] == pytest.approx(
+            step.forward["yhat"][0] - example.y, abs=1e-15
+        )
 
 
 def test_net_2331_backward_values_follow_the_chain_rule():
@@ -137,7 +141,12 @@ def test_gradient_is_residual_times_output_gradient():
 def test_update_is_parameter_minus_lr_times_gradient(example):
     step = sgd_step(example, lr=0.03)
     for name in example.parameter_names:
-        np.testing.assert_allclose(step.updated[name], step.parameters[name] - 0.03 * step.gradients[name], rtol=0, atol=1e-15)
+        np.testing.assert_allclose(
+            step.updated[name],
+            step.parameters[name] - 0.03 * step.gradients[name],
+            rtol=0,
+            atol=1e-15,
+        )
     # The example itself is not changed by the step.
     for name, value in example.parameters.items():
         np.testing.assert_array_equal(value, step.parameters[name])
@@ -160,13 +169,17 @@ def test_relu_231_step_lowers_the_loss_and_net_2331_at_the_same_rate_raises_it()
 def test_bias_free_layer_stays_bias_free():
     step = sgd_step(NET_2331)
     assert "b3" not in step.gradients and "b3" not in step.updated
-    assert step.forward_after["z3"][0] == pytest.approx(float((step.updated["W3"] @ step.forward_after["h2"])[0]), abs=1e-12)
+    assert step.forward_after["z3"][0] == pytest.approx(
+        float((step.updated["W3"] @ step.forward_after["h2"])[0]), abs=1e-12
+    )
 
 
 def test_vectorised_sweep_matches_single_steps():
     lrs = np.array([1e-4, 3e-3, 0.02, 0.1, 0.5])
     for example in EXAMPLES:
-        np.testing.assert_allclose(loss_after_steps(example, lrs), [loss_after_step(example, lr) for lr in lrs], rtol=1e-12)
+        np.testing.assert_allclose(
+            loss_after_steps(example, lrs), [loss_after_step(example, lr) for lr in lrs], rtol=1e-12
+        )
 
 
 # --- learning rates ------------------------------------------------------------------------
@@ -184,7 +197,12 @@ def test_linearised_limit_predicts_the_measured_threshold_within_ten_percent(exa
     assert threshold == pytest.approx(linearised_lr_limit(example), rel=0.1)
     # The ReLU patterns are the same at the threshold as before the step: the linearisation's
     # premise holds there.
-    new = {k: v - threshold * g for (k, v), g in zip(sgd_step(example).parameters.items(), sgd_step(example).gradients.values())}
+    new = {
+        k: v - threshold * g
+        for (k, v), g in zip(
+            sgd_step(example).parameters.items(), sgd_step(example).gradients.values()
+        )
+    }
     for before, after in zip(relu_patterns(example), relu_patterns(example, new)):
         np.testing.assert_array_equal(before, after)
 
@@ -196,7 +214,13 @@ def test_output_gradient_norm_of_net_2331_is_an_integer_sum_of_squares():
     z2 = p["W2"] @ h1 + p["b2"]
     mask = (p["W1"] @ NET_2331.x + p["b1"]) > 0
     dz1 = (p["W2"].T @ p["W3"][0]) * mask
-    expected = np.sum(z2**2) + np.sum(np.outer(p["W3"][0], h1) ** 2) + np.sum(p["W3"] ** 2) + np.sum(np.outer(dz1, NET_2331.x) ** 2) + np.sum(dz1**2)
+    expected = (
+        np.sum(z2**2)
+        + np.sum(np.outer(p["W3"][0], h1) ** 2)
+        + np.sum(p["W3"] ** 2)
+        + np.sum(np.outer(dz1, NET_2331.x) ** 2)
+        + np.sum(dz1**2)
+    )
     assert output_gradient_sq_norm(NET_2331) == pytest.approx(expected, rel=1e-14)
     assert set(g) == {"W1", "b1", "W2", "b2", "W3"}
 
@@ -255,9 +279,21 @@ out_w = arrays(np.float64, (1, 3), elements=st.floats(-2, 2, allow_subnormal=Fal
 
 
 @settings(max_examples=40, deadline=None)
-@given(W1=weights, b1=biases, W2=out_w, target=st.floats(-3, 3), activation=st.sampled_from(["relu", "tanh", "sigmoid"]))
+@given(
+    W1=weights,
+    b1=biases,
+    W2=out_w,
+    target=st.floats(-3, 3),
+    activation=st.sampled_from(["relu", "tanh", "sigmoid"]),
+)
 def test_random_networks_three_ways(W1, b1, W2, target, activation):
-    example = WorkedExample("random", [1.0, -0.5], target, (LayerSpec(W1, b1, activation), LayerSpec(W2, [0.3], "identity")), 0.05)
+    example = WorkedExample(
+        "random",
+        [1.0, -0.5],
+        target,
+        (LayerSpec(W1, b1, activation), LayerSpec(W2, [0.3], "identity")),
+        0.05,
+    )
     z1 = W1 @ example.x + b1
     assume(np.all(np.abs(z1) > 1e-3))  # away from the ReLU kink
     assume(np.all(np.abs(W2) > 0.1))  # gradients well above the finite-difference noise floor
@@ -294,7 +330,14 @@ def test_lookup_reads_every_kind_of_value():
 
 def test_compare_claims_uses_the_written_precision():
     step = sgd_step(RELU_231)
-    rows = compare_claims(step, [("loss", "loss", "0.53045"), ("loss, 2 decimals", "loss", "0.53"), ("rounded the wrong way", "loss", "0.54")])
+    rows = compare_claims(
+        step,
+        [
+            ("loss", "loss", "0.53045"),
+            ("loss, 2 decimals", "loss", "0.53"),
+            ("rounded the wrong way", "loss", "0.54"),
+        ],
+    )
     assert [r.matches for r in rows] == [True, True, False]
     assert rows[0].computed == step.loss
     with pytest.raises(ValueError, match="decimal number"):

@@ -132,8 +132,16 @@ class TestDtype:
     @pytest.mark.parametrize(
         "name",
         [
-            "step", "sigmoid", "relu", "tanh", "softmax", "log_softmax",
-            "sigmoid_grad", "relu_grad", "tanh_grad", "softmax_jacobian",
+            "step",
+            "sigmoid",
+            "relu",
+            "tanh",
+            "softmax",
+            "log_softmax",
+            "sigmoid_grad",
+            "relu_grad",
+            "tanh_grad",
+            "softmax_jacobian",
         ],  # fmt: skip
     )
     def test_float32_in_float32_out(self, name):

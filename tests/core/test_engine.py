@@ -23,6 +23,7 @@ def engine_gradient(build, xs):
 
 def numeric_gradient(build, xs):
     """The same gradient by centred differences (float64, eps = 1e-6)."""
+
     def f(t):
         return build(*[Value(float(a)) for a in t]).data
 
@@ -472,6 +473,7 @@ class TestErrors:
 
 
 # ---- property tests: random expressions against finite differences ----------------------------
+
 
 class TestRandomExpressions:
     @settings(max_examples=150, deadline=None)

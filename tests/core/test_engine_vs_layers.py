@@ -16,7 +16,9 @@ from coursekit.nn import ACTIVATIONS, Linear, Sequential
 from strategies import float_arrays
 
 BOUND = 2.0  # weights, biases, inputs and targets lie in [-2, 2]: no overflow, no saturation to 0/1
-KINK_MARGIN = 1e-6  # ReLU pre-activations closer to 0 than this could fall on either side by rounding
+KINK_MARGIN = (
+    1e-6  # ReLU pre-activations closer to 0 than this could fall on either side by rounding
+)
 
 
 def assert_close(engine, layers, what):
@@ -144,8 +146,18 @@ def test_binary_cross_entropy_network_gradients_agree(net, data):
     # its log(1 - sigma(z)) never meets log(0).
     W_last, b_last = params[-1]
     params = params[:-1] + [(W_last[:1], b_last[:1])]
-    y = np.array(data.draw(st.lists(st.sampled_from([0.0, 1.0]), min_size=len(X), max_size=len(X))))[:, None]
-    compare(params, activation, X, y, engine_bce_with_logits, losses.bce_with_logits, losses.bce_with_logits_grad)
+    y = np.array(
+        data.draw(st.lists(st.sampled_from([0.0, 1.0]), min_size=len(X), max_size=len(X)))
+    )[:, None]
+    compare(
+        params,
+        activation,
+        X,
+        y,
+        engine_bce_with_logits,
+        losses.bce_with_logits,
+        losses.bce_with_logits_grad,
+    )
 
 
 def test_a_fixed_two_three_one_relu_network():

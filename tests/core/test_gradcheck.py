@@ -66,4 +66,6 @@ def test_non_scalar_function_is_refused():
 
 
 def test_lists_are_accepted():
-    np.testing.assert_allclose(numerical_gradient(lambda t: np.sum(t**2), [1.0, -2.0]), [2.0, -4.0], rtol=1e-8)
+    np.testing.assert_allclose(
+        numerical_gradient(lambda t: np.sum(t**2), [1.0, -2.0]), [2.0, -4.0], rtol=1e-8
+    )

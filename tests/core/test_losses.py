@@ -40,7 +40,9 @@ class TestConventions:
     def test_labels_and_one_hot_agree(self):
         z = rng.normal(size=(5, 4))
         y = np.array([0, 3, 1, 1, 2])
-        assert losses.cce_with_logits(z, y) == pytest.approx(losses.cce_with_logits(z, losses.one_hot(y, 4)))
+        assert losses.cce_with_logits(z, y) == pytest.approx(
+            losses.cce_with_logits(z, losses.one_hot(y, 4))
+        )
         np.testing.assert_allclose(
             losses.cce_with_logits_grad(z, y), losses.cce_with_logits_grad(z, losses.one_hot(y, 4))
         )
@@ -77,7 +79,9 @@ class TestGradients:
         }
         for name, (loss, grad, x, y) in cases.items():
             x = x.copy()
-            result = check_gradient(lambda t: loss(t, y, reduction=reduction), x, grad(x, y, reduction=reduction))
+            result = check_gradient(
+                lambda t: loss(t, y, reduction=reduction), x, grad(x, y, reduction=reduction)
+            )
             assert result.ok, f"{name}: {result}"
 
     @given(float_arrays(batch_shapes(), 20.0))
@@ -93,7 +97,9 @@ class TestStability:
             warnings.simplefilter("error")
             assert losses.bce_with_logits(np.array([1e4, -1e4]), [1.0, 0.0]) == 0.0
             assert losses.bce_with_logits(np.array([-1e4]), [1.0]) == pytest.approx(1e4)
-            assert losses.cce_with_logits(np.array([[1000.0, -1000.0]]), [1]) == pytest.approx(2000.0)
+            assert losses.cce_with_logits(np.array([[1000.0, -1000.0]]), [1]) == pytest.approx(
+                2000.0
+            )
             g = losses.cce_with_logits_grad(np.array([[1000.0, -1000.0]]), [1])
         np.testing.assert_array_equal(g, [[1.0, -1.0]])
 
@@ -144,7 +150,9 @@ class TestDtype:
             "cce one-hot": (losses.cce_grad, softmax(z_cat), losses.one_hot(labels, 3)),
             "cce_with_logits labels": (losses.cce_with_logits_grad, z_cat, labels),
             "cce_with_logits one-hot": (
-                losses.cce_with_logits_grad, z_cat, losses.one_hot(labels, 3)
+                losses.cce_with_logits_grad,
+                z_cat,
+                losses.one_hot(labels, 3),
             ),
         }
 

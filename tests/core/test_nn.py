@@ -24,6 +24,7 @@ def away_from_zero(shape, rng, margin):
 
 # --- Linear: forward -----------------------------------------------------------------------------
 
+
 class TestLinearForward:
     def test_hand_computed_example(self):
         # z_j = w_j . x + b_j with W rows (1, -1), (0.5, 2), (0, 3) and b = (0.1, -0.2, 0.3)
@@ -114,6 +115,7 @@ class TestFromWeights:
 
 # --- gradients against finite differences ---------------------------------------------------------
 
+
 def scalar_loss_of(module, X, target):
     """L = mse(module(X), target): a smooth scalar whose gradient wrt the output is mse_grad."""
     return lambda _: losses.mse(module.forward(X), target)
@@ -193,7 +195,9 @@ class TestActivationLayers:
     def test_relu_blocks_gradient_where_input_was_negative(self):
         layer = ReLU()
         layer([[-1.0, 2.0, -3.0, 4.0]])
-        np.testing.assert_array_equal(layer.backward([[5.0, 6.0, 7.0, 8.0]]), [[0.0, 6.0, 0.0, 8.0]])
+        np.testing.assert_array_equal(
+            layer.backward([[5.0, 6.0, 7.0, 8.0]]), [[0.0, 6.0, 0.0, 8.0]]
+        )
 
     def test_sigmoid_gradient_is_at_most_a_quarter(self):
         layer = Sigmoid()
@@ -214,7 +218,9 @@ class TestActivationLayers:
 
 class TestSequentialGradients:
     def test_every_parameter_and_input_gradient_of_a_deep_network(self):
-        model = Sequential(Linear(3, 5, rng=0), Tanh(), Linear(5, 4, rng=1), Sigmoid(), Linear(4, 2, rng=2))
+        model = Sequential(
+            Linear(3, 5, rng=0), Tanh(), Linear(5, 4, rng=1), Sigmoid(), Linear(4, 2, rng=2)
+        )
         rng = np.random.default_rng(210)
         for p in model.parameters():
             if p.name.endswith("b"):
@@ -274,6 +280,7 @@ class TestSequentialGradients:
 
 # --- Sequential as a container -------------------------------------------------------------------
 
+
 class TestSequential:
     def setup_method(self):
         self.model = Sequential(Linear(2, 3, rng=0), ReLU(), Linear(3, 1, rng=1))
@@ -292,7 +299,10 @@ class TestSequential:
         assert isinstance(head, Sequential) and len(head) == 2 and head[0] is self.model[0]
 
     def test_repr_lists_the_layers(self):
-        assert repr(self.model) == "Sequential(\n  (0): Linear(2 -> 3)\n  (1): ReLU()\n  (2): Linear(3 -> 1)\n)"
+        assert (
+            repr(self.model)
+            == "Sequential(\n  (0): Linear(2 -> 3)\n  (1): ReLU()\n  (2): Linear(3 -> 1)\n)"
+        )
 
     def test_parameters_are_live_arrays(self):
         X = np.ones((1, 2))
@@ -317,7 +327,9 @@ class TestSequential:
         assert self.model.backward(np.ones_like(self.model(X))).shape == (5, 2)
 
     def test_mismatched_linear_sizes_are_caught_when_building(self):
-        with pytest.raises(ValueError, match=r"Linear\(2 -> 16\) outputs 16 .* Linear\(8 -> 1\) expects 8"):
+        with pytest.raises(
+            ValueError, match=r"Linear\(2 -> 16\) outputs 16 .* Linear\(8 -> 1\) expects 8"
+        ):
             Sequential(Linear(2, 16), ReLU(), Linear(8, 1))
 
     def test_non_module_layers(self):
@@ -339,7 +351,11 @@ class TestMlp:
     def test_structure(self):
         model = mlp([2, 16, 16, 1], activation="relu", rng=0)
         assert [repr(layer) for layer in model] == [
-            "Linear(2 -> 16)", "ReLU()", "Linear(16 -> 16)", "ReLU()", "Linear(16 -> 1)",
+            "Linear(2 -> 16)",
+            "ReLU()",
+            "Linear(16 -> 16)",
+            "ReLU()",
+            "Linear(16 -> 1)",
         ]
 
     def test_output_activation_and_tanh(self):
@@ -365,6 +381,7 @@ class TestMlp:
 
 
 # --- errors with shapes in the message -----------------------------------------------------------
+
 
 class TestErrors:
     def test_wrong_feature_count_names_both_shapes(self):
@@ -398,13 +415,18 @@ class TestErrors:
     def test_activation_dY_shape(self):
         layer = Tanh()
         layer(np.ones((2, 3)))
-        with pytest.raises(ValueError, match=r"Tanh\(\)\.backward expected dY of shape \(2, 3\).*got \(3, 2\)"):
+        with pytest.raises(
+            ValueError, match=r"Tanh\(\)\.backward expected dY of shape \(2, 3\).*got \(3, 2\)"
+        ):
             layer.backward(np.ones((3, 2)))
 
     def test_sequential_reports_the_layer_that_failed(self):
         model = mlp([2, 4, 1], rng=0)
         model(np.ones((3, 2)))
-        with pytest.raises(ValueError, match=r"Linear\(4 -> 1\)\.backward expected dY of shape \(n, out\) = \(3, 1\)"):
+        with pytest.raises(
+            ValueError,
+            match=r"Linear\(4 -> 1\)\.backward expected dY of shape \(n, out\) = \(3, 1\)",
+        ):
             model.backward(np.ones((3, 4)))
 
     @pytest.mark.parametrize("bad", [[["a", "b"]], [[None, 1.0]], np.array([[1 + 2j, 0]])])

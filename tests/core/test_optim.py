@@ -145,12 +145,17 @@ class TestRefusals:
 
     def test_step_before_backward(self):
         model = mlp([2, 3, 1], rng=0)
-        with pytest.raises(ValueError, match=r"parameter W has no gradient: call backward before step"):
+        with pytest.raises(
+            ValueError, match=r"parameter W has no gradient: call backward before step"
+        ):
             SGD(model.parameters(), lr=0.1).step()
 
     def test_gradient_shape_mismatch_names_both_shapes(self):
         record = Parameter("w", np.zeros((2, 3)), np.ones((3, 2)))
-        with pytest.raises(ValueError, match=r"gradient of w has shape \(3, 2\) but the parameter has shape \(2, 3\)"):
+        with pytest.raises(
+            ValueError,
+            match=r"gradient of w has shape \(3, 2\) but the parameter has shape \(2, 3\)",
+        ):
             SGD([record], lr=0.1).step()
 
     def test_non_finite_gradient_is_refused_and_nothing_changes(self):
@@ -158,7 +163,9 @@ class TestRefusals:
         bad = Parameter("b", np.zeros(2), np.array([1.0, np.nan]))
         with pytest.raises(ValueError, match="gradient of b contains NaN or inf"):
             SGD([good, bad], lr=0.1).step()
-        np.testing.assert_array_equal(good.value, 0.0)  # checked everything before updating anything
+        np.testing.assert_array_equal(
+            good.value, 0.0
+        )  # checked everything before updating anything
 
     def test_module_without_parameters(self):
         with pytest.raises(ValueError, match="no parameters"):
@@ -169,11 +176,18 @@ class TestRefusals:
     def test_wrong_kinds_of_argument(self):
         with pytest.raises(TypeError, match="an iterable of Parameters, got float"):
             SGD(3.0, lr=0.1)
-        with pytest.raises(TypeError, match=r"Parameters \(from model.parameters\(\)\), got ndarray"):
+        with pytest.raises(
+            TypeError, match=r"Parameters \(from model.parameters\(\)\), got ndarray"
+        ):
             SGD([np.zeros(2)], lr=0.1)
-        with pytest.raises(TypeError, match=r"expects model.parameters\(\), got the model Linear\(1 -> 1\)"):
+        with pytest.raises(
+            TypeError, match=r"expects model.parameters\(\), got the model Linear\(1 -> 1\)"
+        ):
             SGD(Linear(1, 1), lr=0.1)
 
     def test_repr(self):
         assert repr(SGD(Linear(1, 1).parameters(), lr=0.5)) == "SGD(lr=0.5)"
-        assert repr(SGD(Linear(1, 1).parameters(), lr=0.5, momentum=0.9)) == "SGD(lr=0.5, momentum=0.9)"
+        assert (
+            repr(SGD(Linear(1, 1).parameters(), lr=0.5, momentum=0.9))
+            == "SGD(lr=0.5, momentum=0.9)"
+        )

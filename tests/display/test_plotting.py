@@ -14,7 +14,9 @@ from coursekit.display.plotting import class_legend, scatter_classes
 
 def test_class_legend_names_each_class_in_its_point_colour():
     fig, ax = plt.subplots()
-    points = scatter_classes(ax, np.array([[0.0, 0.0], [1.0, 1.0], [2.0, 0.0]]), np.array([0, 1, 2]))
+    points = scatter_classes(
+        ax, np.array([[0.0, 0.0], [1.0, 1.0], [2.0, 0.0]]), np.array([0, 1, 2])
+    )
     legend = class_legend(ax, 3)
     assert [text.get_text() for text in legend.get_texts()] == ["class 0", "class 1", "class 2"]
     marker_colours = [to_rgba(handle.get_markerfacecolor()) for handle in legend.legend_handles]

@@ -20,7 +20,9 @@ def test_cells():
 
 
 def test_table_layout_and_alignment():
-    text = markdown_table(["name", "value"], [("loss", 0.5), ("$z_1$", 1.25)], float_format="{:.2f}")
+    text = markdown_table(
+        ["name", "value"], [("loss", 0.5), ("$z_1$", 1.25)], float_format="{:.2f}"
+    )
     assert text.splitlines() == [
         "| name | value |",
         "| :--- | ---: |",

@@ -63,7 +63,10 @@ def source_notebook() -> nbformat.NotebookNode:
     md, code = nbformat.v4.new_markdown_cell, nbformat.v4.new_code_cell
     cells = [
         md("# Sandbox probe\n\nTwo small tasks.", metadata=_meta("intro", locked=True)),
-        code("import numpy as np\n\nfrom coursekit.checks import check, check_raises", metadata=_meta("setup", locked=True)),
+        code(
+            "import numpy as np\n\nfrom coursekit.checks import check, check_raises",
+            metadata=_meta("setup", locked=True),
+        ),
         code(
             'def square(x):\n    """Elementwise square of x, as a float64 array."""\n'
             "    ### BEGIN SOLUTION\n    return np.asarray(x, dtype=np.float64) ** 2\n    ### END SOLUTION",
@@ -94,11 +97,15 @@ def source_notebook() -> nbformat.NotebookNode:
         ),
     ]
     nb = nbformat.v4.new_notebook(cells=cells)
-    nb.metadata.kernelspec = {"display_name": "Python 3 (ipykernel)", "language": "python", "name": "python3"}
+    nb.metadata.kernelspec = {
+        "display_name": "Python 3 (ipykernel)",
+        "language": "python",
+        "name": "python3",
+    }
     return nb
 
 
-PRELUDE = '''import os
+PRELUDE = """import os
 import sys
 import time
 
@@ -124,7 +131,7 @@ def _first_existing(paths):
     return found
 
 
-'''
+"""
 
 
 @dataclass(frozen=True)
@@ -161,12 +168,15 @@ class Attack:
 def attacks(ctx: Context) -> list[Attack]:
     """The attack corpus, aimed at the course and listener in ``ctx``."""
     c, a, v = ctx.course, ASSIGNMENT, ctx.victim
-    solutions = REPO / "assignments" / "source" / "01_logistic_regression" / "01_logistic_regression.ipynb"
+    solutions = (
+        REPO / "assignments" / "source" / "01_logistic_regression" / "01_logistic_regression.ipynb"
+    )
     record_key = "COURSEKIT"  # the answer record's variable, found without naming it
     return [
         Attack("correct", "a correct submission, graded alongside", "", (), FULL),
         Attack(
-            "reads", "read solutions, hidden tests, reference answers, gradebook, home, grader files and environment",
+            "reads",
+            "read solutions, hidden tests, reference answers, gradebook, home, grader files and environment",
             f'''import glob
 
 _attempt("read-source-absolute", lambda: open("{c}/source/{a}/{a}.ipynb").read(200))
@@ -183,13 +193,24 @@ _attempt("read-runner-files", lambda: _first_existing(
 _attempt("read-grader-environment", lambda: os.environ["{SECRET_ENV}"])
 _attempt("read-sandbox-init-environment", lambda: open("/proc/1/environ").read())
 ''',
-            ("read-source-absolute", "read-source-relative", "read-repository-solutions", "read-reference-answers",
-             "read-gradebook", "read-other-submission", "read-instructor-home", "read-system-files",
-             "read-runner-files", "read-grader-environment", "read-sandbox-init-environment"),
+            (
+                "read-source-absolute",
+                "read-source-relative",
+                "read-repository-solutions",
+                "read-reference-answers",
+                "read-gradebook",
+                "read-other-submission",
+                "read-instructor-home",
+                "read-system-files",
+                "read-runner-files",
+                "read-grader-environment",
+                "read-sandbox-init-environment",
+            ),
             FULL,
         ),  # fmt: skip
         Attack(
-            "writes", "open the gradebook, another student's files, the grades and the Python environment for writing",
+            "writes",
+            "open the gradebook, another student's files, the grades and the Python environment for writing",
             f'''import tempfile
 
 import numpy
@@ -214,25 +235,36 @@ _attempt("read-reference-implementation", lambda: open(
     os.path.join(os.path.dirname(coursekit.checks.__file__), "activations.py")
 ).read(100))
 ''',
-            ("write-gradebook", "write-other-submission", "write-grades-folder", "write-course-source",
-             "write-numpy", "write-coursekit", "write-filesystem-root", "write-kernel-socket-folder",
-             "chmod-kernel-socket-folder", "read-reference-implementation"),
+            (
+                "write-gradebook",
+                "write-other-submission",
+                "write-grades-folder",
+                "write-course-source",
+                "write-numpy",
+                "write-coursekit",
+                "write-filesystem-root",
+                "write-kernel-socket-folder",
+                "chmod-kernel-socket-folder",
+                "read-reference-implementation",
+            ),
             FULL,
         ),  # fmt: skip
         Attack(
-            "network", "connect to a listener on the grader's loopback, to the internet, resolve a name",
-            f'''import socket
+            "network",
+            "connect to a listener on the grader's loopback, to the internet, resolve a name",
+            f"""import socket
 
 _attempt("connect-grader-loopback", lambda: socket.create_connection(("127.0.0.1", {ctx.port}), timeout=3))
 _attempt("connect-internet", lambda: socket.create_connection(("1.1.1.1", 80), timeout=3))
 _attempt("resolve-name", lambda: socket.getaddrinfo("pypi.org", 443))
-''',
+""",
             ("connect-grader-loopback", "connect-internet", "resolve-name"),
             FULL,
         ),  # fmt: skip
         Attack(
-            "processes", "find and signal other kernels and the process that started this one",
-            '''def _other_kernels():
+            "processes",
+            "find and signal other kernels and the process that started this one",
+            """def _other_kernels():
     found = []
     for name in os.listdir("/proc"):
         if name.isdigit() and int(name) != os.getpid():
@@ -250,13 +282,14 @@ _attempt("resolve-name", lambda: socket.getaddrinfo("pypi.org", 443))
 
 _attempt("see-other-kernels", _other_kernels)
 _attempt("signal-parent", lambda: os.kill(os.getppid(), 0))  # signal 0: permission check only
-''',
+""",
             ("see-other-kernels", "signal-parent"),
             FULL,
         ),  # fmt: skip
         Attack(
-            "fork_bomb", "fork until refused (at most 400 children, each sleeping 60 s)",
-            '''def _fork_bomb():
+            "fork_bomb",
+            "fork until refused (at most 400 children, each sleeping 60 s)",
+            """def _fork_bomb():
     children = 0
     try:
         for _ in range(400):
@@ -272,23 +305,25 @@ _attempt("signal-parent", lambda: os.kill(os.getppid(), 0))  # signal 0: permiss
 
 
 _attempt("fork-bomb", _fork_bomb)
-''',
+""",
             ("fork-bomb",),
             FULL,
         ),  # fmt: skip
         Attack(
-            "memory", "allocate an 8 GiB array and a 3 GiB array of zeros",
-            '''import numpy
+            "memory",
+            "allocate an 8 GiB array and a 3 GiB array of zeros",
+            """import numpy
 
 _attempt("allocate-8-GiB-array", lambda: numpy.empty(2**30).nbytes)
 _attempt("allocate-3-GiB-zeros", lambda: numpy.zeros(3 * 2**27).nbytes)
-''',
+""",
             ("allocate-8-GiB-array", "allocate-3-GiB-zeros"),
             FULL,
         ),  # fmt: skip
         Attack(
-            "disk", "write a 1 GiB file, then fill /tmp with 2 GiB of files",
-            '''def _big_file():
+            "disk",
+            "write a 1 GiB file, then fill /tmp with 2 GiB of files",
+            """def _big_file():
     chunk, written = b"x" * 2**23, 0
     try:
         with open("big.bin", "wb") as fh:
@@ -316,18 +351,30 @@ def _fill_tmp():
 
 _attempt("write-1-GiB-file", _big_file)
 _attempt("fill-tmp", _fill_tmp)
-''',
+""",
             ("write-1-GiB-file", "fill-tmp"),
             FULL,
         ),  # fmt: skip
         Attack(
-            "stdout_flood", "print 100 kB lines until the cell time limit", "", (), FULL,
+            "stdout_flood",
+            "print 100 kB lines until the cell time limit",
+            "",
+            (),
+            FULL,
             tail='while True:\n    print("x" * 100_000)\n',
         ),
-        Attack("sleep_forever", "sleep for eleven days", "", (), FULL, tail="import time\n\ntime.sleep(10**6)\n"),
         Attack(
-            "tamper_check_runtime", "replace check() at run time (invisible to the lint) to record the expected value",
-            '''_checks = sys.modules["coursekit.checks"]
+            "sleep_forever",
+            "sleep for eleven days",
+            "",
+            (),
+            FULL,
+            tail="import time\n\ntime.sleep(10**6)\n",
+        ),
+        Attack(
+            "tamper_check_runtime",
+            "replace check() at run time (invisible to the lint) to record the expected value",
+            """_checks = sys.modules["coursekit.checks"]
 _genuine = getattr(_checks, "che" + "ck")
 
 
@@ -336,7 +383,7 @@ def _record_expected(key, actual, expected, **kwargs):
 
 
 globals()["che" + "ck"] = _record_expected
-''',
+""",
             (),
             0.0,  # check() changed before the tests ran: none of them earns anything
             square=WRONG_SQUARE,
@@ -344,8 +391,9 @@ globals()["che" + "ck"] = _record_expected
             reason="student code changed check, which the tests rely on",
         ),  # fmt: skip
         Attack(
-            "tamper_check_plain", "rebind check() in plain sight to record the expected value",
-            '''from coursekit.checks import check as _genuine
+            "tamper_check_plain",
+            "rebind check() in plain sight to record the expected value",
+            """from coursekit.checks import check as _genuine
 
 
 def _record_expected(key, actual, expected, **kwargs):
@@ -353,7 +401,7 @@ def _record_expected(key, actual, expected, **kwargs):
 
 
 check = _record_expected
-''',
+""",
             (),
             0.0,
             square=WRONG_SQUARE,
@@ -361,8 +409,9 @@ check = _record_expected
             reason="assigns to check",
         ),  # fmt: skip
         Attack(
-            "patch_numpy", "make NumPy's comparisons always agree and its random inputs zero",
-            '''import builtins
+            "patch_numpy",
+            "make NumPy's comparisons always agree and its random inputs zero",
+            """import builtins
 
 import numpy as np
 
@@ -382,7 +431,7 @@ class _ZeroGenerator:
 
 
 np.random.default_rng = _ZeroGenerator
-''',
+""",
             (),
             0.0,
             square=WRONG_SQUARE,
@@ -390,7 +439,8 @@ np.random.default_rng = _ZeroGenerator
             reason="numpy.",
         ),  # fmt: skip
         Attack(
-            "forge_records", "write answer records with the visible and guessed values, from the answer cell and from inside square()",
+            "forge_records",
+            "write answer records with the visible and guessed values, from the answer cell and from inside square()",
             f'''import json
 
 _answers_path = next(value for key, value in os.environ.items() if key.startswith("{record_key}"))
@@ -407,7 +457,9 @@ _forge()
 ''',
             (),
             SIGMOID_ONLY,
-            square=WRONG_SQUARE.replace('    return np.asarray', '    _forge()\n    return np.asarray'),
+            square=WRONG_SQUARE.replace(
+                "    return np.asarray", "    _forge()\n    return np.asarray"
+            ),
         ),  # fmt: skip
     ]
 
@@ -449,7 +501,9 @@ def write_submission(course: Path, attack: Attack) -> Path:
 
 def attack_lines(course: Path, student: str) -> dict[str, str]:
     """``{probe name: "blocked" | "SUCCEEDED"}`` from the graded notebook's answer cell."""
-    nb = nbformat.read(str(course / "autograded" / student / ASSIGNMENT / f"{ASSIGNMENT}.ipynb"), as_version=4)
+    nb = nbformat.read(
+        str(course / "autograded" / student / ASSIGNMENT / f"{ASSIGNMENT}.ipynb"), as_version=4
+    )
     found = {}
     for cell in nb.cells:
         for out in cell.get("outputs", []):

@@ -12,7 +12,17 @@ import time
 from pathlib import Path
 
 import pytest
-from grading_corpus import A1, A2, A3, Corpus, build_corpus, built_once, cases, coursekit, make_course
+from grading_corpus import (
+    A1,
+    A2,
+    A3,
+    Corpus,
+    build_corpus,
+    built_once,
+    cases,
+    coursekit,
+    make_course,
+)
 
 CELL_TIMEOUT = "10"  # seconds; the infinite-loop cases cost this much
 
@@ -23,7 +33,16 @@ def _build(root: Path) -> dict:
     runs = {}
     for assignment in (A1, A2, A3):
         start = time.monotonic()
-        done = coursekit("grade", assignment, "--course-dir", str(course), "--jobs", "2", "--timeout", CELL_TIMEOUT)
+        done = coursekit(
+            "grade",
+            assignment,
+            "--course-dir",
+            str(course),
+            "--jobs",
+            "2",
+            "--timeout",
+            CELL_TIMEOUT,
+        )
         runs[assignment] = {
             "returncode": done.returncode,
             "seconds": time.monotonic() - start,

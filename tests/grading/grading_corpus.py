@@ -49,7 +49,9 @@ def points(assignment: str) -> dict[str, float]:
 def solution_text(cell_source: str) -> str:
     """A source answer cell without its ``### BEGIN/END SOLUTION`` lines."""
     return "\n".join(
-        line for line in cell_source.split("\n") if "BEGIN SOLUTION" not in line and "END SOLUTION" not in line
+        line
+        for line in cell_source.split("\n")
+        if "BEGIN SOLUTION" not in line and "END SOLUTION" not in line
     )
 
 
@@ -59,13 +61,21 @@ class Submission:
     def __init__(self, course: Path, assignment: str, *, solved: bool = True):
         self.assignment = assignment
         source = nbformat.read(str(SOURCES / assignment / f"{assignment}.ipynb"), as_version=4)
-        self.solutions = {meta(c)["grade_id"]: solution_text(c.source) for c in source.cells if meta(c).get("solution")}
-        self.nb = nbformat.read(str(course / "release" / assignment / f"{assignment}.ipynb"), as_version=4)
+        self.solutions = {
+            meta(c)["grade_id"]: solution_text(c.source)
+            for c in source.cells
+            if meta(c).get("solution")
+        }
+        self.nb = nbformat.read(
+            str(course / "release" / assignment / f"{assignment}.ipynb"), as_version=4
+        )
         if solved:
             for cell in self.nb.cells:
                 if meta(cell).get("solution"):
                     if cell.cell_type == "markdown":
-                        cell.source = "E is piecewise constant, so its gradient is zero where it exists."
+                        cell.source = (
+                            "E is piecewise constant, so its gradient is zero where it exists."
+                        )
                     else:
                         cell.source = self.solutions[meta(cell)["grade_id"]]
 
@@ -163,7 +173,7 @@ LOOP_GRAD = '''def bce_grad_theta(Xb, y, theta):
     return grad / n
 '''
 
-IGNORE_INTERRUPTS = '''import time
+IGNORE_INTERRUPTS = """import time
 
 while True:
     try:
@@ -171,7 +181,7 @@ while True:
     except KeyboardInterrupt:
         pass
 
-'''
+"""
 
 
 def _noisy(sub: Submission) -> None:
@@ -214,7 +224,10 @@ def _rename(sub: Submission) -> None:
 
 
 def _edit_tests(sub: Submission) -> None:
-    sub.set("sigmoid", "def sigmoid(z):\n    return 0.5 * np.ones_like(np.asarray(z, dtype=np.float64))\n")
+    sub.set(
+        "sigmoid",
+        "def sigmoid(z):\n    return 0.5 * np.ones_like(np.asarray(z, dtype=np.float64))\n",
+    )
     for gid in ("test_sigmoid", "test_bce_grad_theta", "test_gradient_descent"):
         sub.set(gid, "pass")
         sub.cell(gid).metadata["nbgrader"]["points"] = 100
@@ -247,24 +260,25 @@ def bce_grad_theta(Xb, y, theta):
 
 ENCODED_IMPORT = (
     "import base64\n\n"
-    "exec(base64.b64decode(%r).decode())\n" % __import__("base64").b64encode(b"from coursekit.losses import bce").decode()
+    "exec(base64.b64decode(%r).decode())\n"
+    % __import__("base64").b64encode(b"from coursekit.losses import bce").decode()
 )
 
-PATCHED_ERRSTATE_SIGMOID = '''np.errstate.__enter__ = lambda self: self
+PATCHED_ERRSTATE_SIGMOID = """np.errstate.__enter__ = lambda self: self
 
 
 def sigmoid(z):
     return 1.0 / (1.0 + np.exp(-np.asarray(z, dtype=np.float64)))
-'''
+"""
 
 
-PRINT_HISTORY = '''import base64
+PRINT_HISTORY = """import base64
 import zlib
 
 print("\\n".join(In))
 print(base64.b64encode(zlib.compress("\\n".join(In).encode())).decode())
 
-'''
+"""
 HIDDEN_LINE = "extreme = sigmoid(np.array([-1000.0, -50.0, 50.0, 1000.0]))"
 """A line of assignment 1's hidden tests, which a student may have learnt from someone."""
 
@@ -273,8 +287,14 @@ def _added_helper_and_split(sub: Submission) -> None:
     """The gradient's averaging step lives in a code cell the student added above it, and the
     bce answer was split by JupyterLab (both halves keep the metadata, grade_id included)."""
     i = sub.index("bce_grad_theta")
-    sub.nb.cells.insert(i, nbformat.v4.new_code_cell("def _mean_over_samples(v, n):\n    return v / n\n"))
-    sub.edit("bce_grad_theta", "return Xb.T @ (p - y) / n", "return _mean_over_samples(Xb.T @ (p - y), n)")
+    sub.nb.cells.insert(
+        i, nbformat.v4.new_code_cell("def _mean_over_samples(v, n):\n    return v / n\n")
+    )
+    sub.edit(
+        "bce_grad_theta",
+        "return Xb.T @ (p - y) / n",
+        "return _mean_over_samples(Xb.T @ (p - y), n)",
+    )
     i = sub.index("bce")
     cell = sub.nb.cells[i]
     first = copy.deepcopy(cell)
@@ -315,101 +335,173 @@ def cases() -> list[Case]:
         # ---- 01: answers -------------------------------------------------------------------
         Case("correct", A1, _sub(lambda s: s, A1), full1),
         Case(
-            "sign_error", A1,
+            "sign_error",
+            A1,
             _sub(lambda s: s.edit("bce_grad_theta", grad_term, "return Xb.T @ (y - p) / n"), A1),
             without(p1, "test_bce_grad_theta", "test_gradient_descent"),
         ),
         Case(
-            "grad_not_averaged", A1,
+            "grad_not_averaged",
+            A1,
             _sub(lambda s: s.edit("bce_grad_theta", grad_term, "return Xb.T @ (p - y)"), A1),
             without(p1, "test_bce_grad_theta", "test_gradient_descent"),
         ),
         Case(
             # overflows for large |z|: the hidden extreme-logit tests of sigmoid and of the
             # gradient fail; gradient descent on ordinary data still works
-            "unstable_sigmoid", A1,
-            _sub(lambda s: s.set("sigmoid", "def sigmoid(z):\n    z = np.asarray(z, dtype=np.float64)\n    return 1.0 / (1.0 + np.exp(-z))\n"), A1),
+            "unstable_sigmoid",
+            A1,
+            _sub(
+                lambda s: s.set(
+                    "sigmoid",
+                    "def sigmoid(z):\n    z = np.asarray(z, dtype=np.float64)\n    return 1.0 / (1.0 + np.exp(-z))\n",
+                ),
+                A1,
+            ),
             without(p1, "test_sigmoid", "test_bce_grad_theta"),
         ),
         Case(
-            "loop_based", A1,
+            "loop_based",
+            A1,
             _sub(lambda s: s.set("sigmoid", LOOP_SIGMOID).set("bce_grad_theta", LOOP_GRAD), A1),
             full1,
         ),
         Case("untouched_release", A1, _sub(lambda s: s, A1, solved=False), 0.0),
         Case(
             # sigmoid is never defined: its test, the gradient and gradient descent fail
-            "syntax_error", A1,
-            _sub(lambda s: s.edit("sigmoid", "return np.where(z >= 0, 1.0 / (1.0 + e), e / (1.0 + e))", "return np.where(z >= 0, 1.0 / (1.0 + e), e / (1.0 + e)"), A1),
+            "syntax_error",
+            A1,
+            _sub(
+                lambda s: s.edit(
+                    "sigmoid",
+                    "return np.where(z >= 0, 1.0 / (1.0 + e), e / (1.0 + e))",
+                    "return np.where(z >= 0, 1.0 / (1.0 + e), e / (1.0 + e)",
+                ),
+                A1,
+            ),
             without(p1, "test_sigmoid", "test_bce_grad_theta", "test_gradient_descent"),
         ),
         Case(
-            "exception", A1,
-            _sub(lambda s: s.edit("bce", "pc = np.clip(p, PROB_EPS, 1.0 - PROB_EPS)", "pc = np.clip(p, PROB_EPS, 1.0 - PROB_EPS)[:, 0]"), A1),
+            "exception",
+            A1,
+            _sub(
+                lambda s: s.edit(
+                    "bce",
+                    "pc = np.clip(p, PROB_EPS, 1.0 - PROB_EPS)",
+                    "pc = np.clip(p, PROB_EPS, 1.0 - PROB_EPS)[:, 0]",
+                ),
+                A1,
+            ),
             without(p1, "test_bce", "test_gradient_descent"),
         ),
         Case(
             # the answer cell never ends, so gradient_descent is never defined
-            "infinite_loop", A1,
-            _sub(lambda s: s.set("gradient_descent", "while True:\n    pass\n\n" + s.solutions["gradient_descent"]), A1),
+            "infinite_loop",
+            A1,
+            _sub(
+                lambda s: s.set(
+                    "gradient_descent",
+                    "while True:\n    pass\n\n" + s.solutions["gradient_descent"],
+                ),
+                A1,
+            ),
             without(p1, "test_gradient_descent"),
         ),
         Case(
             # the kernel is stopped in the last answer cell; everything before counts
-            "ignores_interrupt", A1,
-            _sub(lambda s: s.set("gradient_descent", IGNORE_INTERRUPTS + s.solutions["gradient_descent"]), A1),
+            "ignores_interrupt",
+            A1,
+            _sub(
+                lambda s: s.set(
+                    "gradient_descent", IGNORE_INTERRUPTS + s.solutions["gradient_descent"]
+                ),
+                A1,
+            ),
             without(p1, "test_gradient_descent"),
             reason="ignored the interrupt",
         ),
         Case(
-            "kernel_dies", A1,
-            _sub(lambda s: s.set("gradient_descent", "import os\n\nos._exit(1)\n\n" + s.solutions["gradient_descent"]), A1),
+            "kernel_dies",
+            A1,
+            _sub(
+                lambda s: s.set(
+                    "gradient_descent",
+                    "import os\n\nos._exit(1)\n\n" + s.solutions["gradient_descent"],
+                ),
+                A1,
+            ),
             without(p1, "test_gradient_descent"),
             reason="the kernel died",
         ),
         Case(
-            "huge_output", A1,
-            _sub(lambda s: s.set("sigmoid", 'print("x" * 5_000_000)\nfor i in range(20_000):\n    print(i)\n\n' + s.solutions["sigmoid"]), A1),
+            "huge_output",
+            A1,
+            _sub(
+                lambda s: s.set(
+                    "sigmoid",
+                    'print("x" * 5_000_000)\nfor i in range(20_000):\n    print(i)\n\n'
+                    + s.solutions["sigmoid"],
+                ),
+                A1,
+            ),
             full1,
         ),
         Case("stderr_and_warnings", A1, _sub(_noisy, A1), full1),
         # ---- 01: structure -------------------------------------------------------------------
         Case(
             # the written answer is a markdown cell too, so it went with the text
-            "deleted_tests_and_text", A1, _sub(_delete_tests, A1), full1,
+            "deleted_tests_and_text",
+            A1,
+            _sub(_delete_tests, A1),
+            full1,
             reason="answer cell 'written_answer' is missing",
         ),
         Case(
-            "deleted_answer", A1, _sub(lambda s: s.delete("bce"), A1),
-            without(p1, "test_bce", "test_gradient_descent"), reason="'bce' is missing",
+            "deleted_answer",
+            A1,
+            _sub(lambda s: s.delete("bce"), A1),
+            without(p1, "test_bce", "test_gradient_descent"),
+            reason="'bce' is missing",
         ),
         Case("duplicated_cells", A1, _sub(_duplicate, A1), full1, reason="appears 2 times"),
         Case("reordered_cells", A1, _sub(_structure_reverse, A1), full1),
         Case("retyped_cells", A1, _sub(_retype, A1), full1, reason="changed into a markdown cell"),
         Case("renamed_grade_id", A1, _sub(_rename, A1), full1, reason="not found by its id"),
         Case(
-            "edited_tests_and_points", A1, _sub(_edit_tests, A1),
+            "edited_tests_and_points",
+            A1,
+            _sub(_edit_tests, A1),
             without(p1, "test_sigmoid", "test_bce_grad_theta", "test_gradient_descent"),
         ),
         Case(
             # the import fails, so sigmoid is undefined for every task that uses it
-            "imports_reference", A1,
+            "imports_reference",
+            A1,
             _sub(lambda s: s.set("sigmoid", "from coursekit.activations import sigmoid\n"), A1),
             without(p1, "test_sigmoid", "test_bce_grad_theta", "test_gradient_descent"),
             reason="answer cell 'sigmoid' imported coursekit.activations",
         ),
         # ---- 01: the held-out classes ------------------------------------------------------
-        Case("folder_links_to_source", A1, _folder_links_to_source, None, "needs-attention", "is a link or not a folder"),
+        Case(
+            "folder_links_to_source",
+            A1,
+            _folder_links_to_source,
+            None,
+            "needs-attention",
+            "is a link or not a folder",
+        ),
         Case(
             # the gradient reads its callers' frames for an expected value; none is left there,
             # so it falls back to zeros
-            "reads_caller_frames", A1,
+            "reads_caller_frames",
+            A1,
             _sub(lambda s: s.set("bce_grad_theta", FRAME_SNOOP_GRAD), A1),
             without(p1, "test_bce_grad_theta", "test_gradient_descent"),
         ),
         Case(
             # decoded at run time: no import statement to see
-            "import_from_encoded_text", A1,
+            "import_from_encoded_text",
+            A1,
             _sub(lambda s: s.set("bce", ENCODED_IMPORT), A1),
             without(p1, "test_bce", "test_gradient_descent"),
             reason="answer cell 'bce' imported coursekit.losses",
@@ -417,80 +509,175 @@ def cases() -> list[Case]:
         Case(
             # a class member patched in place: the overflow test of this naive sigmoid is
             # disarmed, so every test after it scores nothing and a person must look
-            "patches_errstate_member", A1,
+            "patches_errstate_member",
+            A1,
             _sub(lambda s: s.set("sigmoid", PATCHED_ERRSTATE_SIGMOID), A1),
             0.0,
             status="needs-attention",
             reason="numpy.errstate.__enter__",
         ),
         Case(
-            "quit_after_first_task", A1,
+            "quit_after_first_task",
+            A1,
             _sub(lambda s: s.set("sigmoid", s.solutions["sigmoid"] + "\n\nquit()\n"), A1),
             0.0,
             reason="called exit(), so the cells after it were not run",
         ),
         Case(
             # a helper in a code cell the student added, and an answer split in two
-            "added_cell_and_split_answer", A1, _sub(_added_helper_and_split, A1), full1,
+            "added_cell_and_split_answer",
+            A1,
+            _sub(_added_helper_and_split, A1),
+            full1,
             reason="answer cell 'bce' appears 2 times; every copy was run",
         ),
         Case(
             # the written answer is placed by position and waits for a person
-            "stripped_metadata", A1, _sub(_strip_metadata, A1), full1,
+            "stripped_metadata",
+            A1,
+            _sub(_strip_metadata, A1),
+            full1,
             reason="graded the cell after 'written_question'",
         ),
         Case(
             # the notebook under an upper-case name, and a scratch notebook beside it
-            "renamed_and_second_notebook", A1, _renamed_with_scratch_notebook, full1,
+            "renamed_and_second_notebook",
+            A1,
+            _renamed_with_scratch_notebook,
+            full1,
             reason=f"was submitted as '{A1.upper()}.ipynb'; graded that file; not graded: scratch.ipynb",
         ),
         # ---- 01: feedback (see test_grading_feedback.py) -----------------------------------
-        Case("prints_history", A1, _sub(lambda s: s.set("gradient_descent", PRINT_HISTORY + s.solutions["gradient_descent"]), A1), full1),
-        Case("prints_a_hidden_line", A1, _sub(lambda s: s.set("gradient_descent", f"print({HIDDEN_LINE!r})\n\n" + s.solutions["gradient_descent"]), A1), full1),
+        Case(
+            "prints_history",
+            A1,
+            _sub(
+                lambda s: s.set(
+                    "gradient_descent", PRINT_HISTORY + s.solutions["gradient_descent"]
+                ),
+                A1,
+            ),
+            full1,
+        ),
+        Case(
+            "prints_a_hidden_line",
+            A1,
+            _sub(
+                lambda s: s.set(
+                    "gradient_descent",
+                    f"print({HIDDEN_LINE!r})\n\n" + s.solutions["gradient_descent"],
+                ),
+                A1,
+            ),
+            full1,
+        ),
         Case(
             # rebinding check() makes every later test record nothing; a person must look
-            "tampers_with_check", A1,
-            _sub(lambda s: s.set("add_bias_column", s.solutions["add_bias_column"] + "\n\ncheck = lambda *args, **kwargs: None\n"), A1),
+            "tampers_with_check",
+            A1,
+            _sub(
+                lambda s: s.set(
+                    "add_bias_column",
+                    s.solutions["add_bias_column"] + "\n\ncheck = lambda *args, **kwargs: None\n",
+                ),
+                A1,
+            ),
             p1["test_sigmoid"],
             status="needs-attention",
             reason="assigns to check",
         ),
-        Case("invalid_json", A1, lambda course, target: _write_text(target, '{"cells": [ this is not json'), None, "needs-attention", "not a valid notebook"),
-        Case("missing_notebook", A1, lambda course, target: target.parent.mkdir(parents=True, exist_ok=True), None, "needs-attention", "is missing from the submission"),
+        Case(
+            "invalid_json",
+            A1,
+            lambda course, target: _write_text(target, '{"cells": [ this is not json'),
+            None,
+            "needs-attention",
+            "not a valid notebook",
+        ),
+        Case(
+            "missing_notebook",
+            A1,
+            lambda course, target: target.parent.mkdir(parents=True, exist_ok=True),
+            None,
+            "needs-attention",
+            "is missing from the submission",
+        ),
         # ---- 02 ----------------------------------------------------------------------------
         Case("correct", A2, _sub(lambda s: s, A2), full2),
         Case(
-            "unstable_softmax", A2,
-            _sub(lambda s: s.edit("softmax", "shifted = Z - Z.max(axis=-1, keepdims=True)", "shifted = Z"), A2),
+            "unstable_softmax",
+            A2,
+            _sub(
+                lambda s: s.edit(
+                    "softmax", "shifted = Z - Z.max(axis=-1, keepdims=True)", "shifted = Z"
+                ),
+                A2,
+            ),
             without(p2, "test_softmax", "test_cce_grad_logits"),
         ),
         Case(
             # dW comes out (d, K): wrong shape, and the update W - lr * dW cannot broadcast
-            "transposed_weights", A2,
-            _sub(lambda s: s.edit("softmax_regression_grads", "return loss, G.T @ X, G.sum(axis=0)", "return loss, X.T @ G, G.sum(axis=0)"), A2),
+            "transposed_weights",
+            A2,
+            _sub(
+                lambda s: s.edit(
+                    "softmax_regression_grads",
+                    "return loss, G.T @ X, G.sum(axis=0)",
+                    "return loss, X.T @ G, G.sum(axis=0)",
+                ),
+                A2,
+            ),
             without(p2, "test_softmax_regression_grads", "test_train_softmax_regression"),
         ),
         Case(
-            "grad_not_averaged", A2,
-            _sub(lambda s: s.edit("cce_grad_logits", "return (softmax(Z) - one_hot(y, k)) / n", "return softmax(Z) - one_hot(y, k)"), A2),
-            without(p2, "test_cce_grad_logits", "test_softmax_regression_grads", "test_train_softmax_regression"),
+            "grad_not_averaged",
+            A2,
+            _sub(
+                lambda s: s.edit(
+                    "cce_grad_logits",
+                    "return (softmax(Z) - one_hot(y, k)) / n",
+                    "return softmax(Z) - one_hot(y, k)",
+                ),
+                A2,
+            ),
+            without(
+                p2,
+                "test_cce_grad_logits",
+                "test_softmax_regression_grads",
+                "test_train_softmax_regression",
+            ),
         ),
         # ---- 03 ----------------------------------------------------------------------------
         Case("correct", A3, _sub(lambda s: s, A3), full3),
         Case(
-            "transposed_weights", A3,
+            "transposed_weights",
+            A3,
             _sub(lambda s: s.edit("backward", "dW2 = dout.T @ h1", "dW2 = h1.T @ dout"), A3),
             without(p3, "test_backward", "test_train"),
         ),
         Case(
-            "missing_bias_gradient", A3,
-            _sub(lambda s: s.edit("backward", "db1 = dz1.sum(axis=0)", "db1 = np.zeros(dz1.shape[1])"), A3),
+            "missing_bias_gradient",
+            A3,
+            _sub(
+                lambda s: s.edit(
+                    "backward", "db1 = dz1.sum(axis=0)", "db1 = np.zeros(dz1.shape[1])"
+                ),
+                A3,
+            ),
             without(p3, "test_backward", "test_train"),
         ),
         Case(
             # the sign of dL/dyhat only matters where the MSE is used
-            "sign_error", A3,
-            _sub(lambda s: s.edit("mse_loss", "return float(0.5 * np.sum(diff**2) / n), diff / n", "return float(0.5 * np.sum(diff**2) / n), -diff / n"), A3),
+            "sign_error",
+            A3,
+            _sub(
+                lambda s: s.edit(
+                    "mse_loss",
+                    "return float(0.5 * np.sum(diff**2) / n), diff / n",
+                    "return float(0.5 * np.sum(diff**2) / n), -diff / n",
+                ),
+                A3,
+            ),
             without(p3, "test_mse_loss"),
         ),
     ]
@@ -506,7 +693,11 @@ def make_course(root: Path, assignments: tuple[str, ...] = (A1, A2, A3)) -> Path
     course = root / "course"
     (course / "source").mkdir(parents=True)
     for name in assignments:
-        shutil.copytree(SOURCES / name, course / "source" / name, ignore=shutil.ignore_patterns(".ipynb_checkpoints"))
+        shutil.copytree(
+            SOURCES / name,
+            course / "source" / name,
+            ignore=shutil.ignore_patterns(".ipynb_checkpoints"),
+        )
     shutil.copy(CONFIG, course / "nbgrader_config.py")
     return course
 
@@ -514,7 +705,12 @@ def make_course(root: Path, assignments: tuple[str, ...] = (A1, A2, A3)) -> Path
 def coursekit(*args: str, check: bool = False, timeout: float = 600) -> subprocess.CompletedProcess:
     """Run the ``coursekit`` command line in a subprocess."""
     return subprocess.run(
-        [*COURSEKIT, *args], capture_output=True, text=True, timeout=timeout, check=check, cwd=str(REPO)
+        [*COURSEKIT, *args],
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=check,
+        cwd=str(REPO),
     )
 
 

@@ -44,7 +44,9 @@ for _path in ("{socket}", "/run/postgresql/.s.PGSQL.5432"):
 
 # ---- a private server ------------------------------------------------------------------------
 def _pg_bin() -> Path:
-    found = sorted(glob.glob("/usr/lib/postgresql/*/bin/initdb"), key=lambda p: int(Path(p).parts[4]))
+    found = sorted(
+        glob.glob("/usr/lib/postgresql/*/bin/initdb"), key=lambda p: int(Path(p).parts[4])
+    )
     if not found:
         pytest.fail(
             "PostgreSQL's server programs are not installed (no /usr/lib/postgresql/*/bin/initdb); "
@@ -109,9 +111,25 @@ def _grade_two_shards_at_once(course: Path, db: str) -> list[str]:
     """``coursekit grade --db db --shard 1/2`` and ``2/2`` started together; their outputs."""
     procs = [
         subprocess.Popen(
-            [sys.executable, "-m", "coursekit.grading", "grade", A1, "--course-dir", str(course), "--db", db,
-             "--shard", f"{k}/2", "--timeout", CELL_TIMEOUT],
-            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=str(REPO),
+            [
+                sys.executable,
+                "-m",
+                "coursekit.grading",
+                "grade",
+                A1,
+                "--course-dir",
+                str(course),
+                "--db",
+                db,
+                "--shard",
+                f"{k}/2",
+                "--timeout",
+                CELL_TIMEOUT,
+            ],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            cwd=str(REPO),
         )  # fmt: skip
         for k in (1, 2)
     ]
@@ -133,7 +151,16 @@ def _rows(url: str, students: tuple[str, ...]) -> dict[str, list[tuple]]:
             submissions.append((sub.student.id, sub.score, sub.max_score, len(sub.notebooks)))
             for nb in sub.notebooks:
                 for g in nb.grades:
-                    grades.append((sub.student.id, nb.name, g.name, g.auto_score, g.manual_score, g.needs_manual_grade))
+                    grades.append(
+                        (
+                            sub.student.id,
+                            nb.name,
+                            g.name,
+                            g.auto_score,
+                            g.manual_score,
+                            g.needs_manual_grade,
+                        )
+                    )
                 for c in nb.comments:
                     comments.append((sub.student.id, nb.name, c.name, c.auto_comment))
         cells = sum(len(nb.grade_cells) for nb in gb.find_assignment(A1).notebooks)
@@ -168,20 +195,28 @@ def test_two_shards_at_once_fill_one_postgres_gradebook(corpus, tmp_path, capsys
     """
     course = make_course(tmp_path, (A1,))
     for student in STUDENTS:
-        shutil.copytree(corpus.course / "submitted" / student / A1, course / "submitted" / student / A1)
+        shutil.copytree(
+            corpus.course / "submitted" / student / A1, course / "submitted" / student / A1
+        )
     single_db = f"sqlite:///{corpus.course / 'gradebook.db'}"
     home = Path(tempfile.mkdtemp(prefix="coursekit-pg-"))
     # One more student, not in the corpus: a correct notebook whose first answer fails if the
     # kernel can see the server's socket (here or where Debian puts it).
     probe = nbformat.read(str(course / "submitted" / "correct" / A1 / f"{A1}.ipynb"), as_version=4)
-    first = next(c for c in probe.cells if c.get("metadata", {}).get("nbgrader", {}).get("grade_id") == "sigmoid")
+    first = next(
+        c
+        for c in probe.cells
+        if c.get("metadata", {}).get("nbgrader", {}).get("grade_id") == "sigmoid"
+    )
     first.source = PROBE.format(socket=home / ".s.PGSQL.5432") + first.source
     (course / "submitted" / "reaches_gradebook" / A1).mkdir(parents=True)
     nbformat.write(probe, str(course / "submitted" / "reaches_gradebook" / A1 / f"{A1}.ipynb"))
     everyone = (*STUDENTS, "reaches_gradebook")
     with private_server(home) as url:
         # A database that does not exist: refused before anything is graded.
-        code = main(["grade", A1, "--course-dir", str(course), "--db", url("no_such_database"), "--quiet"])
+        code = main(
+            ["grade", A1, "--course-dir", str(course), "--db", url("no_such_database"), "--quiet"]
+        )
         err = capsys.readouterr().err
         assert code == 2 and 'database "no_such_database" does not exist' in err, err
         assert not (course / "autograded").exists()
@@ -228,7 +263,10 @@ def test_two_shards_at_once_fill_one_postgres_gradebook(corpus, tmp_path, capsys
         )  # fmt: skip
         assert done.returncode == 0, done.stderr[-3000:]
         with open(out, newline="", encoding="utf-8") as fh:
-            exported = {r["student_id"]: (float(r["score"]), float(r["max_score"])) for r in csv.DictReader(fh)}
+            exported = {
+                r["student_id"]: (float(r["score"]), float(r["max_score"]))
+                for r in csv.DictReader(fh)
+            }
         assert exported == {s: (score, maximum) for s, score, maximum, _ in rows["submissions"]}
 
 
@@ -270,7 +308,10 @@ def test_unreachable_database_is_refused_before_grading(tmp_path, capsys):
     without its password."""
     course = make_course(tmp_path, (A1,))
     for db, why in [
-        ("postgresql://grader:s3cret@127.0.0.1:1/gradebook", "cannot connect to the gradebook database postgresql+psycopg://grader:***@127.0.0.1:1/gradebook"),
+        (
+            "postgresql://grader:s3cret@127.0.0.1:1/gradebook",
+            "cannot connect to the gradebook database postgresql+psycopg://grader:***@127.0.0.1:1/gradebook",
+        ),
         ("not a url", "--db: 'not a url' is not a database URL"),
     ]:
         code = main(["grade", A1, "--course-dir", str(course), "--db", db, "--quiet"])
@@ -289,4 +330,3 @@ def test_shards_are_stable_by_student_id():
     assert sorted(sum(shards, [])) == students
     assert all(70 <= len(s) <= 130 for s in shards), [len(s) for s in shards]
     assert Shard(1, 3).select(list(reversed(students))) == list(reversed(shards[0]))
-

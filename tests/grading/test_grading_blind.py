@@ -19,7 +19,13 @@ from coursekit.grading.scoring import score_test_cell
 
 
 def cell(source: str, grade_id: str, *, solution=False, grade=False) -> nbformat.NotebookNode:
-    meta = {"grade_id": grade_id, "solution": solution, "grade": grade, "locked": not solution, "schema_version": 3}
+    meta = {
+        "grade_id": grade_id,
+        "solution": solution,
+        "grade": grade,
+        "locked": not solution,
+        "schema_version": 3,
+    }
     if grade:
         meta["points"] = 1
     return nbformat.v4.new_code_cell(source, metadata={"nbgrader": meta})
@@ -35,7 +41,10 @@ def expected_args(source: str, name: str = "check") -> list[str]:
     """Source text of the expected argument of every ``name(...)`` call."""
     found = []
     for node in ast.walk(ast.parse(source)):
-        if isinstance(node, ast.Call) and getattr(node.func, "id", getattr(node.func, "attr", None)) == name:
+        if (
+            isinstance(node, ast.Call)
+            and getattr(node.func, "id", getattr(node.func, "attr", None)) == name
+        ):
             if len(node.args) > 2:
                 found.append(ast.unparse(node.args[2]))
             found.extend(ast.unparse(k.value) for k in node.keywords if k.arg == "expected")
@@ -116,7 +125,12 @@ def test_error_messages_quote_the_original_lines():
     blinded_line = 'check("f/values", f(x), None)'
     entry = f"\x1b[0;32mCell In[3], line 2\x1b[0m\n----> 2 \x1b[43m{blinded_line}\x1b[0m\nValueError: bad"
     outputs = [
-        {"output_type": "error", "ename": "ValueError", "evalue": "bad", "traceback": [entry, "untouched \x1b[0m"]},
+        {
+            "output_type": "error",
+            "ename": "ValueError",
+            "evalue": "bad",
+            "traceback": [entry, "untouched \x1b[0m"],
+        },
         {"output_type": "stream", "name": "stdout", "text": blinded_line},
     ]
     fixed = blind.restore_outputs(outputs, result)
@@ -137,19 +151,25 @@ def test_the_assignments_blind_cleanly(assignment):
         compile(after.source, "blinded", "exec")
         assert after.source.count("\n") == before.source.count("\n")
         assert set(expected_args(after.source)) <= {"None"}
-        assert len(expected_args(after.source)) == len(expected_args(before.source))  # no check lost
+        assert len(expected_args(after.source)) == len(
+            expected_args(before.source)
+        )  # no check lost
     assert result.changed_cells  # every assignment has test cells to blind
 
 
 @pytest.mark.slow
-def test_a_check_replaced_at_run_time_earns_hidden_credit_only_without_blinding(tmp_path, monkeypatch):
+def test_a_check_replaced_at_run_time_earns_hidden_credit_only_without_blinding(
+    tmp_path, monkeypatch
+):
     source = source_notebook()
     path = tmp_path / "source" / "probe.ipynb"
     path.parent.mkdir()
     nbformat.write(source, str(path))
     limits = rn.RunLimits(timeout=20)
     reference = compute_reference(path, limits)
-    attack = next(a for a in attacks(Context(tmp_path, 0, tmp_path)) if a.student == "tamper_check_runtime")
+    attack = next(
+        a for a in attacks(Context(tmp_path, 0, tmp_path)) if a.student == "tamper_check_runtime"
+    )
     submission = copy.deepcopy(source)
     for c in submission.cells:
         c.source = answer_cells(attack).get(nbcells.grade_id(c) or "", c.source)
@@ -205,7 +225,7 @@ def test_a_name_reused_later_as_an_input_does_not_keep_an_expected_value():
     assert new.splitlines()[0] == "pass" and "p = np.arange(2.0)" in new
 
 
-SPY = '''import json as _spy_json
+SPY = """import json as _spy_json
 import sys as _spy_sys
 
 import numpy as _spy_np
@@ -250,7 +270,7 @@ def check(key, actual, expected=None, **kwargs):
                         _spy_seen.append([key, scope, name])
     with open(_SPY_OUT, "w") as fh:
         _spy_json.dump(_spy_seen, fh)
-'''
+"""
 
 
 @pytest.mark.slow
@@ -266,8 +286,13 @@ def test_no_name_in_the_blinded_kernel_holds_an_expected_value(assignment, tmp_p
     def run(nb, mode, found):
         out = tmp_path / f"{mode}.json"
         nb = copy.deepcopy(nb)
-        nb.cells.insert(setup, nbformat.v4.new_code_cell(SPY.format(mode=mode, out=str(out), found=json.dumps(found))))
-        result = rn.run_notebook(nb, tmp_path / mode, limits, record=False, files_from=SOURCES / assignment)
+        nb.cells.insert(
+            setup,
+            nbformat.v4.new_code_cell(SPY.format(mode=mode, out=str(out), found=json.dumps(found))),
+        )
+        result = rn.run_notebook(
+            nb, tmp_path / mode, limits, record=False, files_from=SOURCES / assignment
+        )
         assert result.failure is None and result.stopped is None
         return json.loads(out.read_text())
 

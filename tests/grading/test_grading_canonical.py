@@ -13,7 +13,12 @@ import nbformat
 import pytest
 from grading_corpus import A1, SOURCES, meta, solution_text
 
-from coursekit.grading.canonical import UnreadableNotebook, canonicalise, read_notebook_file, release_stubs
+from coursekit.grading.canonical import (
+    UnreadableNotebook,
+    canonicalise,
+    read_notebook_file,
+    release_stubs,
+)
 from coursekit.grading.blind import ADDED_KEY
 from coursekit.grading.lint import check_tampering
 
@@ -56,7 +61,9 @@ def skeleton(nb):
 
 def test_release_stubs_are_nbgraders_code_and_text_stubs(stubs):
     assert "raise NotImplementedError()" in stubs["sigmoid"]
-    assert "def sigmoid(z: np.ndarray) -> np.ndarray:" in stubs["sigmoid"]  # kept outside the region
+    assert (
+        "def sigmoid(z: np.ndarray) -> np.ndarray:" in stubs["sigmoid"]
+    )  # kept outside the region
     assert stubs["written_answer"] == "YOUR ANSWER HERE"
 
 
@@ -113,9 +120,15 @@ def test_every_edited_copy_of_an_answer_runs_in_order_and_untouched_ones_do_not(
     canon = canonicalise(source, student, stubs)
     k = next(k for k, c in enumerate(canon.nb.cells) if meta(c).get("grade_id") == "sigmoid")
     assert canon.nb.cells[k].source == first
-    assert canon.nb.cells[k + 1].source == edited.source and ADDED_KEY in canon.nb.cells[k + 1].metadata
+    assert (
+        canon.nb.cells[k + 1].source == edited.source
+        and ADDED_KEY in canon.nb.cells[k + 1].metadata
+    )
     assert meta(canon.nb.cells[k + 2]).get("grade_id") == "test_sigmoid"
-    assert "answer cell 'sigmoid' appears 3 times; the 2 edited copies were run and the untouched one left out" in canon.notes
+    assert (
+        "answer cell 'sigmoid' appears 3 times; the 2 edited copies were run and the untouched one left out"
+        in canon.notes
+    )
 
 
 def test_an_answer_split_in_two_by_the_editor_keeps_both_halves(source, stubs):
@@ -137,7 +150,9 @@ def test_an_answer_split_in_two_by_the_editor_keeps_both_halves(source, stubs):
 def test_a_helper_cell_the_student_added_runs_where_it_was(source, stubs):
     student = solved(source, stubs)
     i = next(i for i, c in enumerate(student.cells) if meta(c).get("grade_id") == "bce")
-    helper = nbformat.v4.new_code_cell("def _clip(p):\n    return np.clip(p, PROB_EPS, 1 - PROB_EPS)\n")
+    helper = nbformat.v4.new_code_cell(
+        "def _clip(p):\n    return np.clip(p, PROB_EPS, 1 - PROB_EPS)\n"
+    )
     scratch = nbformat.v4.new_markdown_cell("my notes")
     student.cells[i:i] = [helper, scratch]
     canon = canonicalise(source, student, stubs)
@@ -158,7 +173,9 @@ def test_a_notebook_whose_metadata_was_stripped_is_placed_by_functions_and_posit
     assert skeleton(canon.nb) == skeleton(source)  # the set-up and visible tests are not run twice
     assert answer(canon, "written_answer") == "E is piecewise constant."
     assert all(canon.answered.values())
-    assert answer(canon, "bce") == solution_text(next(c for c in source.cells if meta(c).get("grade_id") == "bce").source)
+    assert answer(canon, "bce") == solution_text(
+        next(c for c in source.cells if meta(c).get("grade_id") == "bce").source
+    )
 
 
 def test_a_written_answer_that_cannot_be_placed_is_left_for_a_person(source, stubs):
@@ -204,7 +221,9 @@ def test_answer_turned_into_markdown_is_run_as_code_with_a_note(source, stubs):
     student = solved(source, stubs)
     i = next(i for i, c in enumerate(student.cells) if meta(c).get("grade_id") == "sigmoid")
     code = student.cells[i].source
-    student.cells[i] = nbformat.v4.new_markdown_cell(code, metadata=copy.deepcopy(student.cells[i].metadata))
+    student.cells[i] = nbformat.v4.new_markdown_cell(
+        code, metadata=copy.deepcopy(student.cells[i].metadata)
+    )
     canon = canonicalise(source, student, stubs)
     cell = next(c for c in canon.nb.cells if meta(c).get("grade_id") == "sigmoid")
     assert cell.cell_type == "code" and cell.source == code
@@ -215,7 +234,9 @@ def test_tampering_is_reported_with_the_cell(source, stubs):
     student = solved(source, stubs)
     for cell in student.cells:
         if meta(cell).get("grade_id") == "add_bias_column":
-            cell.source += "\nimport coursekit.checks\ncoursekit.checks.compare = lambda *a, **k: (True, '')\n"
+            cell.source += (
+                "\nimport coursekit.checks\ncoursekit.checks.compare = lambda *a, **k: (True, '')\n"
+            )
     canon = canonicalise(source, student, stubs)
     assert canon.tampering == ["answer cell 'add_bias_column' assigns to the attribute .compare"]
 
@@ -227,7 +248,10 @@ def test_tampering_is_reported_with_the_cell(source, stubs):
         ("check = print", ["assigns to check"]),
         ("from coursekit.checks import compare as check", ["binds check by an import"]),
         ("setattr(mod, 'compare', f)", ["calls setattr(..., 'compare')"]),
-        ("import os\nos.environ['COURSEKIT_GRADING_RECORD'] = '/dev/null'", ["mentions COURSEKIT_GRADING_RECORD"]),
+        (
+            "import os\nos.environ['COURSEKIT_GRADING_RECORD'] = '/dev/null'",
+            ["mentions COURSEKIT_GRADING_RECORD"],
+        ),
         ("from coursekit.checks import check, compare", []),
         ("def helper():\n    check = 3\n    return check", []),  # a local name is harmless
     ],
@@ -242,7 +266,9 @@ def test_unreadable_notebooks_give_a_reason(tmp_path):
     (tmp_path / "b.ipynb").write_text("{not json")
     with pytest.raises(UnreadableNotebook, match="not a valid notebook"):
         read_notebook_file(tmp_path / "b.ipynb")
-    (tmp_path / "c.ipynb").write_text(json.dumps({"nbformat": 4, "nbformat_minor": 5, "metadata": {}, "cells": "x"}))
+    (tmp_path / "c.ipynb").write_text(
+        json.dumps({"nbformat": 4, "nbformat_minor": 5, "metadata": {}, "cells": "x"})
+    )
     with pytest.raises(UnreadableNotebook, match="not a valid notebook"):
         read_notebook_file(tmp_path / "c.ipynb")
     (tmp_path / "d.ipynb").write_bytes(b"\xff\xfe\x00")

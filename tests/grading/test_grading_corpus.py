@@ -40,7 +40,9 @@ def test_each_submission_gets_its_expected_score(corpus, case):
 def test_csv_has_exactly_the_required_columns_and_one_row_per_submission(corpus):
     for assignment in (A1, A2, A3):
         header = (corpus.course / "grades" / f"{assignment}.csv").read_text().splitlines()[0]
-        assert header == "student,assignment,auto_score,auto_max,manual_score,manual_max,status,reason"
+        assert (
+            header == "student,assignment,auto_score,auto_max,manual_score,manual_max,status,reason"
+        )
         rows = read_csv(corpus.course, assignment)
         assert sorted(rows) == sorted(c.student for c in CASES if c.assignment == assignment)
         assert {r["assignment"] for r in rows.values()} == {assignment}
@@ -50,8 +52,14 @@ def test_csv_has_exactly_the_required_columns_and_one_row_per_submission(corpus)
 def test_maxima_come_from_the_source_notebook(corpus):
     for assignment in (A1, A2, A3):
         nb = nbformat.read(str(SOURCES / assignment / f"{assignment}.ipynb"), as_version=4)
-        auto = sum(meta(c)["points"] for c in nb.cells if meta(c).get("grade") and not meta(c).get("solution"))
-        manual = sum(meta(c)["points"] for c in nb.cells if meta(c).get("grade") and meta(c).get("solution"))
+        auto = sum(
+            meta(c)["points"]
+            for c in nb.cells
+            if meta(c).get("grade") and not meta(c).get("solution")
+        )
+        manual = sum(
+            meta(c)["points"] for c in nb.cells if meta(c).get("grade") and meta(c).get("solution")
+        )
         for row in read_csv(corpus.course, assignment).values():
             assert (row["auto_max"], row["manual_max"]) == (f"{auto:g}", f"{manual:g}")
 
@@ -79,18 +87,36 @@ def test_written_answers_wait_for_a_person_unless_left_empty(corpus):
 def test_graded_notebook_has_the_source_structure_whatever_the_submission_did(corpus):
     source = nbformat.read(str(SOURCES / A1 / f"{A1}.ipynb"), as_version=4)
     expected = [(c.cell_type, meta(c).get("grade_id")) for c in source.cells]
-    for student in ("reordered_cells", "deleted_tests_and_text", "duplicated_cells", "retyped_cells", "renamed_grade_id"):
-        graded = nbformat.read(str(corpus.course / "autograded" / student / A1 / f"{A1}.ipynb"), as_version=4)
+    for student in (
+        "reordered_cells",
+        "deleted_tests_and_text",
+        "duplicated_cells",
+        "retyped_cells",
+        "renamed_grade_id",
+    ):
+        graded = nbformat.read(
+            str(corpus.course / "autograded" / student / A1 / f"{A1}.ipynb"), as_version=4
+        )
         # Copies of an answer the student edited run too, right after it, as added code.
         cells = [c for c in graded.cells if ADDED_KEY not in c.metadata]
         assert [(c.cell_type, meta(c).get("grade_id")) for c in cells] == expected, student
-        tests = {meta(c)["grade_id"]: c.source for c in graded.cells if meta(c).get("grade") and not meta(c).get("solution")}
-        assert tests == {meta(c)["grade_id"]: c.source for c in source.cells if meta(c).get("grade") and not meta(c).get("solution")}
+        tests = {
+            meta(c)["grade_id"]: c.source
+            for c in graded.cells
+            if meta(c).get("grade") and not meta(c).get("solution")
+        }
+        assert tests == {
+            meta(c)["grade_id"]: c.source
+            for c in source.cells
+            if meta(c).get("grade") and not meta(c).get("solution")
+        }
 
 
 @pytest.mark.slow
 def test_failed_checks_are_explained_in_the_graded_notebook(corpus):
-    graded = nbformat.read(str(corpus.course / "autograded" / "sign_error" / A1 / f"{A1}.ipynb"), as_version=4)
+    graded = nbformat.read(
+        str(corpus.course / "autograded" / "sign_error" / A1 / f"{A1}.ipynb"), as_version=4
+    )
     cell = next(c for c in graded.cells if meta(c).get("grade_id") == "test_bce_grad_theta")
     errors = [o for o in cell.outputs if o.output_type == "error"]
     assert errors and errors[0].ename == "CheckFailed"
@@ -138,7 +164,9 @@ def test_regrading_gives_the_same_result_and_keeps_manual_scores(corpus, tmp_pat
         gb.find_grade("written_answer", A1, A1, "correct").manual_score = 3.5
         gb.find_grade("test_bce", A1, A1, "sign_error").manual_score = 1.0  # an override
         gb.db.commit()
-    done = coursekit("grade", A1, "--course-dir", str(course), "--jobs", "2", "--timeout", "10", "--quiet")
+    done = coursekit(
+        "grade", A1, "--course-dir", str(course), "--jobs", "2", "--timeout", "10", "--quiet"
+    )
     assert done.returncode == 1, done.stderr
     after = read_csv(course, A1)
     for student in before:
@@ -157,7 +185,9 @@ def test_regrading_gives_the_same_result_and_keeps_manual_scores(corpus, tmp_pat
 def test_one_student_can_be_regraded_alone(corpus, tmp_path):
     course = copy_course(corpus, tmp_path)
     before = read_csv(course, A2)
-    done = coursekit("grade", A2, "--course-dir", str(course), "--student", "unstable_softmax", "--quiet")
+    done = coursekit(
+        "grade", A2, "--course-dir", str(course), "--student", "unstable_softmax", "--quiet"
+    )
     assert done.returncode == 0, done.stderr
     assert read_csv(course, A2) == before
 
@@ -187,5 +217,7 @@ def test_formgrader_lists_and_renders_the_graded_notebooks(corpus):
         "total": len(listed), "base_url": "", "student": "sign_error", "last_name": None, "first_name": None,
         "notebook_path": f"autograded/sign_error/{A1}/{A1}.ipynb",
     }  # fmt: skip
-    html, _ = HTMLExporter(config=config).from_filename(str(corpus.course / resources["notebook_path"]), resources=resources)
+    html, _ = HTMLExporter(config=config).from_filename(
+        str(corpus.course / resources["notebook_path"]), resources=resources
+    )
     assert "CheckFailed" in html and "bce_grad/values" in html

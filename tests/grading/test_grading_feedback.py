@@ -31,7 +31,12 @@ def hidden_lines() -> set[str]:
 
 def answer_lines(course, student) -> set[str]:
     nb = nbformat.read(str(course / "autograded" / student / A1 / f"{A1}.ipynb"), as_version=4)
-    return {" ".join(x.split()) for c in nb.cells if meta(c).get("solution") for x in c.source.split("\n")}
+    return {
+        " ".join(x.split())
+        for c in nb.cells
+        if meta(c).get("solution")
+        for x in c.source.split("\n")
+    }
 
 
 STUDENTS = (
@@ -50,7 +55,9 @@ def feedback_course(corpus, tmp_path_factory):
 
 
 def page(course, student) -> str:
-    return html_text((course / "feedback" / student / A1 / f"{A1}.html").read_text(encoding="utf-8"))
+    return html_text(
+        (course / "feedback" / student / A1 / f"{A1}.html").read_text(encoding="utf-8")
+    )
 
 
 @pytest.mark.slow
@@ -59,7 +66,13 @@ def test_feedback_for_every_graded_submission_and_none_for_those_needing_attenti
     assert "tampers_with_check: skipped: the submission needs attention" in stdout
     assert not (course / "feedback" / "tampers_with_check").exists()
     assert "correct: written (a written answer is not graded yet and shows as 0)" in stdout
-    for student in ("correct", "unstable_sigmoid", "sign_error", "ignores_interrupt", "untouched_release"):
+    for student in (
+        "correct",
+        "unstable_sigmoid",
+        "sign_error",
+        "ignores_interrupt",
+        "untouched_release",
+    ):
         assert (course / "feedback" / student / A1 / f"{A1}.html").exists()
 
 
@@ -97,7 +110,9 @@ def test_hidden_results_are_given_by_task_and_count(feedback_course):
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("student", ["correct", "unstable_sigmoid", "sign_error", "syntax_error", "loop_based"])
+@pytest.mark.parametrize(
+    "student", ["correct", "unstable_sigmoid", "sign_error", "syntax_error", "loop_based"]
+)
 def test_feedback_shows_no_hidden_test_line(feedback_course, student):
     course, _ = feedback_course
     text = page(course, student)
@@ -121,19 +136,26 @@ def test_visible_check_failures_are_explained(feedback_course):
     course, _ = feedback_course
     text = page(course, "sign_error")
     # From the run without hidden tests, in working mode: compared with the test cell's value.
-    assert "check 'bce_grad/values' failed: expected -0.16694037889175" in text and "got 0.1669403788917547" in text
+    assert (
+        "check 'bce_grad/values' failed: expected -0.16694037889175" in text
+        and "got 0.1669403788917547" in text
+    )
     assert "[grader] 0 of 7 points; hidden checks: " in text
 
 
 @pytest.mark.slow
 def test_plain_nbgrader_feedback_is_safe_with_the_course_config(feedback_course):
     course, _ = feedback_course
-    env = dict(os.environ, PATH=os.path.dirname(sys.executable) + os.pathsep + os.environ.get("PATH", ""))
+    env = dict(
+        os.environ, PATH=os.path.dirname(sys.executable) + os.pathsep + os.environ.get("PATH", "")
+    )
     done = subprocess.run(
         [sys.executable, "-m", "nbgrader", "generate_feedback", A1, "--student", "unstable_sigmoid", "--force"],
         cwd=course, env=env, capture_output=True, text=True, timeout=300,
     )  # fmt: skip
     assert done.returncode == 0, done.stderr
     text = page(course, "unstable_sigmoid")
-    assert [line for line in hidden_lines() - answer_lines(course, "unstable_sigmoid") if line in text] == []
+    assert [
+        line for line in hidden_lines() - answer_lines(course, "unstable_sigmoid") if line in text
+    ] == []
     assert HIDDEN_NOTE in text

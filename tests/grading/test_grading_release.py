@@ -27,7 +27,9 @@ def secrets(source) -> set[str]:
     hidden, public = set(), set()
     for cell in source.cells:
         sol_in, rest = region_lines(cell.source, "### BEGIN SOLUTION", "### END SOLUTION")
-        hid_in, rest = region_lines("\n".join(rest), "### BEGIN HIDDEN TESTS", "### END HIDDEN TESTS")
+        hid_in, rest = region_lines(
+            "\n".join(rest), "### BEGIN HIDDEN TESTS", "### END HIDDEN TESTS"
+        )
         if meta(cell).get("solution") and "BEGIN SOLUTION" not in cell.source:
             hidden |= {line.strip() for line in cell.source.split("\n")}
         else:
@@ -40,12 +42,18 @@ def secrets(source) -> set[str]:
 @pytest.mark.parametrize("assignment", [A1, A2, A3])
 def test_release_has_no_solution_or_hidden_test_line(corpus, assignment):
     source = nbformat.read(str(SOURCES / assignment / f"{assignment}.ipynb"), as_version=4)
-    release = nbformat.read(str(corpus.course / "release" / assignment / f"{assignment}.ipynb"), as_version=4)
+    release = nbformat.read(
+        str(corpus.course / "release" / assignment / f"{assignment}.ipynb"), as_version=4
+    )
     secret = secrets(source)
     assert len(secret) > 20  # the check has something to find
     for cell in release.cells:
-        assert not re.search(r"(BEGIN|END) (SOLUTION|HIDDEN)", cell.source), meta(cell).get("grade_id")
-        assert not secret & {line.strip() for line in cell.source.split("\n")}, meta(cell).get("grade_id")
+        assert not re.search(r"(BEGIN|END) (SOLUTION|HIDDEN)", cell.source), meta(cell).get(
+            "grade_id"
+        )
+        assert not secret & {line.strip() for line in cell.source.split("\n")}, meta(cell).get(
+            "grade_id"
+        )
         assert not cell.get("outputs")
 
 
@@ -73,7 +81,9 @@ def test_a_misspelt_hidden_marker_stops_the_release(tmp_path):
     path = course / "source" / A1 / f"{A1}.ipynb"
     nb = nbformat.read(str(path), as_version=4)
     cell = next(c for c in nb.cells if meta(c).get("grade_id") == "test_sigmoid")
-    cell.source = cell.source.replace("### BEGIN HIDDEN TESTS", "### BEGIN HIDDEN TEST")  # nbgrader misses it
+    cell.source = cell.source.replace(
+        "### BEGIN HIDDEN TESTS", "### BEGIN HIDDEN TEST"
+    )  # nbgrader misses it
     nbformat.write(nb, str(path))
     done = coursekit("release", A1, "--course-dir", str(course))
     assert done.returncode == 1

@@ -54,7 +54,13 @@ def test_answers_are_attributed_to_the_cell_that_recorded_them(tmp_path):
     result = rn.run_notebook(nb, tmp_path, rn.RunLimits(timeout=20), record=True)
     assert result.failure is None and result.stopped is None
     assert [c.status for c in result.cells.values()] == [rn.OK, rn.OK, rn.OK, rn.ERROR, rn.OK]
-    assert [[r["key"] for r in c.records] for c in result.cells.values()] == [[], ["a"], ["b"], [], ["c"]]
+    assert [[r["key"] for r in c.records] for c in result.cells.values()] == [
+        [],
+        ["a"],
+        ["b"],
+        [],
+        ["c"],
+    ]
     assert result.cells[2].junk_lines == 1
     assert result.cells[1].outputs[0]["name"] == "stderr"  # kept, and the cell is still ok
 
@@ -64,8 +70,12 @@ def test_working_mode_has_no_record_file_and_sees_the_assignment_files(tmp_path)
     data = tmp_path / "assignment"
     data.mkdir()
     (data / "table.csv").write_text("1,2\n")
-    nb = notebook("import os\nprint(open('table.csv').read().strip(), os.environ.get('COURSEKIT_GRADING_RECORD'))")
-    result = rn.run_notebook(nb, tmp_path / "run", rn.RunLimits(timeout=20), record=False, files_from=data)
+    nb = notebook(
+        "import os\nprint(open('table.csv').read().strip(), os.environ.get('COURSEKIT_GRADING_RECORD'))"
+    )
+    result = rn.run_notebook(
+        nb, tmp_path / "run", rn.RunLimits(timeout=20), record=False, files_from=data
+    )
     assert result.cells[0].outputs[0]["text"] == "1,2 None\n"
 
 
@@ -97,7 +107,9 @@ def test_the_whole_notebook_limit_kills_runner_and_kernel(tmp_path):
     nb = notebook("print('started')", "import time\ntime.sleep(120)", "print('never')")
     start = time.monotonic()
     # 12 s: room for the kernel to start on a loaded machine before the first cell must report
-    result = rn.run_notebook(nb, tmp_path, rn.RunLimits(timeout=100, notebook_timeout=12), record=True)
+    result = rn.run_notebook(
+        nb, tmp_path, rn.RunLimits(timeout=100, notebook_timeout=12), record=True
+    )
     assert time.monotonic() - start < 30
     assert "limit of 12 s for a whole notebook" in result.stopped
     assert result.cells[0].status == rn.OK and 1 not in result.cells  # the rest never reported
@@ -114,7 +126,10 @@ def test_kernel_death_stops_the_run_with_a_reason(tmp_path):
 
 @pytest.mark.slow
 def test_output_is_capped_while_it_arrives(tmp_path):
-    nb = notebook("print('x' * 3_000_000)\nfor i in range(5000):\n    print(i)", "from IPython.display import HTML\nHTML('<b>' * 100_000)")
+    nb = notebook(
+        "print('x' * 3_000_000)\nfor i in range(5000):\n    print(i)",
+        "from IPython.display import HTML\nHTML('<b>' * 100_000)",
+    )
     limits = rn.RunLimits(timeout=30, max_output_chars=1000, max_lines=50)
     result = rn.run_notebook(nb, tmp_path, limits, record=True)
     text = "".join(o.get("text", "") for o in result.cells[0].outputs)
@@ -125,9 +140,14 @@ def test_output_is_capped_while_it_arrives(tmp_path):
 
 def test_the_runner_command_names_the_sandbox_folder_only_when_sandboxed(tmp_path):
     plain = rn.runner_command(tmp_path / "nb.ipynb", tmp_path / "e.jsonl", tmp_path, rn.RunLimits())
-    boxed = rn.runner_command(tmp_path / "nb.ipynb", tmp_path / "e.jsonl", tmp_path, rn.RunLimits(), tmp_path / "box")
+    boxed = rn.runner_command(
+        tmp_path / "nb.ipynb", tmp_path / "e.jsonl", tmp_path, rn.RunLimits(), tmp_path / "box"
+    )
     assert plain[1:3] == ["-m", "coursekit.grading.executor"] and "--sandbox-dir" not in plain
-    assert boxed[: len(plain)] == plain and boxed[len(plain) :] == ["--sandbox-dir", str(tmp_path / "box")]
+    assert boxed[: len(plain)] == plain and boxed[len(plain) :] == [
+        "--sandbox-dir",
+        str(tmp_path / "box"),
+    ]
 
 
 @pytest.mark.slow
@@ -162,15 +182,23 @@ def test_a_kernel_that_fails_to_start_once_is_started_again(tmp_path, monkeypatc
         f'exec "{sys.executable}" -m ipykernel_launcher "$@"\n'
     )
     launcher.chmod(0o755)
-    spec = {"argv": [str(launcher), "-f", "{connection_file}"], "display_name": "flaky", "language": "python"}
+    spec = {
+        "argv": [str(launcher), "-f", "{connection_file}"],
+        "display_name": "flaky",
+        "language": "python",
+    }
     (spec_dir / "kernel.json").write_text(json.dumps(spec))
     monkeypatch.setenv("JUPYTER_PATH", str(tmp_path / "jupyter"))
-    result = rn.run_notebook(notebook("print(6 * 7)"), tmp_path / "run", rn.RunLimits(kernel_name="flaky"), record=False)
+    result = rn.run_notebook(
+        notebook("print(6 * 7)"), tmp_path / "run", rn.RunLimits(kernel_name="flaky"), record=False
+    )
     assert flag.exists() and result.failure is None
     assert result.cells[0].status == rn.OK and result.cells[0].outputs[0]["text"] == "42\n"
 
 
 def test_a_kernel_that_never_starts_is_reported_with_the_reason(tmp_path):
-    result = rn.run_notebook(notebook("print(1)"), tmp_path, rn.RunLimits(kernel_name="no-such-kernel"), record=False)
+    result = rn.run_notebook(
+        notebook("print(1)"), tmp_path, rn.RunLimits(kernel_name="no-such-kernel"), record=False
+    )
     assert result.failure is not None and result.failure.startswith(rn.KERNEL_NOT_STARTED)
     assert "no-such-kernel" in result.failure and result.cells == {}

@@ -26,7 +26,12 @@ def run(status=rn.OK, records=(), outputs=()):
 
 
 def test_all_checks_matching_earns_the_points():
-    result = score_test_cell("t", 4.0, run(records=[record("f/values", [1.0, 2.0 + 1e-12]), record("f/hidden", 0.5004)]), REFERENCE)
+    result = score_test_cell(
+        "t",
+        4.0,
+        run(records=[record("f/values", [1.0, 2.0 + 1e-12]), record("f/hidden", 0.5004)]),
+        REFERENCE,
+    )
     assert result.points == 4.0 and result.messages == []
 
 
@@ -37,14 +42,20 @@ def test_tolerances_come_from_the_reference_not_the_submission():
 
 
 def test_one_wrong_check_costs_the_whole_cell_and_says_why():
-    result = score_test_cell("t", 4.0, run(records=[record("f/values", [1.0, 2.5]), record("f/hidden", 0.5)]), REFERENCE)
+    result = score_test_cell(
+        "t", 4.0, run(records=[record("f/values", [1.0, 2.5]), record("f/hidden", 0.5)]), REFERENCE
+    )
     assert result.points == 0.0
-    assert result.messages == ["check 'f/values': expected 2.0 at index (1,), got 2.5 (1 of 2 entries differ)"]
+    assert result.messages == [
+        "check 'f/values': expected 2.0 at index (1,), got 2.5 (1 of 2 entries differ)"
+    ]
     assert result.student_messages == result.messages  # a visible check may be explained
 
 
 def test_hidden_check_details_stay_with_the_instructor():
-    result = score_test_cell("t", 4.0, run(records=[record("f/values", [1.0, 2.0]), record("f/hidden", 0.9)]), REFERENCE)
+    result = score_test_cell(
+        "t", 4.0, run(records=[record("f/values", [1.0, 2.0]), record("f/hidden", 0.9)]), REFERENCE
+    )
     assert "f/hidden" in result.messages[0] and "0.9" in result.messages[0]
     assert result.student_messages == ["a hidden check did not match the reference answer"]
 
@@ -64,7 +75,12 @@ def test_answers_for_unknown_keys_are_ignored():
 def test_stderr_and_printed_numbers_do_not_matter():
     outputs = [
         {"output_type": "stream", "name": "stderr", "text": "RuntimeWarning: overflow\n"},
-        {"output_type": "execute_result", "data": {"text/plain": "0.25"}, "metadata": {}, "execution_count": 3},
+        {
+            "output_type": "execute_result",
+            "data": {"text/plain": "0.25"},
+            "metadata": {},
+            "execution_count": 3,
+        },
     ]
     answers = [record("f/values", [1.0, 2.0]), record("f/hidden", 0.5)]
     assert score_test_cell("t", 4.0, run(records=answers, outputs=outputs), REFERENCE).points == 4.0
@@ -73,21 +89,53 @@ def test_stderr_and_printed_numbers_do_not_matter():
 @pytest.mark.parametrize(
     "status, outputs, message",
     [
-        (rn.ERROR, [{"output_type": "error", "ename": "NameError", "evalue": "name 'f' is not defined", "traceback": []}], "the cell raised NameError: name 'f' is not defined"),
-        (rn.TIMEOUT, [{"output_type": "error", "ename": "CellTimeoutError", "evalue": "the cell did not finish within 10 s", "traceback": []}], "CellTimeoutError: the cell did not finish within 10 s"),
-        (rn.KERNEL_DIED, [], "the kernel died while this cell ran (it may have used too much memory)"),
+        (
+            rn.ERROR,
+            [
+                {
+                    "output_type": "error",
+                    "ename": "NameError",
+                    "evalue": "name 'f' is not defined",
+                    "traceback": [],
+                }
+            ],
+            "the cell raised NameError: name 'f' is not defined",
+        ),
+        (
+            rn.TIMEOUT,
+            [
+                {
+                    "output_type": "error",
+                    "ename": "CellTimeoutError",
+                    "evalue": "the cell did not finish within 10 s",
+                    "traceback": [],
+                }
+            ],
+            "CellTimeoutError: the cell did not finish within 10 s",
+        ),
+        (
+            rn.KERNEL_DIED,
+            [],
+            "the kernel died while this cell ran (it may have used too much memory)",
+        ),
         (rn.NOT_RUN, [], "the cell was not run (the kernel was stopped)"),
     ],
 )
-def test_a_cell_that_did_not_run_cleanly_scores_zero_even_with_right_answers(status, outputs, message):
+def test_a_cell_that_did_not_run_cleanly_scores_zero_even_with_right_answers(
+    status, outputs, message
+):
     answers = [record("f/values", [1.0, 2.0]), record("f/hidden", 0.5)]
-    result = score_test_cell("t", 4.0, run(status, answers, outputs), REFERENCE, stopped="the kernel was stopped")
+    result = score_test_cell(
+        "t", 4.0, run(status, answers, outputs), REFERENCE, stopped="the kernel was stopped"
+    )
     assert result.points == 0.0 and result.messages == [message]
 
 
 def test_blocked_task_scores_zero_with_the_reason():
     answers = [record("f/values", [1.0, 2.0]), record("f/hidden", 0.5)]
-    result = score_test_cell("t", 4.0, run(records=answers), REFERENCE, blocked="no credit: uses coursekit.losses")
+    result = score_test_cell(
+        "t", 4.0, run(records=answers), REFERENCE, blocked="no credit: uses coursekit.losses"
+    )
     assert result.points == 0.0 and result.messages == ["no credit: uses coursekit.losses"]
 
 
@@ -116,7 +164,7 @@ def test_nan_matches_only_nan_in_the_reference():
         ('garbage{"key": "b", "answer": {"kind": "bool", "value": true}}', "b"),
         ("not json at all", None),
         ('{"key": 3, "answer": {}}', None),
-        ('[1, 2, 3]', None),
+        ("[1, 2, 3]", None),
     ],
 )
 def test_record_lines_survive_junk_written_by_the_notebook(line, key):

@@ -6,7 +6,12 @@ import os
 
 import pytest
 
-from coursekit.grading.submitted_files import RefusedFile, extra_notebooks, find_notebook, read_regular_file
+from coursekit.grading.submitted_files import (
+    RefusedFile,
+    extra_notebooks,
+    find_notebook,
+    read_regular_file,
+)
 
 
 @pytest.fixture
@@ -27,9 +32,18 @@ def test_a_regular_file_is_read(course):
 @pytest.mark.parametrize(
     "make, message",
     [
-        (lambda root, folder: os.symlink("../../../source/A/A.ipynb", folder / "A.ipynb"), "symbolic link"),
-        (lambda root, folder: os.symlink(root / "source" / "A" / "A.ipynb", folder / "A.ipynb"), "symbolic link"),
-        (lambda root, folder: os.link(root / "source" / "A" / "A.ipynb", folder / "A.ipynb"), "hard link"),
+        (
+            lambda root, folder: os.symlink("../../../source/A/A.ipynb", folder / "A.ipynb"),
+            "symbolic link",
+        ),
+        (
+            lambda root, folder: os.symlink(root / "source" / "A" / "A.ipynb", folder / "A.ipynb"),
+            "symbolic link",
+        ),
+        (
+            lambda root, folder: os.link(root / "source" / "A" / "A.ipynb", folder / "A.ipynb"),
+            "hard link",
+        ),
         (lambda root, folder: os.mkfifo(folder / "A.ipynb"), "not a regular file"),
         (lambda root, folder: (folder / "A.ipynb").mkdir(), "not a regular file"),
     ],

@@ -34,7 +34,13 @@ def validate(tmp_path, nb) -> object:
 def test_a_correct_notebook_passes_with_a_line_per_test_cell(tmp_path):
     done = validate(tmp_path, student_copy(solved=True))
     assert done.returncode == 0, done.stdout + done.stderr
-    for test in ("test_sigmoid", "test_add_bias_column", "test_bce", "test_bce_grad_theta", "test_gradient_descent"):
+    for test in (
+        "test_sigmoid",
+        "test_add_bias_column",
+        "test_bce",
+        "test_bce_grad_theta",
+        "test_gradient_descent",
+    ):
         assert f"PASS  {test} (" in done.stdout
     assert "5 of 5 test cells passed; all visible tests pass" in done.stdout
 
@@ -54,7 +60,10 @@ def test_a_wrong_answer_fails_and_names_the_check(tmp_path):
 def test_the_untouched_release_fails(tmp_path):
     done = validate(tmp_path, student_copy(solved=False))
     assert done.returncode == 1
-    assert "FAIL  test_sigmoid (4 points): NotImplementedError (an answer this test uses is not written yet)" in done.stdout
+    assert (
+        "FAIL  test_sigmoid (4 points): NotImplementedError (an answer this test uses is not written yet)"
+        in done.stdout
+    )
     assert "0 of 5 test cells passed" in done.stdout
 
 
@@ -63,7 +72,9 @@ def test_added_cells_run_at_their_place_just_as_in_grading(tmp_path):
     nb = student_copy(solved=True)
     cell = next(c for c in nb.cells if meta(c).get("grade_id") == "sigmoid")
     helper = nbformat.v4.new_code_cell("def _helper(z):\n    return z\n")
-    cell.source = cell.source.replace("z = np.asarray(z, dtype=np.float64)", "z = _helper(np.asarray(z, dtype=np.float64))")
+    cell.source = cell.source.replace(
+        "z = np.asarray(z, dtype=np.float64)", "z = _helper(np.asarray(z, dtype=np.float64))"
+    )
     nb.cells.insert(nb.cells.index(cell), helper)
     done = validate(tmp_path, nb)
     assert done.returncode == 0, done.stdout
@@ -73,12 +84,15 @@ def test_added_cells_run_at_their_place_just_as_in_grading(tmp_path):
 @pytest.mark.slow
 def test_importing_the_course_implementation_fails_however_it_is_spelled(tmp_path):
     nb = student_copy(solved=True)
-    next(c for c in nb.cells if meta(c).get("grade_id") == "sigmoid").source = (
-        "import importlib\n\nsigmoid = importlib.import_module('cours' + 'ekit.activations').sigmoid\n"
-    )
+    next(
+        c for c in nb.cells if meta(c).get("grade_id") == "sigmoid"
+    ).source = "import importlib\n\nsigmoid = importlib.import_module('cours' + 'ekit.activations').sigmoid\n"
     done = validate(tmp_path, nb)
     assert done.returncode == 1
-    assert "ERROR answer cell 'sigmoid': ImportError: coursekit.activations is not available in this assignment" in done.stdout
+    assert (
+        "ERROR answer cell 'sigmoid': ImportError: coursekit.activations is not available in this assignment"
+        in done.stdout
+    )
     assert "FAIL  test_sigmoid" in done.stdout
 
 
@@ -98,9 +112,16 @@ def test_validate_bad_input_exits_2(tmp_path):
     (tmp_path / "broken.ipynb").write_text("{")
     broken = coursekit("validate", str(tmp_path / "broken.ipynb"))
     assert broken.returncode == 2 and "not a valid notebook" in broken.stderr
-    nbformat.write(nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("1")]), str(tmp_path / "plain.ipynb"))
+    nbformat.write(
+        nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("1")]),
+        str(tmp_path / "plain.ipynb"),
+    )
     plain = coursekit("validate", str(tmp_path / "plain.ipynb"))
-    assert plain.returncode == 2 and "not an assignment notebook" in plain.stderr and "no check() calls" in plain.stderr
+    assert (
+        plain.returncode == 2
+        and "not an assignment notebook" in plain.stderr
+        and "no check() calls" in plain.stderr
+    )
 
 
 def test_missing_course_directory_exits_2(tmp_path):
@@ -114,7 +135,11 @@ def test_grading_an_unknown_assignment_or_student_exits_2(tmp_path):
     unknown = coursekit("grade", "02_nothing", "--course-dir", str(course))
     assert unknown.returncode == 2 and "assignment '02_nothing' not found" in unknown.stderr
     nobody = coursekit("grade", A1, "--course-dir", str(course), "--student", "nobody")
-    assert nobody.returncode == 2 and "no submission of" in nobody.stderr and "'nobody'" in nobody.stderr
+    assert (
+        nobody.returncode == 2
+        and "no submission of" in nobody.stderr
+        and "'nobody'" in nobody.stderr
+    )
     (course / "source" / A1 / f"{A1}.ipynb").unlink()
     no_notebook = coursekit("grade", A1, "--course-dir", str(course))
     assert no_notebook.returncode == 2 and "has no source notebook" in no_notebook.stderr

@@ -111,7 +111,8 @@ def _grade_attacks(root: Path) -> dict:
     seconds = time.monotonic() - start
     rows = read_csv(course, ASSIGNMENT)
     reports = {
-        a.student: json.loads((course / "grades" / ASSIGNMENT / f"{a.student}.json").read_text()) for a in corpus
+        a.student: json.loads((course / "grades" / ASSIGNMENT / f"{a.student}.json").read_text())
+        for a in corpus
     }
     lines = {a.student: attack_lines(course, a.student) for a in corpus}
     after = _digest(_protected(course))
@@ -131,7 +132,11 @@ def _grade_attacks(root: Path) -> dict:
         "lines": lines,
         "changed": sorted(path for path in before if before[path] != after.get(path)),
         "connections": listener.connections,
-        "plain": {"returncode": plain.returncode, "stderr": plain.stderr[-3000:], "row": read_csv(course, ASSIGNMENT)["correct"]},
+        "plain": {
+            "returncode": plain.returncode,
+            "stderr": plain.stderr[-3000:],
+            "row": read_csv(course, ASSIGNMENT)["correct"],
+        },
     }
 
 
@@ -153,7 +158,10 @@ CORPUS = attacks(Context(course=Path("/course"), port=0, secret_file=Path("/secr
 @pytest.mark.parametrize("attack", CORPUS, ids=[a.student for a in CORPUS])
 def test_every_attack_fails_and_every_submission_gets_its_grade(graded, attack):
     row = graded["rows"][attack.student]
-    assert (row["auto_score"], row["status"]) == (f"{attack.score:g}", attack.status), (row, graded["stderr"])
+    assert (row["auto_score"], row["status"]) == (f"{attack.score:g}", attack.status), (
+        row,
+        graded["stderr"],
+    )
     if attack.reason:
         assert attack.reason in row["reason"], row
     else:
@@ -169,7 +177,10 @@ def test_the_batch_reports_the_tampering_it_saw(graded):
     # Rebinding check() is seen by the lint and when the tests run; replacing it or NumPy at
     # run time is seen when the tests run.
     assert graded["returncode"] == 1, graded["stderr"]
-    assert "3 submission(s) need attention: patch_numpy, tamper_check_plain, tamper_check_runtime" in graded["stderr"]
+    assert (
+        "3 submission(s) need attention: patch_numpy, tamper_check_plain, tamper_check_runtime"
+        in graded["stderr"]
+    )
 
 
 @pytest.mark.slow
@@ -205,7 +216,10 @@ def test_endless_cells_are_cut_off_and_their_output_capped(graded):
     for student in ("stdout_flood", "sleep_forever"):
         cells = graded["reports"][student]["notebooks"][0]
         assert cells["seconds"] < 60, cells
-    nb = nbformat.read(str(course / "autograded" / "stdout_flood" / ASSIGNMENT / f"{ASSIGNMENT}.ipynb"), as_version=4)
+    nb = nbformat.read(
+        str(course / "autograded" / "stdout_flood" / ASSIGNMENT / f"{ASSIGNMENT}.ipynb"),
+        as_version=4,
+    )
     answer = next(c for c in nb.cells if c.metadata.get("nbgrader", {}).get("grade_id") == "square")
     text = "".join(o.get("text", "") for o in answer.outputs)
     assert len(text) < 25_000 and "output truncated" in text
@@ -234,7 +248,11 @@ def test_grading_refuses_without_bubblewrap_and_says_what_to_install(tmp_path):
         capture_output=True, text=True, timeout=120, env=env, cwd=str(REPO),
     )  # fmt: skip
     assert done.returncode == 2, done.stderr
-    assert "bwrap" in done.stderr and "apt-get install bubblewrap" in done.stderr and "--no-sandbox" in done.stderr
+    assert (
+        "bwrap" in done.stderr
+        and "apt-get install bubblewrap" in done.stderr
+        and "--no-sandbox" in done.stderr
+    )
 
 
 def test_the_reason_names_the_missing_command(monkeypatch, tmp_path):
@@ -305,11 +323,26 @@ def test_the_command_isolates_the_kernel(tmp_path):
     files = tmp_path / "run" / "work"
     files.mkdir(parents=True)
     record = tmp_path / "run" / "answers.jsonl"
-    root = sandbox.prepare(tmp_path, files, record, sandbox.SandboxLimits(), {"OMP_NUM_THREADS": "1", "SECRET": "x"})
+    root = sandbox.prepare(
+        tmp_path, files, record, sandbox.SandboxLimits(), {"OMP_NUM_THREADS": "1", "SECRET": "x"}
+    )
     spec = sandbox.SandboxSpec.load(root)
     cmd = spec.command(["python", "-m", "ipykernel_launcher", "-f", "conn.json"])
-    assert cmd[0] == "bwrap" and cmd[-5:] == ["python", "-m", "ipykernel_launcher", "-f", "conn.json"]
-    for option in ("--unshare-net", "--unshare-pid", "--unshare-ipc", "--die-with-parent", "--new-session", "--clearenv"):
+    assert cmd[0] == "bwrap" and cmd[-5:] == [
+        "python",
+        "-m",
+        "ipykernel_launcher",
+        "-f",
+        "conn.json",
+    ]
+    for option in (
+        "--unshare-net",
+        "--unshare-pid",
+        "--unshare-ipc",
+        "--die-with-parent",
+        "--new-session",
+        "--clearenv",
+    ):
         assert option in cmd
     pairs = {(cmd[i], cmd[i + 1], cmd[i + 2]) for i in range(len(cmd) - 2)}
     assert ("--bind", str(record), sandbox.INNER_RECORD) in pairs
@@ -318,22 +351,41 @@ def test_the_command_isolates_the_kernel(tmp_path):
     for path in sandbox.python_paths():
         assert ("--ro-bind", str(path), str(path)) in pairs
     # Read-write binds: the record and the socket folder, nothing else.
-    assert sorted(cmd[i + 1] for i, word in enumerate(cmd) if word == "--bind") == sorted([str(record), str(spec.kernel_dir)])
+    assert sorted(cmd[i + 1] for i, word in enumerate(cmd) if word == "--bind") == sorted(
+        [str(record), str(spec.kernel_dir)]
+    )
     # The repository itself is not visible, only the environment and of the package the
     # modules a kernel may import: no reference implementation.
-    assert not any(cmd[i + 1] == str(REPO) for i, word in enumerate(cmd) if word in ("--bind", "--ro-bind"))
-    package_files = {Path(cmd[i + 1]).name for i, word in enumerate(cmd) if word == "--ro-bind" and cmd[i + 1].startswith(spec.package)}
+    assert not any(
+        cmd[i + 1] == str(REPO) for i, word in enumerate(cmd) if word in ("--bind", "--ro-bind")
+    )
+    package_files = {
+        Path(cmd[i + 1]).name
+        for i, word in enumerate(cmd)
+        if word == "--ro-bind" and cmd[i + 1].startswith(spec.package)
+    }
     assert {"checks.py", "kernel_harness.py", "kernel_output.py"} <= package_files
-    assert not package_files & {"activations.py", "losses.py", "gradcheck.py", "nn.py", "runner.py", "sandbox.py"}
+    assert not package_files & {
+        "activations.py",
+        "losses.py",
+        "gradcheck.py",
+        "nn.py",
+        "runner.py",
+        "sandbox.py",
+    }
     assert ("--tmpfs", spec.package) in {(cmd[i], cmd[i + 1]) for i in range(len(cmd) - 1)}
     env = {cmd[i + 1]: cmd[i + 2] for i, word in enumerate(cmd) if word == "--setenv"}
     assert "SECRET" not in env and env["OMP_NUM_THREADS"] == "1"
     assert env["COURSEKIT_GRADING_RECORD"] == sandbox.INNER_RECORD
     limits = sandbox.SandboxLimits()
-    assert f"--as={limits.memory_mb * 1024 * 1024}" in cmd and f"--nproc={limits.max_processes}" in cmd
+    assert (
+        f"--as={limits.memory_mb * 1024 * 1024}" in cmd and f"--nproc={limits.max_processes}" in cmd
+    )
     if os.geteuid() == 0:
         low, high = sandbox.UID_RANGE
-        assert low <= spec.uid < high and f"--reuid={spec.uid}" in cmd and "--bounding-set=-all" in cmd
+        assert (
+            low <= spec.uid < high and f"--reuid={spec.uid}" in cmd and "--bounding-set=-all" in cmd
+        )
 
 
 def test_an_environment_under_tmp_stays_visible_inside(tmp_path):
@@ -346,9 +398,16 @@ def test_an_environment_under_tmp_stays_visible_inside(tmp_path):
         os.chmod(env_dir / "marker.txt", 0o644)
         files = tmp_path / "files"
         files.mkdir()
-        spec = sandbox.SandboxSpec.load(sandbox.prepare(tmp_path, files, None, sandbox.SandboxLimits(), {}))
+        spec = sandbox.SandboxSpec.load(
+            sandbox.prepare(tmp_path, files, None, sandbox.SandboxLimits(), {})
+        )
         spec.python.append(str(env_dir))
-        done = subprocess.run(spec.command(["cat", str(env_dir / "marker.txt")]), capture_output=True, text=True, timeout=30)
+        done = subprocess.run(
+            spec.command(["cat", str(env_dir / "marker.txt")]),
+            capture_output=True,
+            text=True,
+            timeout=30,
+        )
         assert (done.returncode, done.stdout) == (0, "visible"), done.stderr
     finally:
         shutil.rmtree(env_dir, ignore_errors=True)
@@ -359,7 +418,12 @@ def test_every_run_gets_its_own_user(tmp_path):
         pytest.skip("user ids are drawn only when the grader runs as root")
     files = tmp_path / "files"
     files.mkdir()
-    uids = {sandbox.SandboxSpec.load(sandbox.prepare(tmp_path, files, None, sandbox.SandboxLimits(), {})).uid for _ in range(20)}
+    uids = {
+        sandbox.SandboxSpec.load(
+            sandbox.prepare(tmp_path, files, None, sandbox.SandboxLimits(), {})
+        ).uid
+        for _ in range(20)
+    }
     assert len(uids) == 20  # the process limit is counted per user: never shared between kernels
 
 
@@ -402,4 +466,6 @@ def test_a_kernel_that_ignores_interrupts_is_stopped_with_everything_it_started(
 
 def _sandbox_dirs(workdir: Path) -> list[str]:
     log = (workdir / "runner.log").read_text(errors="replace")
-    return sorted({word.rsplit("/kernel/", 1)[0] for word in log.split() if "/kernel/connection.json" in word})
+    return sorted(
+        {word.rsplit("/kernel/", 1)[0] for word in log.split() if "/kernel/connection.json" in word}
+    )

@@ -27,8 +27,13 @@ WIDGET_STATE_MIME = "application/vnd.jupyter.widget-state+json"
 WIDGET_VIEW_MIME = "application/vnd.jupyter.widget-view+json"
 #: Widget models that render as a slider (``.widget-slider`` in the page).
 SLIDER_MODELS = {
-    "FloatSliderModel", "IntSliderModel", "FloatLogSliderModel",
-    "FloatRangeSliderModel", "IntRangeSliderModel", "SelectionSliderModel", "SelectionRangeSliderModel",
+    "FloatSliderModel",
+    "IntSliderModel",
+    "FloatLogSliderModel",
+    "FloatRangeSliderModel",
+    "IntRangeSliderModel",
+    "SelectionSliderModel",
+    "SelectionRangeSliderModel",
 }
 
 
@@ -142,7 +147,9 @@ class WidgetView:
     images: int
 
 
-_PLAYER_DATA = re.compile(r'<script type="application/json" class="ck-player-data">(.*?)</script>', re.DOTALL)
+_PLAYER_DATA = re.compile(
+    r'<script type="application/json" class="ck-player-data">(.*?)</script>', re.DOTALL
+)
 
 
 @dataclass
@@ -185,7 +192,11 @@ def _descendants(state: dict, model_id: str, seen: set[str] | None = None) -> li
 def _count_images(model: dict) -> int:
     if model.get("model_name") != "OutputModel":
         return 0
-    return sum(1 for output in model.get("state", {}).get("outputs", []) if "image/png" in output.get("data", {}))
+    return sum(
+        1
+        for output in model.get("state", {}).get("outputs", [])
+        if "image/png" in output.get("data", {})
+    )
 
 
 @lru_cache(maxsize=None)
@@ -204,11 +215,13 @@ def page_info(site: Path, path: str) -> PageInfo:
     views = []
     for model_id in view_ids:
         models = _descendants(state, model_id)
-        views.append(WidgetView(
-            model_id=model_id,
-            sliders=sum(1 for m in models if m.get("model_name") in SLIDER_MODELS),
-            images=sum(_count_images(m) for m in models),
-        ))
+        views.append(
+            WidgetView(
+                model_id=model_id,
+                sliders=sum(1 for m in models if m.get("model_name") in SLIDER_MODELS),
+                images=sum(_count_images(m) for m in models),
+            )
+        )
     source = site / "_sources" / (path.removesuffix(".html") + ".ipynb")
     return PageInfo(
         path=path,

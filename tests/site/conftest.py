@@ -32,8 +32,14 @@ import builtsite
 CHROMIUM = os.environ.get("COURSE_CHROMIUM", "/usr/bin/chromium")
 # Flags for a headless Chromium run as root in a container, with no background traffic.
 CHROMIUM_ARGS = [
-    "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
-    "--disable-component-update", "--disable-sync", "--disable-dev-shm-usage",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--disable-dev-shm-usage",
 ]
 LOCAL_HOSTS = {"127.0.0.1", "localhost"}
 VIEWPORT = {"width": 1280, "height": 900}
@@ -61,7 +67,9 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     }
     for name in wanted:
         if not choices[name]:
-            raise pytest.UsageError(f"the built site at {site} has no page for {name!r}; is the book empty?")
+            raise pytest.UsageError(
+                f"the built site at {site} has no page for {name!r}; is the book empty?"
+            )
         metafunc.parametrize(name, choices[name])
 
 
@@ -113,7 +121,9 @@ def playwright() -> Iterator[Playwright]:
 def browser(playwright: Playwright) -> Iterator[Browser]:
     """The system Chromium (Debian package ``chromium``; ``make sysdeps`` installs it)."""
     if not Path(CHROMIUM).is_file():
-        pytest.fail(f"Chromium not found at {CHROMIUM}; run `make sysdeps` (or set COURSE_CHROMIUM)")
+        pytest.fail(
+            f"Chromium not found at {CHROMIUM}; run `make sysdeps` (or set COURSE_CHROMIUM)"
+        )
     # Playwright gives every launch a fresh temporary profile of its own.
     browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
     try:
@@ -131,8 +141,12 @@ class Recorder:
 
     def foreign_requests(self) -> list[str]:
         """Requests to any host other than the local test server (data: and blob: URLs are local)."""
-        return [url for url in self.requests if urlsplit(url).scheme in ("http", "https", "ws", "wss")
-                and urlsplit(url).hostname not in LOCAL_HOSTS]
+        return [
+            url
+            for url in self.requests
+            if urlsplit(url).scheme in ("http", "https", "ws", "wss")
+            and urlsplit(url).hostname not in LOCAL_HOSTS
+        ]
 
 
 @dataclass
@@ -174,11 +188,23 @@ class PageCache:
         recorder = Recorder()
         context.on("request", lambda request: recorder.requests.append(request.url))
         page = context.new_page()
-        page.on("console", lambda message: message.type == "error" and recorder.errors.append(
-            f"console error: {message.text} ({message.location.get('url', '')})"))
+        page.on(
+            "console",
+            lambda message: (
+                message.type == "error"
+                and recorder.errors.append(
+                    f"console error: {message.text} ({message.location.get('url', '')})"
+                )
+            ),
+        )
         page.on("pageerror", lambda error: recorder.errors.append(f"uncaught exception: {error}"))
-        page.on("response", lambda response: response.status >= 400 and recorder.errors.append(
-            f"HTTP {response.status} for {response.url}"))
+        page.on(
+            "response",
+            lambda response: (
+                response.status >= 400
+                and recorder.errors.append(f"HTTP {response.status} for {response.url}")
+            ),
+        )
         page.goto(self.base_url + path, wait_until="load")
         wait_until_rendered(page)
         return OpenedPage(page, recorder)
@@ -207,8 +233,9 @@ def open_page(page_cache: PageCache) -> Callable[..., OpenedPage]:
     return page_cache.get
 
 
-
-def pytest_collection_modifyitems(session: pytest.Session, config: pytest.Config, items: list[pytest.Item]) -> None:
+def pytest_collection_modifyitems(
+    session: pytest.Session, config: pytest.Config, items: list[pytest.Item]
+) -> None:
     """Order the per-page site tests page by page, so tests of one page reuse its load."""
     here = Path(__file__).parent
     positions = [i for i, item in enumerate(items) if here in Path(str(item.path)).parents]
@@ -261,8 +288,10 @@ def wait_until_rendered(page: Page, timeout_ms: int = 30_000) -> None:
         page.wait_for_function("() => Boolean(window.requirejs)", timeout=timeout_ms)
         page.evaluate("() => window.scrollTo(0, 0)")
     try:
-        page.wait_for_function(f"() => {{ const s = ({status})(); return !s.mathjaxPending && s.views === 0 && !s.playersPending; }}",
-                               timeout=timeout_ms)
+        page.wait_for_function(
+            f"() => {{ const s = ({status})(); return !s.mathjaxPending && s.views === 0 && !s.playersPending; }}",
+            timeout=timeout_ms,
+        )
     except PlaywrightTimeoutError:
         state = page.evaluate(status)
         raise AssertionError(
@@ -270,5 +299,7 @@ def wait_until_rendered(page: Page, timeout_ms: int = 30_000) -> None:
             f"{not state['mathjaxPending']}, widget views left unrendered: {state['views']}, "
             f"slider players started: {not state['playersPending']}"
         ) from None
-    page.evaluate("() => window.MathJax && window.MathJax.startup ? window.MathJax.startup.promise : null")
+    page.evaluate(
+        "() => window.MathJax && window.MathJax.startup ? window.MathJax.startup.promise : null"
+    )
     page.wait_for_load_state("networkidle")

@@ -15,7 +15,9 @@ CELL_TIMEOUT_S = 4
 
 
 def _install_workaround() -> None:
-    spec = importlib.util.spec_from_file_location("kernel_channels_under_test", builtsite.REPO / "_ext" / "kernel_channels.py")
+    spec = importlib.util.spec_from_file_location(
+        "kernel_channels_under_test", builtsite.REPO / "_ext" / "kernel_channels.py"
+    )
     assert spec is not None and spec.loader is not None
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
@@ -26,19 +28,29 @@ def test_many_small_widget_cells_run_without_stalls() -> None:
     """Before the workaround, 150 such cells stalled for the full timeout 1-5 times per run."""
     _install_workaround()
     notebook = nbformat.v4.new_notebook()
-    notebook.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    notebook.metadata["kernelspec"] = {
+        "name": "python3",
+        "display_name": "Python 3",
+        "language": "python",
+    }
     sources = ["import ipywidgets as w\nfrom IPython.display import display"] + [
         f"slider = w.FloatSlider(value={i})\nout = w.Output()\nwith out:\n    print({i})\ndisplay(w.VBox([slider, out]))"
         for i in range(150)
     ]
     notebook.cells = [nbformat.v4.new_code_cell(source) for source in sources]
     finished: list[float] = []
-    client = NotebookClient(notebook, timeout=CELL_TIMEOUT_S, kernel_name="python3",
-                            on_cell_executed=lambda **_: finished.append(time.monotonic()))
+    client = NotebookClient(
+        notebook,
+        timeout=CELL_TIMEOUT_S,
+        kernel_name="python3",
+        on_cell_executed=lambda **_: finished.append(time.monotonic()),
+    )
     start = time.monotonic()
     client.execute()
     gaps = [later - earlier for earlier, later in zip([start] + finished, finished)]
-    stalls = [round(gap, 2) for gap in gaps[1:] if gap > CELL_TIMEOUT_S / 2]  # the first includes kernel start-up
+    stalls = [
+        round(gap, 2) for gap in gaps[1:] if gap > CELL_TIMEOUT_S / 2
+    ]  # the first includes kernel start-up
     assert len(finished) == len(sources)
     assert stalls == [], "cells waited (about) the whole timeout for replies that had arrived"
     assert notebook.cells[-1].outputs, "the last cell's widget was not displayed"

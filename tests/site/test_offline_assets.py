@@ -66,29 +66,51 @@ def fake_registry(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
 
 def _lock(tmp_path: Path, integrity: str, files: dict[str, str]) -> Path:
     lock = tmp_path / "web_assets.json"
-    lock.write_text(json.dumps({"packages": [
-        {"name": "demo", "version": "1.0.0", "integrity": integrity, "files": files},
-    ]}))
+    lock.write_text(
+        json.dumps(
+            {
+                "packages": [
+                    {"name": "demo", "version": "1.0.0", "integrity": integrity, "files": files},
+                ]
+            }
+        )
+    )
     return lock
 
 
-def test_fetch_unpacks_only_the_listed_files_and_then_does_nothing(tmp_path: Path, fake_registry) -> None:
-    integrity = fake_registry.publish("demo@1.0.0", {
-        "package/dist/main.js": b"main", "package/dist/a.woff2": b"font", "package/README.md": b"readme",
-    })
-    lock = _lock(tmp_path, integrity, {"package/dist/main.js": "lib/main.js", "package/dist/*.woff2": "lib/"})
+def test_fetch_unpacks_only_the_listed_files_and_then_does_nothing(
+    tmp_path: Path, fake_registry
+) -> None:
+    integrity = fake_registry.publish(
+        "demo@1.0.0",
+        {
+            "package/dist/main.js": b"main",
+            "package/dist/a.woff2": b"font",
+            "package/README.md": b"readme",
+        },
+    )
+    lock = _lock(
+        tmp_path, integrity, {"package/dist/main.js": "lib/main.js", "package/dist/*.woff2": "lib/"}
+    )
     vendor = tmp_path / "vendor"
     written = fetcher.fetch(lock=lock, vendor=vendor)
-    assert sorted(p.relative_to(vendor).as_posix() for p in written) == ["lib/a.woff2", "lib/main.js"]
+    assert sorted(p.relative_to(vendor).as_posix() for p in written) == [
+        "lib/a.woff2",
+        "lib/main.js",
+    ]
     assert (vendor / "lib" / "main.js").read_bytes() == b"main"
     assert not (vendor / "README.md").exists()
     assert fetcher.is_current(vendor, lock)
-    assert fetcher.fetch(lock=lock, vendor=vendor) == [] and fake_registry.downloads == ["demo@1.0.0"]
+    assert fetcher.fetch(lock=lock, vendor=vendor) == [] and fake_registry.downloads == [
+        "demo@1.0.0"
+    ]
 
 
 def test_fetch_refuses_a_tarball_that_does_not_match_its_pin(tmp_path: Path, fake_registry) -> None:
     fake_registry.publish("demo@1.0.0", {"package/main.js": b"tampered"})
-    lock = _lock(tmp_path, "sha512-" + base64.b64encode(b"\0" * 64).decode(), {"package/main.js": "main.js"})
+    lock = _lock(
+        tmp_path, "sha512-" + base64.b64encode(b"\0" * 64).decode(), {"package/main.js": "main.js"}
+    )
     vendor = tmp_path / "vendor"
     with pytest.raises(fetcher.WebAssetError, match="does not match the pinned"):
         fetcher.fetch(lock=lock, vendor=vendor)
@@ -125,8 +147,11 @@ def test_pinned_lock_lists_the_widget_libraries_with_sha512_pins() -> None:
 def test_each_page_script_is_listed_once() -> None:
     thebe = "const THEBE_JS_URL = 'x'"
     scripts = [
-        _JavaScript(None, body=thebe), _JavaScript("_static/a.js"), _JavaScript("", body=thebe),
-        _JavaScript("_static/a.js"), _JavaScript("_static/a.js", defer="defer"),
+        _JavaScript(None, body=thebe),
+        _JavaScript("_static/a.js"),
+        _JavaScript("", body=thebe),
+        _JavaScript("_static/a.js"),
+        _JavaScript("_static/a.js", defer="defer"),
     ]
     original = list(scripts)
     context = {"script_files": scripts, "css_files": []}

@@ -13,7 +13,9 @@ import builtsite
 
 
 def _module():
-    spec = importlib.util.spec_from_file_location("parallel_execution", builtsite.REPO / "_ext" / "parallel_execution.py")
+    spec = importlib.util.spec_from_file_location(
+        "parallel_execution", builtsite.REPO / "_ext" / "parallel_execution.py"
+    )
     assert spec is not None and spec.loader is not None
     module = importlib.util.module_from_spec(spec)
     sys.modules.setdefault("parallel_execution", module)
@@ -23,7 +25,11 @@ def _module():
 
 def _notebook(path: Path, *sources: str) -> Path:
     notebook = nbformat.v4.new_notebook()
-    notebook.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    notebook.metadata["kernelspec"] = {
+        "name": "python3",
+        "display_name": "Python 3",
+        "language": "python",
+    }
     notebook.cells = [nbformat.v4.new_code_cell(source) for source in sources]
     nbformat.write(notebook, path)
     return path

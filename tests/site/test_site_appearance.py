@@ -94,13 +94,23 @@ def test_screenshots_light_and_dark(open_page, page_path: str) -> None:
     stats = {}
     for scheme in ("light", "dark"):
         page = open_page(page_path, color_scheme=scheme).page
-        assert page.evaluate("() => document.documentElement.dataset.theme") == scheme, f"{page_path}: not in {scheme} mode"
-        shot = page.screenshot(full_page=True, type="jpeg", quality=85, path=str(folder / f"{stem}-{scheme}.jpg"))
+        assert page.evaluate("() => document.documentElement.dataset.theme") == scheme, (
+            f"{page_path}: not in {scheme} mode"
+        )
+        shot = page.screenshot(
+            full_page=True, type="jpeg", quality=85, path=str(folder / f"{stem}-{scheme}.jpg")
+        )
         stats[scheme] = _stats(shot)
-        assert stats[scheme][1] > MIN_PIXEL_VARIANCE, f"{page_path} looks blank in {scheme} mode (variance {stats[scheme][1]:.0f})"
+        assert stats[scheme][1] > MIN_PIXEL_VARIANCE, (
+            f"{page_path} looks blank in {scheme} mode (variance {stats[scheme][1]:.0f})"
+        )
     (light_mean, _), (dark_mean, _) = stats["light"], stats["dark"]
-    assert dark_mean < light_mean, f"{page_path}: dark mode (mean grey {dark_mean:.0f}) is not darker than light ({light_mean:.0f})"
-    assert dark_mean < 110 < light_mean, f"{page_path}: mean grey light {light_mean:.0f}, dark {dark_mean:.0f}"
+    assert dark_mean < light_mean, (
+        f"{page_path}: dark mode (mean grey {dark_mean:.0f}) is not darker than light ({light_mean:.0f})"
+    )
+    assert dark_mean < 110 < light_mean, (
+        f"{page_path}: mean grey light {light_mean:.0f}, dark {dark_mean:.0f}"
+    )
 
 
 @pytest.mark.parametrize("scheme", ["light", "dark"])
@@ -116,7 +126,9 @@ def test_text_is_readable(open_page, page_path: str, scheme: str) -> None:
     assert poor == [], f"{page_path} ({scheme}): text with too little contrast"
 
 
-def test_figures_keep_a_light_background_in_dark_mode(open_page, chapter_notebook_page: str) -> None:
+def test_figures_keep_a_light_background_in_dark_mode(
+    open_page, chapter_notebook_page: str
+) -> None:
     """Matplotlib draws dark text and axes; in dark mode each output image must sit on a light card."""
     page_path = chapter_notebook_page
     page = open_page(page_path, color_scheme="dark").page

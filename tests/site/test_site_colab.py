@@ -34,13 +34,17 @@ class _FakeIPython:
         self.magics.append((name, line))
 
 
-def _run_setup_cell(on_colab: bool, monkeypatch: pytest.MonkeyPatch) -> tuple[_FakeIPython, list[str]]:
+def _run_setup_cell(
+    on_colab: bool, monkeypatch: pytest.MonkeyPatch
+) -> tuple[_FakeIPython, list[str]]:
     code = TransformerManager().transform_cell(_colab_setup().setup_source())
     shell = _FakeIPython()
     calls: list[str] = []
     google = types.ModuleType("google")
     colab = types.ModuleType("google.colab")
-    colab.output = types.SimpleNamespace(enable_custom_widget_manager=lambda: calls.append("custom widget manager"))
+    colab.output = types.SimpleNamespace(
+        enable_custom_widget_manager=lambda: calls.append("custom widget manager")
+    )
     google.colab = colab
     monkeypatch.delitem(sys.modules, "google.colab", raising=False)
     if on_colab:
@@ -63,13 +67,17 @@ def test_setup_cell_does_nothing_outside_colab(monkeypatch: pytest.MonkeyPatch) 
     assert shell.magics == [] and calls == []
 
 
-def test_setup_cell_installs_coursekit_from_the_repository_on_colab(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_setup_cell_installs_coursekit_from_the_repository_on_colab(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     shell, calls = _run_setup_cell(on_colab=True, monkeypatch=monkeypatch)
     url, branch = _colab_setup().repository()
     assert shell.magics == [("pip", f'install --quiet "coursekit @ git+{url}@{branch}"')]
     assert calls == ["custom widget manager"]
     # pip can install from that URL: the repository root is the coursekit project.
-    assert 'name = "coursekit"' in (builtsite.book_root() / "pyproject.toml").read_text(encoding="utf-8")
+    assert 'name = "coursekit"' in (builtsite.book_root() / "pyproject.toml").read_text(
+        encoding="utf-8"
+    )
 
 
 def test_setup_cell_is_not_shown_on_the_website(site: Path, chapter_notebook_page: str) -> None:

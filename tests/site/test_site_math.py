@@ -9,8 +9,12 @@ from pathlib import Path
 import builtsite
 
 # A numbered display equation and its number, and a reference to one (Sphinx's HTML).
-_EQUATION = re.compile(r'<div class="math[^"]*" id="(equation-[^"]+)">\s*<span class="eqno">(\([^<]+\))')
-_EQ_REFERENCE = re.compile(r'<a class="reference internal" href="([^"]*#equation-[^"]+)">(\([^<]+\))</a>')
+_EQUATION = re.compile(
+    r'<div class="math[^"]*" id="(equation-[^"]+)">\s*<span class="eqno">(\([^<]+\))'
+)
+_EQ_REFERENCE = re.compile(
+    r'<a class="reference internal" href="([^"]*#equation-[^"]+)">(\([^<]+\))</a>'
+)
 
 # TeX that must never be readable as text once MathJax has run.
 RAW_TEX = ("$$", "\\frac", "\\begin", "\\mathbf", "\\sum", "\\partial", "\\sigma")
@@ -36,13 +40,19 @@ def test_mathjax_typesets_every_formula(open_page, math_page: str) -> None:
     opened = open_page(math_page)
     page = opened.page
     # The local MathJax 3 ran (the conftest already awaited MathJax.startup.promise).
-    assert page.evaluate("() => window.MathJax && window.MathJax.version").startswith("3."), "MathJax 3 did not load"
+    assert page.evaluate("() => window.MathJax && window.MathJax.version").startswith("3."), (
+        "MathJax 3 did not load"
+    )
     status = page.evaluate(_MATH_STATUS)
     assert status["count"] > 0
     assert status["untypeset"] == [], f"{math_page}: formulas left as raw TeX"
     assert status["errors"] == [], f"{math_page}: MathJax reported TeX errors"
     prose = page.evaluate(_PROSE_TEXT)
-    leftovers = {tex: prose[max(prose.find(tex) - 40, 0): prose.find(tex) + 40] for tex in RAW_TEX if tex in prose}
+    leftovers = {
+        tex: prose[max(prose.find(tex) - 40, 0) : prose.find(tex) + 40]
+        for tex in RAW_TEX
+        if tex in prose
+    }
     assert leftovers == {}, f"{math_page}: raw TeX visible in the text"
 
 
@@ -55,11 +65,20 @@ def test_equation_references_point_at_equations_with_that_number(site: Path) -> 
         for path, text in html.items()
         for match in _EQUATION.finditer(text)
     }
-    references = [(path, match.group(1), match.group(2)) for path, text in html.items() for match in _EQ_REFERENCE.finditer(text)]
+    references = [
+        (path, match.group(1), match.group(2))
+        for path, text in html.items()
+        for match in _EQ_REFERENCE.finditer(text)
+    ]
     assert references, "no page references a numbered equation; the chapters use {eq} references"
     for path, href, shown in references:
         target, _, anchor = href.partition("#")
-        target_page = posixpath.normpath(posixpath.join(posixpath.dirname(path), target)) if target else path
-        assert (target_page, anchor) in numbers, f"{path}: reference {shown} points at missing {target_page}#{anchor}"
+        target_page = (
+            posixpath.normpath(posixpath.join(posixpath.dirname(path), target)) if target else path
+        )
+        assert (target_page, anchor) in numbers, (
+            f"{path}: reference {shown} points at missing {target_page}#{anchor}"
+        )
         assert numbers[(target_page, anchor)] == shown, (
-            f"{path}: reference shows {shown} but {target_page}#{anchor} is numbered {numbers[(target_page, anchor)]}")
+            f"{path}: reference shows {shown} but {target_page}#{anchor} is numbered {numbers[(target_page, anchor)]}"
+        )

@@ -48,7 +48,9 @@ def test_sidebar_lists_every_page_once(open_page, site: Path) -> None:
     linked = [_path(link["href"]) for link in _sidebar(open_page)]
     assert len(linked) == len(set(linked)), "a page is listed twice in the sidebar"
     # The root page is the sidebar's title link; every other page is listed.
-    assert set(builtsite.pages(site)) - {"intro.html"} <= set(linked), "a built page is missing from the sidebar"
+    assert set(builtsite.pages(site)) - {"intro.html"} <= set(linked), (
+        "a built page is missing from the sidebar"
+    )
 
 
 def test_sidebar_links_open_the_page_they_name(open_page, browser, base_url: str) -> None:
@@ -58,14 +60,20 @@ def test_sidebar_links_open_the_page_they_name(open_page, browser, base_url: str
         page = context.new_page()
         for link in links:
             response = page.goto(link["href"], wait_until="domcontentloaded")
-            assert response is not None and response.ok, f"sidebar link {link['text']!r} -> HTTP {response and response.status}"
+            assert response is not None and response.ok, (
+                f"sidebar link {link['text']!r} -> HTTP {response and response.status}"
+            )
             title = page.locator("article h1").first.inner_text().replace("#", "").strip()
-            assert title == link["text"], f"sidebar link {link['text']!r} opened a page titled {title!r}"
+            assert title == link["text"], (
+                f"sidebar link {link['text']!r} opened a page titled {title!r}"
+            )
     finally:
         context.close()
 
 
-def test_next_and_previous_links_walk_the_book_in_sidebar_order(open_page, browser, base_url: str) -> None:
+def test_next_and_previous_links_walk_the_book_in_sidebar_order(
+    open_page, browser, base_url: str
+) -> None:
     order = [_path(link["href"]) for link in _sidebar(open_page)]
     if order[0] != "intro.html":  # the root page may be the sidebar's title link only
         order.insert(0, "intro.html")
@@ -80,14 +88,18 @@ def test_next_and_previous_links_walk_the_book_in_sidebar_order(open_page, brows
             page.wait_for_load_state("domcontentloaded")
             forward.append(_path(page.url))
             assert len(forward) <= len(order), "the next links loop"
-        assert forward == order, "following 'next' from the first page does not visit the pages in sidebar order"
+        assert forward == order, (
+            "following 'next' from the first page does not visit the pages in sidebar order"
+        )
         backward = [_path(page.url)]
         while (previous_link := page.locator("a.left-prev")).count():
             previous_link.first.click()
             page.wait_for_load_state("domcontentloaded")
             backward.append(_path(page.url))
             assert len(backward) <= len(order), "the previous links loop"
-        assert backward == order[::-1], "following 'previous' from the last page does not retrace the book"
+        assert backward == order[::-1], (
+            "following 'previous' from the last page does not retrace the book"
+        )
     finally:
         context.close()
 
@@ -95,19 +107,27 @@ def test_next_and_previous_links_walk_the_book_in_sidebar_order(open_page, brows
 @pytest.mark.parametrize("term", ["softmax", "perceptron", "backpropagation"])
 def test_search_finds_course_terms(open_page, term: str) -> None:
     page = open_page(f"search.html?q={term}").page
-    page.wait_for_function("() => /found \\d+ page/i.test(document.querySelector('#search-results')?.textContent || '')",
-                           timeout=15_000)
+    page.wait_for_function(
+        "() => /found \\d+ page/i.test(document.querySelector('#search-results')?.textContent || '')",
+        timeout=15_000,
+    )
     results = page.evaluate("""() => [...document.querySelectorAll('#search-results ul.search li a')]
         .map((a) => ({text: a.textContent.trim(), href: a.href}))""")
     assert results, f"searching for {term!r} found nothing"
     for result in results:
         assert urlsplit(result["href"]).hostname == urlsplit(page.url).hostname
     # A hit really contains the term (Sphinx shows a summary with the term highlighted).
-    summaries = page.locator("#search-results ul.search li p.context, #search-results ul.search li .context").all_inner_texts()
-    assert any(term in summary.lower() for summary in summaries), f"no result summary mentions {term!r}"
+    summaries = page.locator(
+        "#search-results ul.search li p.context, #search-results ul.search li .context"
+    ).all_inner_texts()
+    assert any(term in summary.lower() for summary in summaries), (
+        f"no result summary mentions {term!r}"
+    )
 
 
-def test_chapters_offer_binder_colab_download_repository_and_issues(open_page, chapter_notebook_page: str) -> None:
+def test_chapters_offer_binder_colab_download_repository_and_issues(
+    open_page, chapter_notebook_page: str
+) -> None:
     """Launch buttons are links (never loaded) to the right notebook in the configured repository."""
     config = _config()
     repository = config["repository"]["url"].rstrip("/")
@@ -115,17 +135,28 @@ def test_chapters_offer_binder_colab_download_repository_and_issues(open_page, c
     branch = config["repository"].get("branch", "main")
     notebook = chapter_notebook_page.removesuffix(".html") + ".ipynb"
     page = open_page(chapter_notebook_page).page
-    hrefs = page.evaluate("() => [...document.querySelectorAll('.article-header-buttons a, .header-article-items a')].map((a) => a.href)")
+    hrefs = page.evaluate(
+        "() => [...document.querySelectorAll('.article-header-buttons a, .header-article-items a')].map((a) => a.href)"
+    )
     binder = f"{config['launch_buttons']['binderhub_url'].rstrip('/')}/v2/gh/{owner_repo}/{branch}?urlpath=lab/tree/{notebook}"
     colab = f"{config['launch_buttons']['colab_url'].rstrip('/')}/github/{owner_repo}/blob/{branch}/{notebook}"
-    assert binder in hrefs, f"{chapter_notebook_page}: no Binder button opening {notebook} in JupyterLab"
+    assert binder in hrefs, (
+        f"{chapter_notebook_page}: no Binder button opening {notebook} in JupyterLab"
+    )
     assert colab in hrefs, f"{chapter_notebook_page}: no Colab button for {notebook}"
     assert repository in hrefs, f"{chapter_notebook_page}: no repository button"
-    assert any(href.startswith(f"{repository}/issues/new") for href in hrefs), f"{chapter_notebook_page}: no issues button"
-    download = [href for href in hrefs if href.endswith(".ipynb") and urlsplit(href).hostname == urlsplit(page.url).hostname]
+    assert any(href.startswith(f"{repository}/issues/new") for href in hrefs), (
+        f"{chapter_notebook_page}: no issues button"
+    )
+    download = [
+        href
+        for href in hrefs
+        if href.endswith(".ipynb") and urlsplit(href).hostname == urlsplit(page.url).hostname
+    ]
     assert download, f"{chapter_notebook_page}: no .ipynb download button"
     response = page.request.get(download[0])
     assert response.ok, f"{chapter_notebook_page}: the .ipynb download is HTTP {response.status}"
     notebook_json = json.loads(response.body())
-    assert notebook_json["nbformat"] == 4 and notebook_json["cells"], "the download is not the chapter notebook"
-
+    assert notebook_json["nbformat"] == 4 and notebook_json["cells"], (
+        "the download is not the chapter notebook"
+    )

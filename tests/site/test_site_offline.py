@@ -8,8 +8,25 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 # Tags and attributes whose URLs the browser fetches on its own (links the reader clicks are fine).
-_FETCHED = {"script": "src", "img": "src", "iframe": "src", "source": "src", "audio": "src", "video": "src", "embed": "src"}
-_FETCHED_LINK_RELS = {"stylesheet", "preload", "modulepreload", "prefetch", "icon", "shortcut", "manifest", "apple-touch-icon"}
+_FETCHED = {
+    "script": "src",
+    "img": "src",
+    "iframe": "src",
+    "source": "src",
+    "audio": "src",
+    "video": "src",
+    "embed": "src",
+}
+_FETCHED_LINK_RELS = {
+    "stylesheet",
+    "preload",
+    "modulepreload",
+    "prefetch",
+    "icon",
+    "shortcut",
+    "manifest",
+    "apple-touch-icon",
+}
 
 
 class _ResourceURLs(HTMLParser):
@@ -21,7 +38,10 @@ class _ResourceURLs(HTMLParser):
         attributes = dict(attrs)
         if tag in _FETCHED and attributes.get(_FETCHED[tag]):
             self.urls.append(attributes[_FETCHED[tag]] or "")
-        if tag == "link" and set((attributes.get("rel") or "").lower().split()) & _FETCHED_LINK_RELS:
+        if (
+            tag == "link"
+            and set((attributes.get("rel") or "").lower().split()) & _FETCHED_LINK_RELS
+        ):
             self.urls.append(attributes.get("href") or "")
 
 
@@ -37,15 +57,27 @@ def test_page_references_only_local_resources(site: Path, page_path: str) -> Non
     """Static check of the HTML: every script, stylesheet, image, font preload is site-relative."""
     parser = _ResourceURLs()
     parser.feed((site / page_path).read_text(encoding="utf-8"))
-    remote = [url for url in parser.urls if urlsplit(url).scheme in ("http", "https") or url.startswith("//")]
+    remote = [
+        url
+        for url in parser.urls
+        if urlsplit(url).scheme in ("http", "https") or url.startswith("//")
+    ]
     assert remote == [], f"{page_path} loads resources from other hosts"
     assert parser.urls, f"{page_path} references no scripts or stylesheets at all"
 
 
 def test_site_serves_its_own_mathjax_and_widget_libraries(site: Path) -> None:
     """The files the pages point at exist in the site (not only in a developer's cache)."""
-    for relative in ("_static/mathjax/tex-chtml.js", "_static/mathjax/output/chtml/fonts/woff-v2/MathJax_Main-Regular.woff",
-                     "_static/widgets/require.js", "_static/widgets/embed-amd.js", "_static/course-widgets.js",
-                     "_static/course.css", "_static/favicon.svg"):
+    for relative in (
+        "_static/mathjax/tex-chtml.js",
+        "_static/mathjax/output/chtml/fonts/woff-v2/MathJax_Main-Regular.woff",
+        "_static/widgets/require.js",
+        "_static/widgets/embed-amd.js",
+        "_static/course-widgets.js",
+        "_static/course.css",
+        "_static/favicon.svg",
+    ):
         path = site / relative
-        assert path.is_file() and path.stat().st_size > 0, f"{relative} is missing from the built site"
+        assert path.is_file() and path.stat().st_size > 0, (
+            f"{relative} is missing from the built site"
+        )

@@ -28,7 +28,9 @@ _VISIBLE_CHAPTER_LINKS = """() => [...document.querySelectorAll('nav.bd-docs-nav
     })
     .map((a) => ({text: a.textContent.trim(), href: a.getAttribute('href')}))"""
 
-_VISIBLE_CONTENTS_LINKS = _VISIBLE_CHAPTER_LINKS.replace("nav.bd-docs-nav a.reference.internal", "#pst-page-toc-nav a")
+_VISIBLE_CONTENTS_LINKS = _VISIBLE_CHAPTER_LINKS.replace(
+    "nav.bd-docs-nav a.reference.internal", "#pst-page-toc-nav a"
+)
 
 
 def _light_context(browser, viewport: dict):
@@ -39,19 +41,29 @@ def _light_context(browser, viewport: dict):
 
 
 @pytest.mark.parametrize("size", SIZES)
-def test_hamburger_opens_the_chapter_list_and_a_link_reaches_its_chapter(browser, base_url: str, size: str) -> None:
+def test_hamburger_opens_the_chapter_list_and_a_link_reaches_its_chapter(
+    browser, base_url: str, size: str
+) -> None:
     context = _light_context(browser, SIZES[size])
     try:
         page = context.new_page()
         page.goto(base_url + START, wait_until="load")
         hamburger = page.locator(".primary-toggle:visible")
-        assert hamburger.count() == 1, f"{size}: expected one visible chapter-list button, found {hamburger.count()}"
+        assert hamburger.count() == 1, (
+            f"{size}: expected one visible chapter-list button, found {hamburger.count()}"
+        )
         if size == "phone":
-            assert page.evaluate(_VISIBLE_CHAPTER_LINKS) == [], "phone: the chapter list shows before the hamburger is tapped"
+            assert page.evaluate(_VISIBLE_CHAPTER_LINKS) == [], (
+                "phone: the chapter list shows before the hamburger is tapped"
+            )
         else:  # the list is shown beside the page; the button hides it and brings it back
-            assert page.evaluate(_VISIBLE_CHAPTER_LINKS), "laptop: the chapter list is not shown beside the page"
+            assert page.evaluate(_VISIBLE_CHAPTER_LINKS), (
+                "laptop: the chapter list is not shown beside the page"
+            )
             hamburger.click()
-            page.wait_for_function(f"() => ({_VISIBLE_CHAPTER_LINKS})().length === 0", timeout=5_000)
+            page.wait_for_function(
+                f"() => ({_VISIBLE_CHAPTER_LINKS})().length === 0", timeout=5_000
+            )
         hamburger.click()
         page.wait_for_function(f"() => ({_VISIBLE_CHAPTER_LINKS})().length > 0", timeout=5_000)
         links = page.evaluate(_VISIBLE_CHAPTER_LINKS)
@@ -59,7 +71,9 @@ def test_hamburger_opens_the_chapter_list_and_a_link_reaches_its_chapter(browser
         page.locator(f"nav.bd-docs-nav a.reference.internal[href='{target['href']}']").first.click()
         page.wait_for_url("**/chapters/05_softmax_and_cross_entropy.html", timeout=10_000)
         title = page.locator("article h1").first.inner_text().replace("#", "").strip()
-        assert title == target["text"], f"{size}: the link {target['text']!r} opened a page titled {title!r}"
+        assert title == target["text"], (
+            f"{size}: the link {target['text']!r} opened a page titled {title!r}"
+        )
     finally:
         context.close()
 
@@ -71,13 +85,19 @@ def test_contents_of_the_page_are_reachable(browser, base_url: str, size: str) -
         page = context.new_page()
         page.goto(base_url + START, wait_until="load")
         if size == "phone":
-            assert page.evaluate(_VISIBLE_CONTENTS_LINKS) == [], "phone: the page contents show before they are asked for"
+            assert page.evaluate(_VISIBLE_CONTENTS_LINKS) == [], (
+                "phone: the page contents show before they are asked for"
+            )
             button = page.locator(".secondary-toggle:visible")
-            assert button.count() == 1, f"phone: expected one visible contents button, found {button.count()}"
+            assert button.count() == 1, (
+                f"phone: expected one visible contents button, found {button.count()}"
+            )
             button.click()
             page.wait_for_function(f"() => ({_VISIBLE_CONTENTS_LINKS})().length > 0", timeout=5_000)
         entries = page.evaluate(_VISIBLE_CONTENTS_LINKS)
-        assert any("Two regions" in entry["text"] for entry in entries), f"{size}: the page contents list no sections: {entries}"
+        assert any("Two regions" in entry["text"] for entry in entries), (
+            f"{size}: the page contents list no sections: {entries}"
+        )
         section = entries[0]["href"]
         page.locator(f"#pst-page-toc-nav a[href='{section}']").first.click()
         page.wait_for_function(f"() => location.hash === {section!r}", timeout=5_000)
@@ -91,7 +111,9 @@ def test_top_bar_has_no_second_search_box(browser, base_url: str) -> None:
         page = context.new_page()
         page.goto(base_url + START, wait_until="load")
         fields = page.locator(".search-button-field:visible")
-        assert fields.count() == 1, f"laptop: {fields.count()} search boxes are shown, expected the sidebar's one"
+        assert fields.count() == 1, (
+            f"laptop: {fields.count()} search boxes are shown, expected the sidebar's one"
+        )
     finally:
         context.close()
 
@@ -108,7 +130,11 @@ def test_no_page_shows_a_raw_markdown_table(site: Path) -> None:
 
 
 def _pages_with_tables(site: Path) -> list[str]:
-    return [path for path in builtsite.pages(site) if "<table" in (site / path).read_text(encoding="utf-8")]
+    return [
+        path
+        for path in builtsite.pages(site)
+        if "<table" in (site / path).read_text(encoding="utf-8")
+    ]
 
 
 def test_table_cells_have_their_maths_typeset(open_page, site: Path) -> None:
@@ -146,20 +172,29 @@ def _phone_page(browser, base_url: str, path: str):
 def test_no_page_scrolls_sideways_on_a_phone(browser, base_url: str, page_path: str) -> None:
     context, page = _phone_page(browser, base_url, page_path)
     try:
-        widths = page.evaluate("() => ({page: document.documentElement.scrollWidth, window: window.innerWidth})")
+        widths = page.evaluate(
+            "() => ({page: document.documentElement.scrollWidth, window: window.innerWidth})"
+        )
         if widths["page"] > widths["window"]:
             culprits = page.evaluate("""() => [...document.querySelectorAll('article *')]
                 .filter((el) => el.getBoundingClientRect().right > window.innerWidth + 1)
                 .slice(-3).map((el) => el.tagName + ' ' + (el.textContent || '').trim().slice(0, 40))""")
-            pytest.fail(f"{page_path} scrolls sideways at 390 px ({widths['page']} px wide): {culprits}")
+            pytest.fail(
+                f"{page_path} scrolls sideways at 390 px ({widths['page']} px wide): {culprits}"
+            )
     finally:
         context.close()
 
 
 def test_every_image_has_alt_text_that_is_not_a_file_name(open_page, page_path: str) -> None:
     images = open_page(page_path).page.evaluate(
-        "() => [...document.querySelectorAll('img')].map((img) => ({alt: img.getAttribute('alt'), src: img.src}))")
-    bad = [image for image in images if not (image["alt"] or "").strip() or _FILE_NAME.search(image["alt"].strip())]
+        "() => [...document.querySelectorAll('img')].map((img) => ({alt: img.getAttribute('alt'), src: img.src}))"
+    )
+    bad = [
+        image
+        for image in images
+        if not (image["alt"] or "").strip() or _FILE_NAME.search(image["alt"].strip())
+    ]
     assert bad == [], f"{page_path}: images without a description: {bad[:3]}"
 
 
@@ -178,13 +213,19 @@ def test_every_slider_is_named_by_its_full_label(open_page, widget_page: str) ->
                 cut: label ? label.scrollWidth > label.clientWidth + 1 : false};
     })""")
     for slider in sliders:
-        assert slider["name"], f"{widget_page}: a slider has no accessible name (label {slider['label']!r})"
-        assert slider["name"] == slider["label"], f"{widget_page}: slider named {slider['name']!r} but labelled {slider['label']!r}"
+        assert slider["name"], (
+            f"{widget_page}: a slider has no accessible name (label {slider['label']!r})"
+        )
+        assert slider["name"] == slider["label"], (
+            f"{widget_page}: slider named {slider['name']!r} but labelled {slider['label']!r}"
+        )
         assert not slider["cut"], f"{widget_page}: the label {slider['label']!r} is cut off"
         assert page.get_by_role("slider", name=slider["name"], exact=True).count() >= 1
 
 
-def test_a_static_slider_never_shows_a_readout_the_figure_does_not_match(browser, base_url: str, widget_page: str) -> None:
+def test_a_static_slider_never_shows_a_readout_the_figure_does_not_match(
+    browser, base_url: str, widget_page: str
+) -> None:
     """Moving a slider either redraws the figure or the slider is disabled and the note says how to get it live."""
     from conftest import wait_until_rendered
 
@@ -200,8 +241,18 @@ def test_a_static_slider_never_shows_a_readout_the_figure_does_not_match(browser
         assert apps.count() > 0, f"{widget_page}: no slider app rendered"
         for index in range(apps.count()):
             app = apps.nth(index)
-            figure = lambda: app.evaluate("(el) => [...el.querySelectorAll('img')].map((img) => img.src).join()")  # noqa: E731
-            readouts = lambda: app.evaluate("(el) => [...el.querySelectorAll('.widget-readout, output')].map((r) => r.textContent).join('|')")  # noqa: E731
+
+            def figure(app=app) -> str:
+                return app.evaluate(
+                    "(el) => [...el.querySelectorAll('img')].map((img) => img.src).join()"
+                )
+
+            def readouts(app=app) -> str:
+                return app.evaluate(
+                    "(el) => [...el.querySelectorAll('.widget-readout, output')]"
+                    ".map((r) => r.textContent).join('|')"
+                )
+
             handles = app.locator("[role='slider'], input[type='range']")
             for h in range(handles.count()):
                 handle = handles.nth(h)
@@ -223,11 +274,14 @@ def test_a_static_slider_never_shows_a_readout_the_figure_does_not_match(browser
                 if redrawn or figure() != before_figure:
                     continue
                 name = handle.get_attribute("aria-label") or handle.get_attribute("id")
-                assert readouts() == before_readouts, f"{widget_page}: slider {name!r} moved its readout but not the figure"
+                assert readouts() == before_readouts, (
+                    f"{widget_page}: slider {name!r} moved its readout but not the figure"
+                )
                 disabled = handle.get_attribute("aria-disabled") == "true" or handle.is_disabled()
                 assert disabled, f"{widget_page}: slider {name!r} looks live but cannot redraw"
                 notes = app.locator("p.course-live-note")
                 assert notes.count() == 1 and notes.inner_text().strip() == LIVE_APP_NOTE, (
-                    f"{widget_page}: the disabled slider app has no note saying how to get it live")
+                    f"{widget_page}: the disabled slider app has no note saying how to get it live"
+                )
     finally:
         context.close()

@@ -56,7 +56,8 @@ def wait_for_frame(page: Page, player_id: str, frame: int) -> None:
     page.wait_for_function(
         """([id, frame]) => { const img = document.querySelector('#ck-' + id + ' img.ck-frame');
             return img.getAttribute('src').endsWith('/' + frame + '.webp') && img.complete && img.naturalWidth > 0; }""",
-        arg=[player_id, frame], timeout=10_000,
+        arg=[player_id, frame],
+        timeout=10_000,
     )
 
 
@@ -72,38 +73,60 @@ def move(page: Page, player: dict, axis_index: int, value_index: int) -> None:
         page.locator(selector).fill(str(value_index))
 
 
-def test_pages_with_slider_apps_play_them_from_frames_without_the_widget_manager(site: Path, widget_page: str) -> None:
+def test_pages_with_slider_apps_play_them_from_frames_without_the_widget_manager(
+    site: Path, widget_page: str
+) -> None:
     info = builtsite.page_info(site, widget_page)
-    assert info.players, f"{widget_page}: the notebook uses coursekit.widgets but the page has no frame player"
+    assert info.players, (
+        f"{widget_page}: the notebook uses coursekit.widgets but the page has no frame player"
+    )
     assert not info.views, f"{widget_page}: a slider app is still an ipywidgets view"
     html = (site / widget_page).read_text(encoding="utf-8")
     for script in ("embed-amd.js", "require.js"):
         assert script not in html, f"{widget_page} still loads {script}"
     for player in info.players:
         assert player["frames"] == len(player["readouts"])
-        folder = (site / widget_page).parent / html.split(f'data-player="{player["id"]}" data-frames="')[1].split('"')[0]
-        missing = [n for n in range(player["frames"]) if not (folder / f"{n}.{player['ext']}").is_file()]
-        assert not missing, f"{widget_page}, app {player['id']}: frames {missing[:5]}... are not in the site"
+        folder = (site / widget_page).parent / html.split(
+            f'data-player="{player["id"]}" data-frames="'
+        )[1].split('"')[0]
+        missing = [
+            n for n in range(player["frames"]) if not (folder / f"{n}.{player['ext']}").is_file()
+        ]
+        assert not missing, (
+            f"{widget_page}, app {player['id']}: frames {missing[:5]}... are not in the site"
+        )
 
 
-def test_every_player_shows_labelled_controls_and_its_initial_figure(open_page, site: Path, widget_page: str) -> None:
+def test_every_player_shows_labelled_controls_and_its_initial_figure(
+    open_page, site: Path, widget_page: str
+) -> None:
     opened = open_page(widget_page)
     for player in builtsite.page_info(site, widget_page).players:
         where = f"{widget_page}, app {player['id']}"
         state = opened.page.evaluate(_PLAYER_STATE, player["id"])
         default = frame_number(player, [axis["default"] for axis in player["axes"]])
         assert state["loaded"] and state["width"] > 100, f"{where}: the figure is not shown"
-        assert state["src"].endswith(f"/{default}.webp"), f"{where}: the page opens on {state['src']}"
-        assert state["readouts"] == player["readouts"][default], f"{where}: readouts disagree with the figure"
-        assert state["enabled"] == len(player["axes"]), f"{where}: a control the grid varies is not enabled"
+        assert state["src"].endswith(f"/{default}.webp"), (
+            f"{where}: the page opens on {state['src']}"
+        )
+        assert state["readouts"] == player["readouts"][default], (
+            f"{where}: readouts disagree with the figure"
+        )
+        assert state["enabled"] == len(player["axes"]), (
+            f"{where}: a control the grid varies is not enabled"
+        )
         assert not state["unlabelled"], f"{where}: controls without a label: {state['unlabelled']}"
         if state["disabled"]:
-            assert state["note"] == LIVE_APP_NOTE, f"{where}: disabled controls but no note on how to get them live"
+            assert state["note"] == LIVE_APP_NOTE, (
+                f"{where}: disabled controls but no note on how to get them live"
+            )
     assert not opened.recorder.foreign_requests(), f"{widget_page}: requests left the site"
 
 
 @pytest.mark.slow
-def test_moving_each_slider_shows_that_grid_point_and_the_link_keeps_it(browser, base_url: str, site: Path, widget_page: str) -> None:
+def test_moving_each_slider_shows_that_grid_point_and_the_link_keeps_it(
+    browser, base_url: str, site: Path, widget_page: str
+) -> None:
     players = builtsite.page_info(site, widget_page).players
     context = browser.new_context(viewport=VIEWPORT)
     recorder = Recorder()
@@ -121,8 +144,10 @@ def test_moving_each_slider_shows_that_grid_point_and_the_link_keeps_it(browser,
                 before = page.evaluate(_PLAYER_STATE, player["id"])
                 old_bytes = frame_file(site, widget_page, before["src"]).read_bytes()
                 # a non-default value whose figure differs from the one shown (prefer the far end)
-                candidates = sorted((i for i in range(len(axis["keys"])) if i != axis["default"]),
-                                    key=lambda i: -abs(i - axis["default"]))
+                candidates = sorted(
+                    (i for i in range(len(axis["keys"])) if i != axis["default"]),
+                    key=lambda i: -abs(i - axis["default"]),
+                )
                 for value_index in candidates:
                     trial = indices.copy()
                     trial[axis_index] = value_index
@@ -136,12 +161,19 @@ def test_moving_each_slider_shows_that_grid_point_and_the_link_keeps_it(browser,
                 frame = frame_number(player, indices)
                 wait_for_frame(page, player["id"], frame)
                 after = page.evaluate(_PLAYER_STATE, player["id"])
-                assert after["readouts"] == player["readouts"][frame], f"{where}: readouts are not the frame's"
+                assert after["readouts"] == player["readouts"][frame], (
+                    f"{where}: readouts are not the frame's"
+                )
                 assert after["readouts"][axis_index] == axis["texts"][value_index]
                 hash_ = unquote(page.evaluate("() => location.hash"))
-                assert f"{player['id']}.{axis['name']}={axis['keys'][value_index]}" in hash_, f"{where}: hash {hash_!r}"
+                assert f"{player['id']}.{axis['name']}={axis['keys'][value_index]}" in hash_, (
+                    f"{where}: hash {hash_!r}"
+                )
             if player["axes"]:
-                final[player["id"]] = (frame_number(player, indices), player["readouts"][frame_number(player, indices)])
+                final[player["id"]] = (
+                    frame_number(player, indices),
+                    player["readouts"][frame_number(player, indices)],
+                )
 
         if final:  # some app varies on the website (the others are all disabled, with the note)
             link = page.url
@@ -153,23 +185,37 @@ def test_moving_each_slider_shows_that_grid_point_and_the_link_keeps_it(browser,
             frame, readouts = final[player["id"]]
             wait_for_frame(shared, player["id"], frame)
             state = shared.evaluate(_PLAYER_STATE, player["id"])
-            assert state["readouts"] == readouts, f"{widget_page}: the link {link} does not restore app {player['id']}"
+            assert state["readouts"] == readouts, (
+                f"{widget_page}: the link {link} does not restore app {player['id']}"
+            )
         assert not recorder.errors, recorder.errors
-        assert not recorder.foreign_requests(), f"{widget_page}: requests left the site: {recorder.foreign_requests()[:5]}"
+        assert not recorder.foreign_requests(), (
+            f"{widget_page}: requests left the site: {recorder.foreign_requests()[:5]}"
+        )
     finally:
         context.close()
 
 
-def test_a_link_with_a_hand_written_value_snaps_to_the_nearest_grid_point(browser, base_url: str, site: Path) -> None:
-    page_path, player = next((info.path, player) for info in map(lambda p: builtsite.page_info(site, p), builtsite.pages(site))
-                             for player in info.players if any(a["numbers"] and len(a["keys"]) > 2 for a in player["axes"]))
-    axis_index, axis = next((i, a) for i, a in enumerate(player["axes"]) if a["numbers"] and len(a["keys"]) > 2)
+def test_a_link_with_a_hand_written_value_snaps_to_the_nearest_grid_point(
+    browser, base_url: str, site: Path
+) -> None:
+    page_path, player = next(
+        (info.path, player)
+        for info in map(lambda p: builtsite.page_info(site, p), builtsite.pages(site))
+        for player in info.players
+        if any(a["numbers"] and len(a["keys"]) > 2 for a in player["axes"])
+    )
+    axis_index, axis = next(
+        (i, a) for i, a in enumerate(player["axes"]) if a["numbers"] and len(a["keys"]) > 2
+    )
     target = len(axis["keys"]) - 2
     written = axis["numbers"][target] * 1.01  # not a key on the grid
     context = browser.new_context(viewport=VIEWPORT)
     try:
         page = context.new_page()
-        page.goto(f"{base_url}{page_path}#{player['id']}.{axis['name']}={written:.6g}", wait_until="load")
+        page.goto(
+            f"{base_url}{page_path}#{player['id']}.{axis['name']}={written:.6g}", wait_until="load"
+        )
         indices = [a["default"] for a in player["axes"]]
         indices[axis_index] = target
         wait_for_frame(page, player["id"], frame_number(player, indices))
@@ -178,8 +224,11 @@ def test_a_link_with_a_hand_written_value_snaps_to_the_nearest_grid_point(browse
 
 
 def test_the_player_works_from_a_file_url(browser, site: Path) -> None:
-    page_path, player = next((info.path, info.players[0]) for info in map(lambda p: builtsite.page_info(site, p), builtsite.pages(site))
-                             if info.players and info.players[0]["axes"])
+    page_path, player = next(
+        (info.path, info.players[0])
+        for info in map(lambda p: builtsite.page_info(site, p), builtsite.pages(site))
+        if info.players and info.players[0]["axes"]
+    )
     axis = player["axes"][0]
     value_index = 0 if axis["default"] != 0 else len(axis["keys"]) - 1
     indices = [a["default"] for a in player["axes"]]

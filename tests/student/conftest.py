@@ -31,7 +31,9 @@ sys.path.insert(0, str(ROOT / "_ext"))
 
 def edition_dir() -> Path:
     if not (EDITION / "requirements.txt").is_file() or not (EDITION / "chapters").is_dir():
-        raise pytest.UsageError(f"{EDITION} is missing or incomplete: run `make student-edition` first")
+        raise pytest.UsageError(
+            f"{EDITION} is missing or incomplete: run `make student-edition` first"
+        )
     return EDITION
 
 
@@ -62,7 +64,9 @@ def _pins() -> list[str]:
 
 def _fingerprint(edition: Path) -> str:
     digest = hashlib.sha256()
-    for path in sorted([edition / "requirements.txt", edition / "pyproject.toml", *(edition / "src").rglob("*.py")]):
+    for path in sorted(
+        [edition / "requirements.txt", edition / "pyproject.toml", *(edition / "src").rglob("*.py")]
+    ):
         digest.update(str(path.relative_to(edition)).encode() + b"\0" + path.read_bytes())
     digest.update("\n".join(_pins()).encode())
     return digest.hexdigest()
@@ -86,11 +90,24 @@ def student_venv(edition: Path) -> Path:
                 repo = Path(scratch) / "repo"
                 shutil.copytree(edition, repo)
                 done = subprocess.run(
-                    [str(python), "-m", "pip", "install", "--quiet", "--disable-pip-version-check",
-                     "-r", "requirements.txt", *_pins()],
-                    cwd=repo, capture_output=True, text=True,
+                    [
+                        str(python),
+                        "-m",
+                        "pip",
+                        "install",
+                        "--quiet",
+                        "--disable-pip-version-check",
+                        "-r",
+                        "requirements.txt",
+                        *_pins(),
+                    ],
+                    cwd=repo,
+                    capture_output=True,
+                    text=True,
                 )
             if done.returncode != 0:
-                raise RuntimeError(f"installing the student requirements failed:\n{done.stdout}\n{done.stderr}")
+                raise RuntimeError(
+                    f"installing the student requirements failed:\n{done.stdout}\n{done.stderr}"
+                )
             stamp.write_text(wanted)
     return python

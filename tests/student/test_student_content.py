@@ -39,7 +39,9 @@ def _flat(text: str) -> str:
 def test_no_myst_syntax_in_any_markdown_cell(student_chapter: Path) -> None:
     found = [
         (student_chapter.name, what, cell[:80])
-        for cell in _markdown(student_chapter) for what, pattern in MYST if pattern.search(cell)
+        for cell in _markdown(student_chapter)
+        for what, pattern in MYST
+        if pattern.search(cell)
     ]
     assert found == []
 
@@ -92,16 +94,28 @@ def test_every_glued_number_of_the_page_is_in_the_notebook_sentence(student_chap
     page = HTML / student_chapter.relative_to(student_chapter.parents[1]).with_suffix(".html")
     pasted = _pasted_values(page)
     markdown = _flat("\n".join(_markdown(student_chapter)))
-    source = nbformat.read(ROOT / student_chapter.relative_to(student_chapter.parents[1]), as_version=4)
-    roles = sum(len(re.findall(r"\{glue(:text|:md)?\}`", c.source)) for c in source.cells if c.cell_type == "markdown")
-    assert len(pasted) == roles, f"{page.name} shows {len(pasted)} glued values, the source has {roles} glue roles"
+    source = nbformat.read(
+        ROOT / student_chapter.relative_to(student_chapter.parents[1]), as_version=4
+    )
+    roles = sum(
+        len(re.findall(r"\{glue(:text|:md)?\}`", c.source))
+        for c in source.cells
+        if c.cell_type == "markdown"
+    )
+    assert len(pasted) == roles, (
+        f"{page.name} shows {len(pasted)} glued values, the source has {roles} glue roles"
+    )
     missing, out_of_place = [], []
     for before, value in pasted:
         if value not in markdown:
             missing.append(value)
             continue
-        words = re.findall(r"[A-Za-z]{2,}", before.split("\n")[-1])[-2:]  # the plain words right before
-        if len(words) == 2 and re.search(r"[A-Za-z]{2,}\W+[A-Za-z]{2,}\W*$", before.split("\n")[-1]):
+        words = re.findall(r"[A-Za-z]{2,}", before.split("\n")[-1])[
+            -2:
+        ]  # the plain words right before
+        if len(words) == 2 and re.search(
+            r"[A-Za-z]{2,}\W+[A-Za-z]{2,}\W*$", before.split("\n")[-1]
+        ):
             if not re.search(rf"{words[0]}\W+{words[1]}\W+{re.escape(value)}", markdown):
                 out_of_place.append(f"{' '.join(words)} {value}")
     assert missing == [] and out_of_place == []
@@ -109,9 +123,19 @@ def test_every_glued_number_of_the_page_is_in_the_notebook_sentence(student_chap
 
 def test_solutions_are_folded_and_every_exercise_is_headed(student_chapter: Path) -> None:
     cells = _markdown(student_chapter)
-    source = nbformat.read(ROOT / student_chapter.relative_to(student_chapter.parents[1]), as_version=4)
-    exercises = sum(len(re.findall(r"^\s*`{3,}\{exercise(-start)?\}", c.source, re.M)) for c in source.cells if c.cell_type == "markdown")
-    solutions = sum(len(re.findall(r"^\s*`{3,}\{solution(-start)?\}", c.source, re.M)) for c in source.cells if c.cell_type == "markdown")
+    source = nbformat.read(
+        ROOT / student_chapter.relative_to(student_chapter.parents[1]), as_version=4
+    )
+    exercises = sum(
+        len(re.findall(r"^\s*`{3,}\{exercise(-start)?\}", c.source, re.M))
+        for c in source.cells
+        if c.cell_type == "markdown"
+    )
+    solutions = sum(
+        len(re.findall(r"^\s*`{3,}\{solution(-start)?\}", c.source, re.M))
+        for c in source.cells
+        if c.cell_type == "markdown"
+    )
     text = "\n".join(cells)
     assert len(re.findall(r"^### Exercise \d+", text, re.M)) == exercises
     assert len(re.findall(r"<details>\n<summary>Solution to Exercise \d+", text)) == solutions
@@ -143,9 +167,13 @@ def test_launch_buttons_open_the_student_repository() -> None:
     url = yaml.safe_load((ROOT / "_config.yml").read_text())["repository"]["url"].rstrip("/")
     owner_repo = url.removeprefix("https://github.com/")
     page = (HTML / "chapters" / "05_softmax_and_cross_entropy.html").read_text(encoding="utf-8")
-    links = re.findall(r'href="(https://(?:mybinder\.org|colab\.research\.google\.com)[^"]*)"', page)
+    links = re.findall(
+        r'href="(https://(?:mybinder\.org|colab\.research\.google\.com)[^"]*)"', page
+    )
     assert len(links) == 2, links
-    assert all(owner_repo in link and "05_softmax_and_cross_entropy.ipynb" in link for link in links)
+    assert all(
+        owner_repo in link and "05_softmax_and_cross_entropy.ipynb" in link for link in links
+    )
 
 
 def _secret_lines() -> dict[str, set[str]]:
@@ -166,7 +194,9 @@ def _lines(path: Path) -> set[str]:
     return {_flat(line).strip() for line in text.split("\n")}
 
 
-def test_nothing_in_the_edition_gives_away_solutions_hidden_tests_or_the_grader(edition: Path) -> None:
+def test_nothing_in_the_edition_gives_away_solutions_hidden_tests_or_the_grader(
+    edition: Path,
+) -> None:
     """No marker, grader or nbgrader configuration anywhere; no solution line in any notebook.
 
     coursekit itself is the course's published teaching code (Binder and Colab need it), so
@@ -189,17 +219,30 @@ def test_nothing_in_the_edition_gives_away_solutions_hidden_tests_or_the_grader(
             text = path.read_text(encoding="utf-8")
         except UnicodeDecodeError:
             continue
-        for marker in ("BEGIN SOLUTION", "BEGIN HIDDEN TESTS", "coursekit/grading", "c.CourseDirectory"):
+        for marker in (
+            "BEGIN SOLUTION",
+            "BEGIN HIDDEN TESTS",
+            "coursekit/grading",
+            "c.CourseDirectory",
+        ):
             if marker in text:
                 leaks.append(f"{path.relative_to(edition)}: {marker}")
         if path.suffix == ".ipynb":
-            leaks.extend(f"{path.relative_to(edition)}: {line}" for line in sorted(_lines(path) & secrets))
+            leaks.extend(
+                f"{path.relative_to(edition)}: {line}" for line in sorted(_lines(path) & secrets)
+            )
     assert leaks == []
 
 
 def test_every_assignment_is_released(edition: Path) -> None:
-    sources = sorted(p.relative_to(ROOT / "assignments" / "source").as_posix() for p in (ROOT / "assignments" / "source").glob("*/*.ipynb"))
-    released = sorted(p.relative_to(edition / "assignments").as_posix() for p in (edition / "assignments").glob("*/*.ipynb"))
+    sources = sorted(
+        p.relative_to(ROOT / "assignments" / "source").as_posix()
+        for p in (ROOT / "assignments" / "source").glob("*/*.ipynb")
+    )
+    released = sorted(
+        p.relative_to(edition / "assignments").as_posix()
+        for p in (edition / "assignments").glob("*/*.ipynb")
+    )
     assert released == sources
     for path in (edition / "assignments").glob("*/*.ipynb"):
         text = path.read_text(encoding="utf-8")

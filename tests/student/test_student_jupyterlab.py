@@ -26,8 +26,14 @@ from conftest import ROOT
 
 CHROMIUM = os.environ.get("COURSE_CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_ARGS = [
-    "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-    "--disable-background-networking", "--disable-component-update", "--disable-sync",
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
 ]
 CHAPTER = "chapters/05_softmax_and_cross_entropy.ipynb"
 SHOTS = ROOT / "_build" / "screenshots" / "student"
@@ -42,7 +48,11 @@ def _free_port() -> int:
 def _first_solution(path: Path) -> tuple[str, str, str]:
     """(exercise heading, summary, a phrase of the solution body) of the notebook's first exercise."""
     for cell in nbformat.read(path, as_version=4).cells:
-        match = re.search(r"^### (Exercise \d+)[^\n]*\n(.*?)<details>\n<summary>([^<]+)</summary>\n\n(.*?)</details>", cell.source, re.S | re.M)
+        match = re.search(
+            r"^### (Exercise \d+)[^\n]*\n(.*?)<details>\n<summary>([^<]+)</summary>\n\n(.*?)</details>",
+            cell.source,
+            re.S | re.M,
+        )
         if match and cell.cell_type == "markdown":
             words = re.search(r"[A-Za-z][A-Za-z ,]{12,}", re.sub(r"\$[^$]*\$", " ", match.group(4)))
             assert words, "the first solution has no plain words to look for"
@@ -55,13 +65,29 @@ def jupyterlab(student_venv: Path, edition: Path, tmp_path: Path):
     repo = tmp_path / "repo"
     shutil.copytree(edition, repo, ignore=shutil.ignore_patterns("src"))
     port = _free_port()
-    env = {**os.environ, "HOME": str(tmp_path / "home"), "JUPYTER_CONFIG_DIR": str(tmp_path / "config"),
-           "JUPYTER_DATA_DIR": str(tmp_path / "data"), "JUPYTER_RUNTIME_DIR": str(tmp_path / "runtime")}
+    env = {
+        **os.environ,
+        "HOME": str(tmp_path / "home"),
+        "JUPYTER_CONFIG_DIR": str(tmp_path / "config"),
+        "JUPYTER_DATA_DIR": str(tmp_path / "data"),
+        "JUPYTER_RUNTIME_DIR": str(tmp_path / "runtime"),
+    }
     server = subprocess.Popen(
-        [str(student_venv.parent / "jupyter-lab"), "--no-browser", f"--port={port}", "--ip=127.0.0.1",
-         "--IdentityProvider.token=", "--allow-root", "--ServerApp.password=", f"--ServerApp.root_dir={repo}",
-         "--LabApp.news_url=", "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate"],
-        env=env, stdout=subprocess.DEVNULL, stderr=open(tmp_path / "jupyterlab.log", "w"),
+        [
+            str(student_venv.parent / "jupyter-lab"),
+            "--no-browser",
+            f"--port={port}",
+            "--ip=127.0.0.1",
+            "--IdentityProvider.token=",
+            "--allow-root",
+            "--ServerApp.password=",
+            f"--ServerApp.root_dir={repo}",
+            "--LabApp.news_url=",
+            "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate",
+        ],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=open(tmp_path / "jupyterlab.log", "w"),
     )
     url = f"http://127.0.0.1:{port}"
     try:
@@ -74,7 +100,9 @@ def jupyterlab(student_venv: Path, edition: Path, tmp_path: Path):
             except OSError:
                 time.sleep(0.5)
         else:
-            raise AssertionError("JupyterLab did not start:\n" + (tmp_path / "jupyterlab.log").read_text())
+            raise AssertionError(
+                "JupyterLab did not start:\n" + (tmp_path / "jupyterlab.log").read_text()
+            )
         yield url, repo
     finally:
         server.terminate()
@@ -82,7 +110,11 @@ def jupyterlab(student_venv: Path, edition: Path, tmp_path: Path):
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("viewport", [{"width": 1280, "height": 900}, {"width": 390, "height": 844}], ids=["desktop", "phone"])
+@pytest.mark.parametrize(
+    "viewport",
+    [{"width": 1280, "height": 900}, {"width": 390, "height": 844}],
+    ids=["desktop", "phone"],
+)
 def test_solution_is_closed_until_clicked(jupyterlab, viewport) -> None:
     url, repo = jupyterlab
     heading, summary_text, phrase = _first_solution(repo / CHAPTER)
@@ -100,7 +132,9 @@ def test_solution_is_closed_until_clicked(jupyterlab, viewport) -> None:
                 page.wait_for_timeout(500)
             # no grader in the student's JupyterLab
             menus = page.locator(".lm-MenuBar-itemLabel").all_inner_texts()
-            assert menus and not any("grader" in m.lower() or "assignment" in m.lower() for m in menus), menus
+            assert menus and not any(
+                "grader" in m.lower() or "assignment" in m.lower() for m in menus
+            ), menus
             summary = page.locator("summary", has_text=summary_text)
             notebook = page.locator(".jp-NotebookPanel-notebook, .jp-WindowedPanel-outer").first
             for _ in range(200):  # scroll down until the exercise's cell is rendered
@@ -113,7 +147,11 @@ def test_solution_is_closed_until_clicked(jupyterlab, viewport) -> None:
             page.locator("h3", has_text=heading).first.scroll_into_view_if_needed()
             page.wait_for_timeout(500)
             assert page.locator("h3", has_text=heading).first.is_visible()
-            hidden = page.locator("details", has_text=summary_text).first.get_by_text(phrase, exact=False).first
+            hidden = (
+                page.locator("details", has_text=summary_text)
+                .first.get_by_text(phrase, exact=False)
+                .first
+            )
             assert summary.first.is_visible()
             assert not hidden.is_visible(), "the solution is shown before the summary is clicked"
             page.screenshot(path=str(SHOTS / f"{name}-closed.png"))

@@ -38,7 +38,10 @@ def _requirement_names(path: Path) -> set[str]:
 def test_requirements_are_coursekit_its_dependencies_and_ipywidgets(edition: Path) -> None:
     project = tomllib.loads((edition / "pyproject.toml").read_text(encoding="utf-8"))["project"]
     declared = {re.split(r"[=<>!~\[ ]", d, 1)[0].lower() for d in project["dependencies"]}
-    assert _requirement_names(edition / "requirements.txt") == declared | {"ipywidgets", "coursekit"}
+    assert _requirement_names(edition / "requirements.txt") == declared | {
+        "ipywidgets",
+        "coursekit",
+    }
     assert "scripts" not in project  # no `coursekit` command: the grader is not in this package
     assert (edition / "runtime.txt").read_text().strip().startswith("python-3.")
 
@@ -49,10 +52,23 @@ def test_the_environment_has_no_book_build_grader_or_test_tools(student_venv: Pa
         "print(json.dumps({m: u.find_spec(m) is not None for m in "
         "['coursekit', 'coursekit.widgets', 'myst_nb', 'jupyter_book', 'nbgrader', 'pytest', 'sphinx']}))"
     )
-    found = json.loads(subprocess.run([str(student_venv), "-c", probe], capture_output=True, text=True, check=True).stdout)
-    assert found == {"coursekit": True, "coursekit.widgets": True, "myst_nb": False, "jupyter_book": False,
-                     "nbgrader": False, "pytest": False, "sphinx": False}
-    grading = subprocess.run([str(student_venv), "-c", "import coursekit.grading"], capture_output=True, text=True)
+    found = json.loads(
+        subprocess.run(
+            [str(student_venv), "-c", probe], capture_output=True, text=True, check=True
+        ).stdout
+    )
+    assert found == {
+        "coursekit": True,
+        "coursekit.widgets": True,
+        "myst_nb": False,
+        "jupyter_book": False,
+        "nbgrader": False,
+        "pytest": False,
+        "sphinx": False,
+    }
+    grading = subprocess.run(
+        [str(student_venv), "-c", "import coursekit.grading"], capture_output=True, text=True
+    )
     assert grading.returncode != 0 and "No module named 'coursekit.grading'" in grading.stderr
     assert set(BINDER_EXTRAS) == {"ipykernel", "jupyterlab"}
 
@@ -62,23 +78,43 @@ def _execute(notebook_path: Path, python: Path, workdir: Path) -> None:
     with tempfile.TemporaryDirectory(prefix="student-kernel-") as specs:
         spec_dir = Path(specs) / "student"
         spec_dir.mkdir()
-        (spec_dir / "kernel.json").write_text(json.dumps({
-            "argv": [str(python), "-m", "ipykernel_launcher", "-f", "{connection_file}"],
-            "display_name": "student edition", "language": "python",
-        }))
-        manager = KernelManager(kernel_name="student", kernel_spec_manager=KernelSpecManager(kernel_dirs=[specs]))
+        (spec_dir / "kernel.json").write_text(
+            json.dumps(
+                {
+                    "argv": [str(python), "-m", "ipykernel_launcher", "-f", "{connection_file}"],
+                    "display_name": "student edition",
+                    "language": "python",
+                }
+            )
+        )
+        manager = KernelManager(
+            kernel_name="student", kernel_spec_manager=KernelSpecManager(kernel_dirs=[specs])
+        )
         notebook = nbformat.read(notebook_path, as_version=4)
-        client = NotebookClient(notebook, km=manager, timeout=300, allow_errors=False,
-                                resources={"metadata": {"path": str(workdir)}})
+        client = NotebookClient(
+            notebook,
+            km=manager,
+            timeout=300,
+            allow_errors=False,
+            resources={"metadata": {"path": str(workdir)}},
+        )
         client.execute()
-    errors = [o for c in notebook.cells if c.cell_type == "code" for o in c.outputs if o.output_type == "error"]
+    errors = [
+        o
+        for c in notebook.cells
+        if c.cell_type == "code"
+        for o in c.outputs
+        if o.output_type == "error"
+    ]
     assert errors == []
 
 
 @pytest.mark.slow
 def test_runs_on_binder(student_chapter: Path, student_venv: Path, tmp_path: Path) -> None:
     repo = tmp_path / "repo"
-    shutil.copytree(student_chapter.parents[1], repo, ignore=shutil.ignore_patterns("src", "assignments"))
+    shutil.copytree(
+        student_chapter.parents[1], repo, ignore=shutil.ignore_patterns("src", "assignments")
+    )
     _execute(repo / "chapters" / student_chapter.name, student_venv, repo / "chapters")
 
 

@@ -19,7 +19,11 @@ def chapter(*cells):
     """A notebook from ("md"|"code", source[, tags]) tuples."""
     nb = nbformat.v4.new_notebook()
     for kind, source, *tags in cells:
-        cell = nbformat.v4.new_markdown_cell(source) if kind == "md" else nbformat.v4.new_code_cell(source)
+        cell = (
+            nbformat.v4.new_markdown_cell(source)
+            if kind == "md"
+            else nbformat.v4.new_code_cell(source)
+        )
         if tags:
             cell.metadata["tags"] = tags[0]
         nb.cells.append(cell)
@@ -27,9 +31,14 @@ def chapter(*cells):
 
 
 def context(glue=None, equations=None, exercises=None, links=None, pages=None):
-    facts = PageFacts(equations=equations or {}, exercises=exercises or {}, links=links or {}, pages=pages or {})
+    facts = PageFacts(
+        equations=equations or {}, exercises=exercises or {}, links=links or {}, pages=pages or {}
+    )
     return ChapterContext(
-        chapter="chapters/99_example", glue=glue or {}, facts=facts, other_glue=lambda doc, key: None,
+        chapter="chapters/99_example",
+        glue=glue or {},
+        facts=facts,
+        other_glue=lambda doc, key: None,
         notebooks={"chapters/99_example", "chapters/98_before"},
     )
 
@@ -40,19 +49,34 @@ def texts(nb, kind):
 
 def test_glue_equations_exercises_and_solutions_become_plain_markdown():
     nb = chapter(
-        ("code", "import numpy as np\nfrom myst_nb import glue\nx = 0.123456\nglue('x', x, display=False)\nfor k in 'ab':\n    glue(k, 1.0, display=False)\nprint(x)"),
-        ("md", "(sec-x)=\n## Section\n\n$$\na = b\n$$ (eq-a)\n\nSo x is {glue:text}`x:.3f` by {eq}`eq-a`, see {ref}`ex-one`."),
+        (
+            "code",
+            "import numpy as np\nfrom myst_nb import glue\nx = 0.123456\nglue('x', x, display=False)\nfor k in 'ab':\n    glue(k, 1.0, display=False)\nprint(x)",
+        ),
+        (
+            "md",
+            "(sec-x)=\n## Section\n\n$$\na = b\n$$ (eq-a)\n\nSo x is {glue:text}`x:.3f` by {eq}`eq-a`, see {ref}`ex-one`.",
+        ),
         ("code", "assert x > 0", ["remove-cell"]),
-        ("md", "```{exercise} First\n:label: ex-one\n\nCompute $x$.\n```\n\n```{solution} ex-one\n:class: dropdown\n\nIt is {glue:text}`x:.2f`.\n```"),
+        (
+            "md",
+            "```{exercise} First\n:label: ex-one\n\nCompute $x$.\n```\n\n```{solution} ex-one\n:class: dropdown\n\nIt is {glue:text}`x:.2f`.\n```",
+        ),
     )
     ctx = context(
-        glue={"x": {"text/plain": "0.123456"}, "a": {"text/plain": "1.0"}, "b": {"text/plain": "1.0"}},
+        glue={
+            "x": {"text/plain": "0.123456"},
+            "a": {"text/plain": "1.0"},
+            "b": {"text/plain": "1.0"},
+        },
         equations={"equation-eq-a": "(7)"},
         exercises={"ex-one": "Exercise 3"},
     )
     out = student_notebook(ctx, nb)
     code = texts(out, "code")
-    assert code == ["import numpy as np\nx = 0.123456\nprint(x)"]  # glue, its import, its loop gone; check cell gone
+    assert code == [
+        "import numpy as np\nx = 0.123456\nprint(x)"
+    ]  # glue, its import, its loop gone; check cell gone
     md = "\n".join(texts(out, "markdown"))
     assert "So x is 0.123 by (7), see Exercise 3." in md
     assert "\\tag{7}" in md and "(eq-a)" not in md and "(sec-x)=" not in md
@@ -64,7 +88,10 @@ def test_glue_equations_exercises_and_solutions_become_plain_markdown():
 
 def test_solution_spanning_code_cells_is_folded_with_its_code():
     nb = chapter(
-        ("md", "```{exercise} Code it\n:label: ex-c\nWrite it.\n```\n\n```{solution-start} ex-c\n:class: dropdown\n```\n\nLike this:"),
+        (
+            "md",
+            "```{exercise} Code it\n:label: ex-c\nWrite it.\n```\n\n```{solution-start} ex-c\n:class: dropdown\n```\n\nLike this:",
+        ),
         ("code", "y = 2 * 3\nprint(y)"),
         ("md", "```{solution-end}\n```\n\nAfter the exercise."),
     )
@@ -79,10 +106,18 @@ def test_solution_spanning_code_cells_is_folded_with_its_code():
 @pytest.mark.parametrize(
     "cells, ctx_args, words",
     [
-        ([("md", "The loss is {glue:text}`lost-key:.3f`.")], {}, ["chapters/99_example", "'lost-key'"]),
+        (
+            [("md", "The loss is {glue:text}`lost-key:.3f`.")],
+            {},
+            ["chapters/99_example", "'lost-key'"],
+        ),
         ([("md", "By {eq}`no-such-eq`.")], {}, ["chapters/99_example", "'no-such-eq'"]),
         ([("md", "$$\nx\n$$ (unnumbered)")], {}, ["chapters/99_example", "'unnumbered'"]),
-        ([("md", "```{exercise} Nameless\nDo it.\n```")], {}, ["chapters/99_example", "without a :label:", "'Nameless'"]),
+        (
+            [("md", "```{exercise} Nameless\nDo it.\n```")],
+            {},
+            ["chapters/99_example", "without a :label:", "'Nameless'"],
+        ),
         ([("md", "```{solution} ex-gone\nIt.\n```")], {}, ["chapters/99_example", "'ex-gone'"]),
         ([("md", "```{tabbed} A\nx\n```")], {}, ["chapters/99_example", "{tabbed}"]),
         ([("md", "See {cite}`knuth`.")], {}, ["chapters/99_example", "{cite}"]),
@@ -108,7 +143,9 @@ def test_code_spans_and_plain_fences_keep_their_text():
 
 
 def test_doc_links_show_the_page_title_and_open_the_student_notebook():
-    nb = chapter(("md", "As in {doc}`98_before` and the {doc}`errata`, or {doc}`that chapter <98_before>`."))
+    nb = chapter(
+        ("md", "As in {doc}`98_before` and the {doc}`errata`, or {doc}`that chapter <98_before>`.")
+    )
     ctx = context(pages={"98_before": "8. Before", "errata": "Errata"})
     assert texts(student_notebook(ctx, nb), "markdown") == [
         "As in [8. Before](98_before.ipynb) and the Errata, or [that chapter](98_before.ipynb)."
@@ -117,7 +154,10 @@ def test_doc_links_show_the_page_title_and_open_the_student_notebook():
 
 def test_solution_code_that_later_cells_need_stays_a_collapsed_cell():
     nb = chapter(
-        ("md", "```{exercise} Step\n:label: ex-s\nTake a step.\n```\n\n```{solution-start} ex-s\n```\n\nLike this:"),
+        (
+            "md",
+            "```{exercise} Step\n:label: ex-s\nTake a step.\n```\n\n```{solution-start} ex-s\n```\n\nLike this:",
+        ),
         ("code", "step = 2 * 3"),
         ("md", "```{solution-end}\n```"),
         ("code", "print(step)"),

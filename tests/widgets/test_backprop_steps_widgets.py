@@ -14,7 +14,9 @@ from coursekit.display.graph_drawing import format_number
 from coursekit.engine import Value, topological_order
 from coursekit.widgets.backprop_steps import FAN_OUT, GATES, HIDDEN, NEURON, BackpropStepperApp
 
-HIGHLIGHT = to_rgba("#D55E00")  # the outline coursekit.display.graph_drawing.draw gives highlighted nodes
+HIGHLIGHT = to_rgba(
+    "#D55E00"
+)  # the outline coursekit.display.graph_drawing.draw gives highlighted nodes
 
 
 def engine_grads(expression, inputs):
@@ -49,7 +51,11 @@ def test_exactly_k_gradients_shown_at_step_k_and_they_are_the_engines(expression
         for node, text in zip(app.order[:k], texts[:k]):
             assert text == f"grad {format_number(final[node.label])}"
             assert node.grad == pytest.approx(final[node.label])
-        outlined = [p for p in app.ax.patches if isinstance(p, FancyBboxPatch) and p.get_edgecolor() == HIGHLIGHT]
+        outlined = [
+            p
+            for p in app.ax.patches
+            if isinstance(p, FancyBboxPatch) and p.get_edgecolor() == HIGHLIGHT
+        ]
         assert len(outlined) == k
         assert f"step {k} of {app.num_nodes}" in app.ax.get_title()
 
@@ -63,7 +69,9 @@ def test_order_is_reverse_topological():
             assert position[id(parent)] > position[id(node)]  # every user comes before its inputs
 
 
-@pytest.mark.parametrize("point", [(1.5, -2.0, 3.5, -1.0), (1.5, -2.0, 3.5, 2.0), (-0.5, 3.0, 1.0, -3.5)])
+@pytest.mark.parametrize(
+    "point", [(1.5, -2.0, 3.5, -1.0), (1.5, -2.0, 3.5, 2.0), (-0.5, 3.0, 1.0, -3.5)]
+)
 def test_gates_values_match_finite_differences_for_other_inputs(point):
     app = BackpropStepperApp(GATES).set(x=point[0], y=point[1], z=point[2], w=point[3], step=9)
     numeric = numerical_gradient(lambda v: GATES.build(*v).data, np.array(point))

@@ -29,7 +29,9 @@ class TestGradientNormApp:
         x, y = app.line.get_data()
         np.testing.assert_array_equal(x, np.arange(1, depth + 2))
         np.testing.assert_allclose(y, direct_norms(depth, activation, init_scale), rtol=1e-12)
-        np.testing.assert_allclose(app.reference.get_ydata(), direct_norms(depth, "relu", 1.0), rtol=1e-12)
+        np.testing.assert_allclose(
+            app.reference.get_ydata(), direct_norms(depth, "relu", 1.0), rtol=1e-12
+        )
         assert app.ratio == pytest.approx(y[0] / y[-1])
         assert f"{app.ratio:.2e}" in app.ax.get_title()
 

@@ -1,6 +1,5 @@
 """The gradient-descent app: the drawn path and loss curve are a direct gradient-descent run."""
 
-
 import matplotlib
 
 matplotlib.use("Agg")
@@ -11,7 +10,10 @@ import pytest
 from coursekit.chapters.surfaces import cubic_valley, cubic_valley_grad, rosenbrock, rosenbrock_grad
 from coursekit.widgets.descent import STARTS, DescentApp
 
-FUNCTIONS = {"cubic_valley": (cubic_valley, cubic_valley_grad), "rosenbrock": (rosenbrock, rosenbrock_grad)}
+FUNCTIONS = {
+    "cubic_valley": (cubic_valley, cubic_valley_grad),
+    "rosenbrock": (rosenbrock, rosenbrock_grad),
+}
 
 
 def direct_run(function, lr, steps, start):
@@ -34,7 +36,12 @@ def app():
 
 @pytest.mark.parametrize(
     "function, lr, steps, start",
-    [("cubic_valley", 3e-4, 500, "(0.5, −1)"), ("cubic_valley", 1e-4, 1000, "(−1, 1)"), ("rosenbrock", 1e-3, 800, "(−1.5, 2)"), ("rosenbrock", 1e-4, 50, "(0.5, −1)")],
+    [
+        ("cubic_valley", 3e-4, 500, "(0.5, −1)"),
+        ("cubic_valley", 1e-4, 1000, "(−1, 1)"),
+        ("rosenbrock", 1e-3, 800, "(−1.5, 2)"),
+        ("rosenbrock", 1e-4, 50, "(0.5, −1)"),
+    ],
 )
 def test_path_and_loss_curve_equal_a_direct_run(app, function, lr, steps, start):
     app.set(function=function, lr=lr, steps=steps, start=STARTS[start])
@@ -84,5 +91,3 @@ def test_rosenbrock_run_with_a_good_rate_approaches_the_minimum(app):
 def test_learning_rate_slider_is_logarithmic(app):
     slider = app.controls["lr"]
     assert slider.base == 10 and slider.min == -5 and slider.max == -2
-
-

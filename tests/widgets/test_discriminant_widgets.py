@@ -41,7 +41,9 @@ def test_foot_is_on_the_boundary_and_the_perpendicular_runs_along_w(app, theta):
     xs, ys = app.perpendicular_line.get_data()
     segment = np.array([xs[1] - xs[0], ys[1] - ys[0]])
     assert (xs[0], ys[0]) == (0.0, 0.0)
-    assert segment[0] * theta[2] - segment[1] * theta[1] == pytest.approx(0.0, abs=1e-12)  # parallel to w
+    assert segment[0] * theta[2] - segment[1] * theta[1] == pytest.approx(
+        0.0, abs=1e-12
+    )  # parallel to w
     assert np.linalg.norm(segment) == pytest.approx(app.distance)
 
 
@@ -51,7 +53,9 @@ def test_boundary_and_normal_arrow(app, theta):
     xs, ys = app.boundary_line.get_data()
     np.testing.assert_allclose(discriminant(theta, np.column_stack([xs, ys])), 0.0, atol=1e-9)
     w = np.array(theta[1:])
-    np.testing.assert_allclose([app.normal_arrow.U[0], app.normal_arrow.V[0]], w / np.linalg.norm(w))
+    np.testing.assert_allclose(
+        [app.normal_arrow.U[0], app.normal_arrow.V[0]], w / np.linalg.norm(w)
+    )
     np.testing.assert_allclose(app.normal_arrow.get_offsets()[0], app.foot)
     tip = app.foot + w / np.linalg.norm(w)
     assert discriminant(theta, tip) > 0  # the arrow points into g > 0

@@ -41,11 +41,15 @@ def test_a_frame_is_what_the_live_app_draws_for_those_values(cls):
     frame = frames.frame_rgb(app, point)
 
     live = cls().set(**point)  # a fresh app, moved as a reader moves the sliders
-    np.testing.assert_array_equal(frame, frames.decode(live.png()), err_msg=f"{cls.__name__} at {point}")
+    np.testing.assert_array_equal(
+        frame, frames.decode(live.png()), err_msg=f"{cls.__name__} at {point}"
+    )
 
     shown = frames.decode(frames.encode(frame)).astype(float)
     psnr = 10 * np.log10(255.0**2 / np.mean((shown - frame) ** 2))
-    assert psnr > 30, f"{cls.__name__}: the stored frame is too far from the drawing ({psnr:.1f} dB)"
+    assert psnr > 30, (
+        f"{cls.__name__}: the stored frame is too far from the drawing ({psnr:.1f} dB)"
+    )
 
 
 @pytest.mark.parametrize("cls", APPS, ids=lambda cls: cls.__name__)
@@ -55,7 +59,9 @@ def test_every_grid_fits_the_budget_and_starts_at_the_initial_values(cls):
     assert frames.frame_count(axes) <= frames.FRAME_BUDGET
     for axis in axes:
         assert frames._same(axis.values[axis.default], app.controls[axis.name].value)
-        assert len(set(axis.keys)) == len(axis.keys), f"{cls.__name__}.{axis.name}: two values share a URL key"
+        assert len(set(axis.keys)) == len(axis.keys), (
+            f"{cls.__name__}.{axis.name}: two values share a URL key"
+        )
 
 
 class _TwoSliders(SliderApp):
@@ -67,8 +73,18 @@ class _TwoSliders(SliderApp):
     def make_controls(self):
         return {
             "a": widgets.FloatSlider(value=0.0, min=-1.0, max=1.0, step=0.1, description="a"),
-            "b": widgets.FloatLogSlider(value=1e-3, base=10, min=-4, max=-1, step=0.5, description="rate", readout_format=".1e"),
-            "kind": widgets.Dropdown(options=[("round", "o"), ("square", "s")], value="o", description="marker"),
+            "b": widgets.FloatLogSlider(
+                value=1e-3,
+                base=10,
+                min=-4,
+                max=-1,
+                step=0.5,
+                description="rate",
+                readout_format=".1e",
+            ),
+            "kind": widgets.Dropdown(
+                options=[("round", "o"), ("square", "s")], value="o", description="marker"
+            ),
         }
 
     def static_grid(self):
@@ -95,12 +111,15 @@ def test_a_grid_beyond_the_budget_fails_naming_the_app_the_grid_and_the_budget(m
     assert "budget of 100" in message
 
 
-@pytest.mark.parametrize("grid, complaint", [
-    ({"c": 3}, "unknown control(s) ['c']"),
-    ({"a": 1}, "at least 2 steps"),
-    ({"a": [0.5, 7.0]}, "cannot take: [7.0]"),
-    ({"kind": ["x"]}, "cannot take: ['x']"),
-])
+@pytest.mark.parametrize(
+    "grid, complaint",
+    [
+        ({"c": 3}, "unknown control(s) ['c']"),
+        ({"a": 1}, "at least 2 steps"),
+        ({"a": [0.5, 7.0]}, "cannot take: [7.0]"),
+        ({"kind": ["x"]}, "cannot take: ['x']"),
+    ],
+)
 def test_a_malformed_grid_is_refused_with_the_reason(monkeypatch, grid, complaint):
     monkeypatch.setattr(_TwoSliders, "grid", grid)
     with pytest.raises(frames.GridError, match="_TwoSliders") as error:
@@ -112,7 +131,15 @@ def test_steps_spread_over_the_slider_and_the_initial_value_is_always_on_the_gri
     monkeypatch.setattr(_TwoSliders, "grid", {"a": 5, "b": frames.ALL})
     axes = {axis.name: axis for axis in frames.grid_axes(_TwoSliders())}
     assert axes["a"].values == (-1.0, -0.5, 0.0, 0.5, 1.0) and axes["a"].default == 2
-    assert axes["b"].texts == ("1.0e\u22124", "3.2e\u22124", "1.0e\u22123", "3.2e\u22123", "1.0e\u22122", "3.2e\u22122", "1.0e\u22121")
+    assert axes["b"].texts == (
+        "1.0e\u22124",
+        "3.2e\u22124",
+        "1.0e\u22123",
+        "3.2e\u22123",
+        "1.0e\u22122",
+        "3.2e\u22122",
+        "1.0e\u22121",
+    )
     assert axes["kind"].fixed and axes["kind"].values == ("o",)
 
     monkeypatch.setattr(_TwoSliders, "grid", {"a": [0.5, 1.0]})
@@ -126,13 +153,19 @@ def test_frames_are_cached_by_key_and_an_unchanged_app_is_not_drawn_again(monkey
     axes = frames.grid_axes(app)
     key, manifest = frames.cached_render(app, axes, tmp_path)
     assert manifest["frames"] == 6 and len(list((tmp_path / key).glob("*.webp"))) == 6
-    assert manifest["readouts"][frames.frame_number([a for a in axes if not a.fixed], [2, 1])] == ["1.00", "square"]
+    assert manifest["readouts"][frames.frame_number([a for a in axes if not a.fixed], [2, 1])] == [
+        "1.00",
+        "square",
+    ]
 
     def no_drawing(*args, **kwargs):
         raise AssertionError("an unchanged app was drawn again")
 
     monkeypatch.setattr(frames, "render", no_drawing)
-    assert frames.cached_render(_TwoSliders(), frames.grid_axes(_TwoSliders()), tmp_path) == (key, manifest)
+    assert frames.cached_render(_TwoSliders(), frames.grid_axes(_TwoSliders()), tmp_path) == (
+        key,
+        manifest,
+    )
 
     monkeypatch.setattr(_TwoSliders, "grid", {"a": 5, "kind": frames.ALL})
     assert frames.cache_key(_TwoSliders(), frames.grid_axes(_TwoSliders())) != key

@@ -49,7 +49,9 @@ def test_the_weight_slider_changes_only_unit_1s_output_weight(app):
     np.testing.assert_array_equal(trained[2].W, before)  # the cached network is untouched
     assert (app.regions.get_array() != image_before).any()  # the boundary moved
     assert app.accuracy < 1.0
-    assert f"− 3.00 = {app.trained_weight - 3.0:.2f}".replace("-", "−") in app.accuracy_text.get_text()
+    assert (
+        f"− 3.00 = {app.trained_weight - 3.0:.2f}".replace("-", "−") in app.accuracy_text.get_text()
+    )
     # the regions are the sign of the network's logit
     P = np.array([[-1.0, 1.0], [1.0, 1.0]])
     app.set(delta=0.0)

@@ -31,7 +31,8 @@ def test_zero_slope_gives_a_constant_posterior_and_no_threshold():
 
 
 @pytest.mark.parametrize(
-    "mu0, mu1, sigma, prior1", [(-1.0, 1.5, 1.0, 0.5), (2.0, -1.0, 0.4, 0.2), (0.0, 0.5, 3.0, 0.9), (-3.0, 3.0, 0.4, 0.05)]
+    "mu0, mu1, sigma, prior1",
+    [(-1.0, 1.5, 1.0, 0.5), (2.0, -1.0, 0.4, 0.2), (0.0, 0.5, 3.0, 0.9), (-3.0, 3.0, 0.4, 0.05)],
 )
 def test_bayes_posterior_equals_the_derived_sigmoid(mu0, mu1, sigma, prior1):
     app = GaussianPosteriorApp().set(mu0=mu0, mu1=mu1, sigma=sigma, prior1=prior1)
@@ -40,9 +41,13 @@ def test_bayes_posterior_equals_the_derived_sigmoid(mu0, mu1, sigma, prior1):
     b = (mu0**2 - mu1**2) / (2 * sigma**2) + np.log(prior1 / (1 - prior1))
     assert (app.w, app.b) == pytest.approx((w, b))
     np.testing.assert_allclose(app.sigmoid_line.get_ydata(), sigmoid(w * x + b))
-    np.testing.assert_allclose(app.bayes_line.get_ydata(), bayes_posterior(x, mu0, mu1, sigma, prior1)[::4])
+    np.testing.assert_allclose(
+        app.bayes_line.get_ydata(), bayes_posterior(x, mu0, mu1, sigma, prior1)[::4]
+    )
     assert app.max_difference < 1e-12
     np.testing.assert_allclose(app.density_lines[1].get_ydata(), prior1 * normal_pdf(x, mu1, sigma))
-    np.testing.assert_allclose(app.density_lines[0].get_ydata(), (1 - prior1) * normal_pdf(x, mu0, sigma))
+    np.testing.assert_allclose(
+        app.density_lines[0].get_ydata(), (1 - prior1) * normal_pdf(x, mu0, sigma)
+    )
     # printed with a real minus sign, as math text shows one
     assert f"= {w:.3f}\n".replace("-", "\N{MINUS SIGN}") in app.params_text.get_text()

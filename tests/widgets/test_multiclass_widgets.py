@@ -25,13 +25,19 @@ def direct_ova_fractions(app, threshold):
     xs = np.linspace(app.extent[0], app.extent[1], app.steps)
     ys = np.linspace(app.extent[2], app.extent[3], app.steps)
     x1, x2 = np.meshgrid(xs, ys)
-    g = app.ova.thetas[:, 0] + x1[..., None] * app.ova.thetas[:, 1] + x2[..., None] * app.ova.thetas[:, 2]
+    g = (
+        app.ova.thetas[:, 0]
+        + x1[..., None] * app.ova.thetas[:, 1]
+        + x2[..., None] * app.ova.thetas[:, 2]
+    )
     claims = (g > threshold).sum(axis=-1)
     return np.mean(claims == 0), np.mean(claims > 1)
 
 
 def direct_ovo_tie_fraction(app):
-    x1, x2 = np.meshgrid(np.linspace(*app.extent[:2], app.steps), np.linspace(*app.extent[2:], app.steps))
+    x1, x2 = np.meshgrid(
+        np.linspace(*app.extent[:2], app.steps), np.linspace(*app.extent[2:], app.steps)
+    )
     votes = np.zeros(x1.shape + (app.ovo.num_classes,), dtype=int)
     for (i, j), theta in zip(app.ovo.pairs, app.ovo.thetas):
         first = theta[0] + theta[1] * x1 + theta[2] * x2 > 0
@@ -83,7 +89,9 @@ class TestMulticlassApp:
 
     def test_accuracies_are_recomputed(self, app):
         app.set(classes=3, spread=1.5, threshold=0.0)
-        assert app.accuracy["softmax"] == pytest.approx(np.mean(app.softmax.predict(app.X) == app.y))
+        assert app.accuracy["softmax"] == pytest.approx(
+            np.mean(app.softmax.predict(app.X) == app.y)
+        )
         # a point claimed by exactly one class has that class as its argmax, so argmax is never worse
         assert app.accuracy["ova_sign"] <= app.accuracy["ova_argmax"]
         assert app.accuracy["ova_sign"] == pytest.approx(np.mean(app.ova.decide(app.X) == app.y))

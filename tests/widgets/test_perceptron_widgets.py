@@ -10,7 +10,13 @@ import pytest
 from coursekit.chapters.discriminant import count_errors, discriminant
 from coursekit.widgets.perceptron import PerceptronApp
 
-SETTINGS = [(0.0, 1.0, -0.5), (0.0, -1.0, -1.0), (1.5, -0.3, 2.0), (-2.0, 0.0, 1.0), (0.5, 2.0, 0.0)]
+SETTINGS = [
+    (0.0, 1.0, -0.5),
+    (0.0, -1.0, -1.0),
+    (1.5, -0.3, 2.0),
+    (-2.0, 0.0, 1.0),
+    (0.5, 2.0, 0.0),
+]
 
 
 @pytest.fixture(scope="module")
@@ -41,7 +47,9 @@ def test_boundary_end_points_satisfy_g_equals_zero(app, theta):
 def test_normal_arrow_is_the_unit_weight_vector_anchored_on_the_boundary(app, theta):
     app.set(theta0=theta[0], theta1=theta[1], theta2=theta[2])
     w = np.array(theta[1:])
-    np.testing.assert_allclose([app.normal_arrow.U[0], app.normal_arrow.V[0]], w / np.linalg.norm(w))
+    np.testing.assert_allclose(
+        [app.normal_arrow.U[0], app.normal_arrow.V[0]], w / np.linalg.norm(w)
+    )
     anchor = app.normal_arrow.get_offsets()[0]
     assert discriminant(theta, anchor) == pytest.approx(0.0, abs=1e-9)
     assert app.normal_arrow.get_visible()

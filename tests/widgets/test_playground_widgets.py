@@ -1,6 +1,5 @@
 """The playground: regions, accuracy and loss curve equal a direct training run with the same settings."""
 
-
 import matplotlib
 
 matplotlib.use("Agg")
@@ -10,7 +9,14 @@ import pytest
 
 from coursekit.display.plotting import bounds, grid
 from coursekit.chapters.training import accuracy, predict, train
-from coursekit.widgets.playground import EXTENT_MARGIN, GRID_STEPS, MOMENTUM, PlaygroundApp, playground_data, playground_model
+from coursekit.widgets.playground import (
+    EXTENT_MARGIN,
+    GRID_STEPS,
+    MOMENTUM,
+    PlaygroundApp,
+    playground_data,
+    playground_model,
+)
 
 
 def direct_run(dataset, hidden, lr, steps, seed):
@@ -23,7 +29,12 @@ def direct_run(dataset, hidden, lr, steps, seed):
 class TestPlaygroundApp:
     @pytest.mark.parametrize(
         "dataset, hidden, lr, steps, seed",
-        [("moons", 8, 0.1, 200, 0), ("spirals", 16, 0.3, 150, 2), ("xor", 4, 0.05, 75, 1), ("moons", 2, 0.1, 0, 3)],
+        [
+            ("moons", 8, 0.1, 200, 0),
+            ("spirals", 16, 0.3, 150, 2),
+            ("xor", 4, 0.05, 75, 1),
+            ("moons", 2, 0.1, 0, 3),
+        ],
     )
     def test_figure_equals_a_direct_training_run(self, dataset, hidden, lr, steps, seed):
         app = PlaygroundApp().set(dataset=dataset, hidden=hidden, lr=lr, steps=steps, seed=seed)
@@ -33,7 +44,9 @@ class TestPlaygroundApp:
         np.testing.assert_array_equal(app.points.get_array(), y)
         assert app.accuracy == accuracy(model, X, y) == history.accuracy[-1]
         _, _, points = grid(bounds(X, margin=EXTENT_MARGIN), GRID_STEPS)
-        np.testing.assert_array_equal(app.image.get_array(), predict(model, points).reshape(GRID_STEPS, GRID_STEPS))
+        np.testing.assert_array_equal(
+            app.image.get_array(), predict(model, points).reshape(GRID_STEPS, GRID_STEPS)
+        )
         np.testing.assert_allclose(app.loss_line.get_ydata(), history.loss, rtol=1e-12)
         assert f"{app.accuracy:.1%}" in app.ax_regions.get_title()
 
@@ -64,7 +77,11 @@ class TestPlaygroundApp:
         from coursekit.nn import mlp
 
         # A linear network has no units to switch off: a huge step makes its weights overflow.
-        monkeypatch.setattr(playground, "playground_model", lambda k, h, seed: mlp([2, h, h, k], "identity", rng=seed))
+        monkeypatch.setattr(
+            playground,
+            "playground_model",
+            lambda k, h, seed: mlp([2, h, h, k], "identity", rng=seed),
+        )
         app = playground.PlaygroundApp().set(dataset="moons", hidden=32, lr=10**0.5, steps=1000)
         assert app.diverged_at is not None and app.diverged_at < 1000
         assert app.steps_done <= app.diverged_at and app.steps_done % 25 == 0

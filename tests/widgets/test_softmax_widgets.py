@@ -20,10 +20,18 @@ class TestSoftmaxApp:
     def test_default_bars_are_the_softmax_of_the_default_logits(self):
         app = SoftmaxApp()
         np.testing.assert_allclose(bar_heights(app.prob_bars), softmax([2.0, 1.0, 0.1]))
-        assert [label.get_text() for label in app.prob_labels] == [f"{p:.3f}" for p in softmax([2.0, 1.0, 0.1])]
+        assert [label.get_text() for label in app.prob_labels] == [
+            f"{p:.3f}" for p in softmax([2.0, 1.0, 0.1])
+        ]
 
     @pytest.mark.parametrize(
-        "z, T", [((3.0, -1.0, 0.5), 1.0), ((3.0, -1.0, 0.5), 0.1), ((3.0, -1.0, 0.5), 50.0), ((-8.0, 8.0, 8.0), 0.01)]
+        "z, T",
+        [
+            ((3.0, -1.0, 0.5), 1.0),
+            ((3.0, -1.0, 0.5), 0.1),
+            ((3.0, -1.0, 0.5), 50.0),
+            ((-8.0, 8.0, 8.0), 0.01),
+        ],
     )
     def test_bars_equal_softmax_of_logits_over_temperature(self, z, T):
         app = SoftmaxApp().set(z0=z[0], z1=z[1], z2=z[2], temperature=T)

@@ -18,12 +18,19 @@ def test_every_control_is_labelled_in_full(app_class) -> None:
     assert app.controls, f"{app_class.__name__} has no controls"
     for name, control in app.controls.items():
         assert control.description.strip(), f"{app_class.__name__}.{name} has no label"
-        assert control.style.description_width == "initial", f"{app_class.__name__}.{name}: the label is cut to a fixed width"
-        assert control.tooltip == control.description, f"{app_class.__name__}.{name}: no tooltip with the full label"
+        assert control.style.description_width == "initial", (
+            f"{app_class.__name__}.{name}: the label is cut to a fixed width"
+        )
+        assert control.tooltip == control.description, (
+            f"{app_class.__name__}.{name}: no tooltip with the full label"
+        )
 
 
 def test_a_control_without_a_description_is_named_after_its_key() -> None:
-    controls = {"learning rate": widgets.FloatSlider(), "steps": widgets.IntSlider(description="steps", tooltip="number of steps")}
+    controls = {
+        "learning rate": widgets.FloatSlider(),
+        "steps": widgets.IntSlider(description="steps", tooltip="number of steps"),
+    }
     label_controls(controls)
     assert controls["learning rate"].description == "learning rate"
     assert controls["learning rate"].tooltip == "learning rate"

@@ -113,8 +113,14 @@ def layout_problems(app: SliderApp) -> list[str]:
         for kind, boxes in found.items():
             for box in boxes:
                 if not (figure.contains(box.x0, box.y0) and figure.contains(box.x1, box.y1)):
-                    problems.append(f"one of the {kind} of axes {i} leaves the figure: {np.round(box.extents, 1)}")
-        pairs = (("titles", "axis labels"), ("titles", "tick labels"), ("axis labels", "tick labels"))
+                    problems.append(
+                        f"one of the {kind} of axes {i} leaves the figure: {np.round(box.extents, 1)}"
+                    )
+        pairs = (
+            ("titles", "axis labels"),
+            ("titles", "tick labels"),
+            ("axis labels", "tick labels"),
+        )
         for first, second in pairs:
             if any(overlap(a, b) for a, b in itertools.product(found[first], found[second])):
                 problems.append(f"{first} and {second} of axes {i} overlap")

@@ -7,7 +7,13 @@ matplotlib.use("Agg")
 import numpy as np
 import pytest
 
-from coursekit.chapters.worked_examples import NET_2331, RELU_231, linearised_lr_limit, loss_after_step, sgd_step
+from coursekit.chapters.worked_examples import (
+    NET_2331,
+    RELU_231,
+    linearised_lr_limit,
+    loss_after_step,
+    sgd_step,
+)
 from coursekit.widgets.worked_step import LearningRateStepApp
 
 EXAMPLES = {"2-3-1": RELU_231, "2-3-3-1": NET_2331}
@@ -31,7 +37,9 @@ class TestLearningRateStepApp:
         lr = 0.01
         app = LearningRateStepApp().set(example=name, lr=lr)
         step = sgd_step(EXAMPLES[name], lr)
-        expected = np.concatenate([-lr * step.gradients[k].ravel() for k in EXAMPLES[name].parameter_names])
+        expected = np.concatenate(
+            [-lr * step.gradients[k].ravel() for k in EXAMPLES[name].parameter_names]
+        )
         visible = [bar for bar in app.bars if bar.get_visible()]
         assert len(visible) == expected.size
         np.testing.assert_allclose([bar.get_height() for bar in visible], expected, atol=1e-15)

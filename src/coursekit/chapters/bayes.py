@@ -42,7 +42,9 @@ def normal_pdf(x: ArrayLike, mean: float, sigma: float) -> np.ndarray:
     return np.exp(-((x - mean) ** 2) / (2 * sigma**2)) / (math.sqrt(2 * math.pi) * sigma)
 
 
-def bayes_posterior(x: ArrayLike, mu0: float, mu1: float, sigma: float, prior1: float = 0.5) -> np.ndarray:
+def bayes_posterior(
+    x: ArrayLike, mu0: float, mu1: float, sigma: float, prior1: float = 0.5
+) -> np.ndarray:
     r""":math:`P(y=1\mid x)` by Bayes' rule, straight from the densities and priors (no sigmoid used)."""
     _check(sigma, prior1)
     joint1 = prior1 * normal_pdf(x, mu1, sigma)
@@ -56,7 +58,9 @@ def bayes_posterior(x: ArrayLike, mu0: float, mu1: float, sigma: float, prior1: 
     return joint1 / evidence
 
 
-def logodds_parameters(mu0: float, mu1: float, sigma: float, prior1: float = 0.5) -> tuple[float, float]:
+def logodds_parameters(
+    mu0: float, mu1: float, sigma: float, prior1: float = 0.5
+) -> tuple[float, float]:
     r"""Slope and intercept of the posterior log-odds: :math:`w = (\mu_1 - \mu_0)/s^2`,
     :math:`b = (\mu_0^2 - \mu_1^2)/(2 s^2) + \log(\pi_1/\pi_0)`."""
     _check(sigma, prior1)

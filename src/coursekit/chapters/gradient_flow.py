@@ -60,7 +60,9 @@ def deep_network(
         ValueError: for ``depth < 1``, a non-positive ``init_scale`` or an unknown activation.
     """
     if not is_integer(depth) or depth < 1:
-        raise ValueError(f"depth must be a positive integer (number of hidden layers), got {depth!r}")
+        raise ValueError(
+            f"depth must be a positive integer (number of hidden layers), got {depth!r}"
+        )
     if not (np.isfinite(init_scale) and init_scale > 0):
         raise ValueError(f"init_scale must be a positive number, got {init_scale}")
     model = mlp([in_features] + [width] * int(depth) + [out_features], activation, rng=rng)
@@ -118,7 +120,9 @@ def centred_orthogonal_network(
             # orthonormal rows (or columns), so every singular value of gain * block is gain.
             size = max(layer.W.shape)
             q, _ = np.linalg.qr(generator.normal(size=(size, size)))
-            layer.W[...] = (input_gain if index == 0 else gain) * q[: layer.out_features, : layer.in_features]
+            layer.W[...] = (input_gain if index == 0 else gain) * q[
+                : layer.out_features, : layer.in_features
+            ]
             layer.b[...] = -(out @ layer.W.T).mean(axis=0)
         out = layer(out)
     return model
@@ -136,7 +140,9 @@ def _output_delta(model: Sequential, X: ArrayLike, y: ArrayLike, loss: LossName)
     return grad
 
 
-def layer_gradient_norms(model: Sequential, X: ArrayLike, y: ArrayLike, loss: LossName = "bce") -> np.ndarray:
+def layer_gradient_norms(
+    model: Sequential, X: ArrayLike, y: ArrayLike, loss: LossName = "bce"
+) -> np.ndarray:
     """Frobenius norm :math:`\\lVert \\partial L/\\partial W_l\\rVert` for each Linear layer, input first.
 
     Runs one forward and one backward pass of the mean loss on ``(X, y)`` (``y`` integer labels;
@@ -149,7 +155,9 @@ def layer_gradient_norms(model: Sequential, X: ArrayLike, y: ArrayLike, loss: Lo
     return np.array([np.linalg.norm(layer.dW) for layer in linear_layers(model)])
 
 
-def layer_delta_norms(model: Sequential, X: ArrayLike, y: ArrayLike, loss: LossName = "bce") -> np.ndarray:
+def layer_delta_norms(
+    model: Sequential, X: ArrayLike, y: ArrayLike, loss: LossName = "bce"
+) -> np.ndarray:
     """Norm of :math:`\\delta_l = \\partial L/\\partial z_l` (the gradient arriving at each Linear output).
 
     Returns:

@@ -40,7 +40,9 @@ def _inputs(theta: ArrayLike, X: ArrayLike) -> tuple[np.ndarray, np.ndarray]:
     if X.ndim != 2:
         raise ValueError(f"X must have shape (m, n), one input per row, got shape {X.shape}")
     if theta.shape != (X.shape[1] + 1,):
-        raise ValueError(f"theta must have shape ({X.shape[1] + 1},) (bias first) for X of shape {X.shape}, got {theta.shape}")
+        raise ValueError(
+            f"theta must have shape ({X.shape[1] + 1},) (bias first) for X of shape {X.shape}, got {theta.shape}"
+        )
     return theta, add_bias(X)
 
 
@@ -70,7 +72,9 @@ def loss(theta: ArrayLike, X: ArrayLike, y: ArrayLike, reduction: Reduction = "m
     return bce_with_logits(z, _labels(y, z.shape[0]), reduction=reduction)
 
 
-def gradient(theta: ArrayLike, X: ArrayLike, y: ArrayLike, reduction: Reduction = "mean") -> np.ndarray:
+def gradient(
+    theta: ArrayLike, X: ArrayLike, y: ArrayLike, reduction: Reduction = "mean"
+) -> np.ndarray:
     r""":math:`\sum_i (h_i - y_i)\,\tilde x_i` (divided by :math:`m` for ``reduction="mean"``)."""
     theta, Xb = _inputs(theta, X)
     y = _labels(y, Xb.shape[0])
@@ -122,7 +126,9 @@ def fit(
     if X.ndim != 2:
         raise ValueError(f"X must have shape (m, n), one input per row, got shape {X.shape}")
     y = _labels(y, X.shape[0])
-    start = np.zeros(X.shape[1] + 1) if theta_init is None else as_float_array(theta_init, "theta_init")
+    start = (
+        np.zeros(X.shape[1] + 1) if theta_init is None else as_float_array(theta_init, "theta_init")
+    )
     result = gradient_descent(
         lambda t: gradient(t, X, y, reduction),
         start,
@@ -130,4 +136,9 @@ def fit(
         steps,
         f=lambda t: loss(t, X, y, reduction),
     )
-    return LogisticFit(theta=result.final.copy(), thetas=result.path, losses=result.values, diverged=result.diverged)
+    return LogisticFit(
+        theta=result.final.copy(),
+        thetas=result.path,
+        losses=result.values,
+        diverged=result.diverged,
+    )

@@ -46,7 +46,9 @@ def _check_num_classes(num_classes: int) -> int:
     if not is_integer(num_classes):
         raise TypeError(f"num_classes must be an integer, got {type(num_classes).__name__}")
     if num_classes < 2:
-        raise ValueError(f"num_classes must be at least 2 (one class needs no classifier), got {num_classes}")
+        raise ValueError(
+            f"num_classes must be at least 2 (one class needs no classifier), got {num_classes}"
+        )
     return int(num_classes)
 
 
@@ -93,18 +95,24 @@ def vote(winners: ArrayLike, pairs: list[tuple[int, int]], num_classes: int) -> 
     k = _check_num_classes(num_classes)
     winners = np.asarray(winners)
     if winners.ndim != 2 or winners.shape[1] != len(pairs):
-        raise ValueError(f"winners must have shape (n, {len(pairs)}) (one column per pair), got {winners.shape}")
+        raise ValueError(
+            f"winners must have shape (n, {len(pairs)}) (one column per pair), got {winners.shape}"
+        )
     votes = np.zeros((winners.shape[0], k), dtype=np.int64)
     for p, (i, j) in enumerate(pairs):
         column = winners[:, p]
         if not np.all((column == i) | (column == j)):
-            raise ValueError(f"classifier {p} decides between classes {i} and {j}, but a winner is {column[(column != i) & (column != j)][0]}")
+            raise ValueError(
+                f"classifier {p} decides between classes {i} and {j}, but a winner is {column[(column != i) & (column != j)][0]}"
+            )
         votes[:, i] += column == i
         votes[:, j] += column == j
     return votes
 
 
-def _check_data(X: ArrayLike, y: ArrayLike, num_classes: int | None) -> tuple[np.ndarray, np.ndarray, int]:
+def _check_data(
+    X: ArrayLike, y: ArrayLike, num_classes: int | None
+) -> tuple[np.ndarray, np.ndarray, int]:
     X = as_float_array(X, "X")
     if X.ndim != 2:
         raise ValueError(f"X must have shape (n, d), one point per row, got shape {X.shape}")
@@ -115,7 +123,9 @@ def _check_data(X: ArrayLike, y: ArrayLike, num_classes: int | None) -> tuple[np
     k = int(y.max()) + 1 if k is None else k
     counts = np.bincount(y, minlength=k)
     if np.any(counts == 0):
-        raise ValueError(f"every class needs training points; class {int(np.argmin(counts))} has none")
+        raise ValueError(
+            f"every class needs training points; class {int(np.argmin(counts))} has none"
+        )
     return X, y, _check_num_classes(k)
 
 
@@ -197,7 +207,9 @@ class _Scheme:
             raise RuntimeError(f"{type(self).__name__} is not trained yet: call fit(X, y) first")
         X = as_float_array(X, "X")
         if X.ndim != 2 or X.shape[1] != self.thetas.shape[1] - 1:
-            raise ValueError(f"X must have shape (n, {self.thetas.shape[1] - 1}), got shape {X.shape}")
+            raise ValueError(
+                f"X must have shape (n, {self.thetas.shape[1] - 1}), got shape {X.shape}"
+            )
         return add_bias(X) @ self.thetas.T
 
 
@@ -219,7 +231,9 @@ class OneVsAll(_Scheme):
         self.num_classes = k
         # column c: class c (1) against all the others (0), on every point
         targets = y[:, None] == np.arange(k)
-        self.thetas = fit_logistic_regressions(X, targets, np.ones_like(targets), self.lr, self.steps)
+        self.thetas = fit_logistic_regressions(
+            X, targets, np.ones_like(targets), self.lr, self.steps
+        )
         return self
 
     def claims(self, X: ArrayLike, threshold: float = 0.0) -> np.ndarray:

@@ -101,7 +101,9 @@ def collapse_linear(model: Sequential) -> tuple[np.ndarray, np.ndarray]:
         if isinstance(layer, Identity):
             continue
         if not isinstance(layer, Linear):
-            raise ValueError(f"layer {i} is {layer!r}, not linear: only Linear and Identity layers fold into one")
+            raise ValueError(
+                f"layer {i} is {layer!r}, not linear: only Linear and Identity layers fold into one"
+            )
         if W is None:
             W, b = layer.W.copy(), layer.b.copy()
         else:
@@ -125,11 +127,19 @@ def bump(x: ArrayLike, centre: float, half_width: float) -> np.ndarray:
     Raises:
         ValueError: if ``half_width`` is not a positive finite number.
     """
-    if not (isinstance(half_width, (int, float, np.integer, np.floating)) and math.isfinite(half_width) and half_width > 0):
+    if not (
+        isinstance(half_width, (int, float, np.integer, np.floating))
+        and math.isfinite(half_width)
+        and half_width > 0
+    ):
         raise ValueError(f"half_width must be a positive finite number, got {half_width!r}")
     x = as_float_array(x, "x")
     relu = np.maximum
-    return (relu(x - centre + half_width, 0) - 2 * relu(x - centre, 0) + relu(x - centre - half_width, 0)) / half_width
+    return (
+        relu(x - centre + half_width, 0)
+        - 2 * relu(x - centre, 0)
+        + relu(x - centre - half_width, 0)
+    ) / half_width
 
 
 def relu_interpolant(knots: ArrayLike, values: ArrayLike) -> Sequential:
@@ -201,7 +211,9 @@ def cover_fraction(n: int, dim: int) -> float:
     return cover_count(n, dim) / 2.0 ** int(n)
 
 
-def separable_by_perceptron(features: ArrayLike, labellings: ArrayLike, max_epochs: int = 400) -> np.ndarray:
+def separable_by_perceptron(
+    features: ArrayLike, labellings: ArrayLike, max_epochs: int = 400
+) -> np.ndarray:
     r"""Which labellings of the same points the perceptron separates, run on all at once.
 
     Runs the perceptron rule (chapter 1) with the bias trick on ``features`` (shape ``(n, m)``)
@@ -255,13 +267,17 @@ def separable_by_least_squares(features: ArrayLike, labellings: ArrayLike) -> np
     return np.all(np.sign(Xt @ theta) == targets, axis=0)
 
 
-def _features_and_labellings(features: ArrayLike, labellings: ArrayLike) -> tuple[np.ndarray, np.ndarray]:
+def _features_and_labellings(
+    features: ArrayLike, labellings: ArrayLike
+) -> tuple[np.ndarray, np.ndarray]:
     F = as_float_array(features, "features")
     Y = np.asarray(labellings)
     if F.ndim != 2:
         raise ValueError(f"features must have shape (n, m), got {F.shape}")
     if Y.ndim != 2 or Y.shape[1] != F.shape[0]:
-        raise ValueError(f"labellings must have shape (L, {F.shape[0]}), one label per point, got {Y.shape}")
+        raise ValueError(
+            f"labellings must have shape (L, {F.shape[0]}), one label per point, got {Y.shape}"
+        )
     if not np.all((Y == 0) | (Y == 1)):
         raise ValueError("labellings must contain only the labels 0 and 1")
     return F, Y.astype(np.float64)

@@ -53,7 +53,9 @@ class PerceptronResult:
     history: np.ndarray
 
     def __str__(self) -> str:
-        status = "converged" if self.converged else "did NOT converge (data not linearly separable?)"
+        status = (
+            "converged" if self.converged else "did NOT converge (data not linearly separable?)"
+        )
         return f"perceptron {status} after {self.epochs} epochs and {self.updates} updates; theta = {np.round(self.theta, 4)}"
 
 
@@ -69,7 +71,9 @@ def perceptron_update(theta: ArrayLike, x: ArrayLike, y: int, lr: float = 1.0) -
     theta = as_float_array(theta, "theta")
     x_tilde = add_bias(x)
     if theta.shape != x_tilde.shape:
-        raise ValueError(f"theta must have shape {x_tilde.shape} for an input of shape {np.shape(x)}, got {theta.shape}")
+        raise ValueError(
+            f"theta must have shape {x_tilde.shape} for an input of shape {np.shape(x)}, got {theta.shape}"
+        )
     if y not in (0, 1):
         raise ValueError(f"y must be 0 or 1, got {y!r}")
     y_hat = 1 if theta @ x_tilde > 0 else 0
@@ -101,7 +105,9 @@ def train_perceptron(
         raise ValueError(f"X must have shape (m, n) with m >= 1, got shape {X.shape}")
     y_arr = np.asarray(y)
     if y_arr.shape != (X.shape[0],):
-        raise ValueError(f"y must have shape ({X.shape[0]},) to match X {X.shape}, got {y_arr.shape}")
+        raise ValueError(
+            f"y must have shape ({X.shape[0]},) to match X {X.shape}, got {y_arr.shape}"
+        )
     if y_arr.dtype.kind not in "biuf" or not np.all((y_arr == 0) | (y_arr == 1)):
         raise ValueError(f"labels must be 0 or 1, got values {np.unique(y_arr)[:10].tolist()}")
     labels = y_arr.astype(np.int64)
@@ -111,9 +117,15 @@ def train_perceptron(
         raise ValueError(f"max_epochs must be a positive integer, got {max_epochs!r}")
 
     Xb = add_bias(X)
-    theta = np.zeros(Xb.shape[1]) if theta_init is None else as_float_array(theta_init, "theta_init").copy()
+    theta = (
+        np.zeros(Xb.shape[1])
+        if theta_init is None
+        else as_float_array(theta_init, "theta_init").copy()
+    )
     if theta.shape != (Xb.shape[1],):
-        raise ValueError(f"theta_init must have shape ({Xb.shape[1]},) (bias first), got {theta.shape}")
+        raise ValueError(
+            f"theta_init must have shape ({Xb.shape[1]},) (bias first), got {theta.shape}"
+        )
 
     history = [theta.copy()]
     mistakes_per_epoch: list[int] = []

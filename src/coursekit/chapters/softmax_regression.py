@@ -39,7 +39,9 @@ from coursekit.losses import cce_with_logits, cce_with_logits_grad
 from coursekit.validation import as_float_array, is_integer, require_count
 
 
-def _gradients(W: np.ndarray, b: np.ndarray, X: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def _gradients(
+    W: np.ndarray, b: np.ndarray, X: np.ndarray, y: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
     r""":math:`(\partial L/\partial W, \partial L/\partial b)` at the parameters ``W``, ``b`` (checked inputs)."""
     dZ = cce_with_logits_grad(X @ W.T + b, y)  # (S - T) / n
     return dZ.T @ X, dZ.sum(axis=0)
@@ -65,7 +67,10 @@ class SoftmaxRegression:
     """
 
     def __init__(self, num_features: int, num_classes: int) -> None:
-        for name, value, minimum in (("num_features", num_features, 1), ("num_classes", num_classes, 2)):
+        for name, value, minimum in (
+            ("num_features", num_features, 1),
+            ("num_classes", num_classes, 2),
+        ):
             if not is_integer(value):
                 raise TypeError(f"{name} must be an integer, got {type(value).__name__}")
             if value < minimum:
@@ -132,6 +137,7 @@ class SoftmaxRegression:
         if not (isinstance(lr, (int, float, np.floating)) and np.isfinite(lr) and lr > 0):
             raise ValueError(f"lr must be a finite number > 0, got {lr!r}")
         require_count(epochs, "epochs")
+
         # The descent loop of coursekit.chapters.descent (as for logistic regression), on all parameters
         # at once: row k of theta is (b_k, w_k), bias first.
         def loss_at(theta: np.ndarray) -> float:
@@ -141,7 +147,9 @@ class SoftmaxRegression:
             dW, db = _gradients(theta[:, 1:], theta[:, 0], X, y)
             return np.column_stack([db, dW])
 
-        result = gradient_descent(gradient_at, np.column_stack([self.b, self.W]), lr, epochs, f=loss_at)
+        result = gradient_descent(
+            gradient_at, np.column_stack([self.b, self.W]), lr, epochs, f=loss_at
+        )
         if result.diverged:
             raise FloatingPointError(
                 f"gradient descent diverged: the parameters left the ball of norm 1e6 after {result.steps} "
@@ -158,4 +166,6 @@ class SoftmaxRegression:
         return float(np.mean(self.predict(X) == y))
 
     def __repr__(self) -> str:
-        return f"SoftmaxRegression(num_features={self.num_features}, num_classes={self.num_classes})"
+        return (
+            f"SoftmaxRegression(num_features={self.num_features}, num_classes={self.num_classes})"
+        )

@@ -79,6 +79,7 @@ def _hessian(fxx: np.ndarray, fxy: np.ndarray, fyy: np.ndarray) -> np.ndarray:
 
 # --- the cubic valley ---------------------------------------------------------------------------
 
+
 def cubic_valley(p: ArrayLike) -> np.ndarray:
     r""":math:`f(x, y) = -x^3 + 100\,(y^2 - x)^2` (unbounded below along :math:`x = y^2`)."""
     x, y = _xy(p)
@@ -99,6 +100,7 @@ def cubic_valley_hessian(p: ArrayLike) -> np.ndarray:
 
 
 # --- Rosenbrock ---------------------------------------------------------------------------------
+
 
 def rosenbrock(p: ArrayLike, a: float = 1.0, b: float = 100.0) -> np.ndarray:
     r""":math:`f(x, y) = (a - x)^2 + b\,(y - x^2)^2`, minimum 0 at :math:`(a, a^2)`."""

@@ -60,7 +60,9 @@ class History:
 
 def _check_loss(loss: str) -> None:
     if loss not in ("cce", "bce"):
-        raise ValueError(f"loss must be 'cce' (softmax output) or 'bce' (sigmoid output), got {loss!r}")
+        raise ValueError(
+            f"loss must be 'cce' (softmax output) or 'bce' (sigmoid output), got {loss!r}"
+        )
 
 
 def check_labels(y: ArrayLike, n: int, num_classes: int | None = None) -> np.ndarray:
@@ -81,14 +83,20 @@ def check_labels(y: ArrayLike, n: int, num_classes: int | None = None) -> np.nda
     """
     labels = np.asarray(y)
     if labels.ndim != 1 or labels.shape[0] != n:
-        raise ValueError(f"y must hold one integer label per row of X, shape ({n},), got shape {labels.shape}")
+        raise ValueError(
+            f"y must hold one integer label per row of X, shape ({n},), got shape {labels.shape}"
+        )
     if labels.dtype.kind not in "iu":
         if labels.dtype.kind != "f" or not np.all(labels == np.round(labels)):
             raise ValueError(f"y must hold integer class labels, got dtype {labels.dtype}")
     labels = labels.astype(np.int64)
     if labels.size and num_classes is None and labels.min() < 0:
         raise ValueError(f"labels must be class indices 0, 1, ..., got {labels.min()}")
-    if labels.size and num_classes is not None and (labels.min() < 0 or labels.max() >= num_classes):
+    if (
+        labels.size
+        and num_classes is not None
+        and (labels.min() < 0 or labels.max() >= num_classes)
+    ):
         raise ValueError(
             f"labels must lie in 0..{num_classes - 1} for {num_classes} classes, "
             f"got values from {labels.min()} to {labels.max()}"
@@ -108,15 +116,21 @@ def loss_and_grad(logits: np.ndarray, y: np.ndarray, loss: LossName) -> tuple[fl
         raise ValueError(f"logits must have shape (n, outputs), got {logits.shape}")
     if loss == "bce":
         if logits.shape[1] != 1:
-            raise ValueError(f"loss='bce' needs a model with one output (a logit), got {logits.shape[1]} outputs")
+            raise ValueError(
+                f"loss='bce' needs a model with one output (a logit), got {logits.shape[1]} outputs"
+            )
         if np.any((y != 0) & (y != 1)):
             raise ValueError("loss='bce' needs labels 0 and 1")
         target = y[:, None].astype(np.float64)
         return losses.bce_with_logits(logits, target), losses.bce_with_logits_grad(logits, target)
     if logits.shape[1] < 2:
-        raise ValueError("loss='cce' needs a model with one output per class (at least 2); use loss='bce' for one")
+        raise ValueError(
+            "loss='cce' needs a model with one output per class (at least 2); use loss='bce' for one"
+        )
     if y.size and (y.min() < 0 or y.max() >= logits.shape[1]):
-        raise ValueError(f"labels must lie in 0..{logits.shape[1] - 1} for a model with {logits.shape[1]} outputs")
+        raise ValueError(
+            f"labels must lie in 0..{logits.shape[1] - 1} for a model with {logits.shape[1]} outputs"
+        )
     return losses.cce_with_logits(logits, y), losses.cce_with_logits_grad(logits, y)
 
 
@@ -205,7 +219,9 @@ class Trainer:
         logits = self.model(self.X)
         value, grad = loss_and_grad(logits, self.y, self.loss)
         self.history.loss.append(value)
-        self.history.accuracy.append(float(np.mean(labels_from_logits(logits, self.loss) == self.y)))
+        self.history.accuracy.append(
+            float(np.mean(labels_from_logits(logits, self.loss) == self.y))
+        )
         if self.callback is not None:
             self.callback(self.epoch, self.model)
         return grad
@@ -238,7 +254,7 @@ class Trainer:
             else:
                 order = self._rng.permutation(n)
                 for start in range(0, n, self.batch_size):
-                    batch = order[start:start + self.batch_size]
+                    batch = order[start : start + self.batch_size]
                     self._step(self.X[batch], self.y[batch])
             self.epoch += 1
             grad = self._record()

@@ -185,6 +185,7 @@ def _reduce_crossings(layers: Columns, sweeps: int = 8) -> Columns:
             count = _crossings(layers)
             if count < best_count:
                 best, best_count = [list(layer) for layer in layers], count
+
     # Then swap neighbours wherever that removes a crossing (catches what the means miss). A swap
     # in column l only changes the crossings on its two sides.
     def near(l: int) -> int:

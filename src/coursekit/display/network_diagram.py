@@ -54,12 +54,16 @@ def _check_sizes(sizes: Sequence[int]) -> list[int]:
     try:
         widths = list(sizes)
     except TypeError:
-        raise TypeError(f"sizes must be a sequence of layer widths such as [2, 3, 1], got {sizes!r}") from None
+        raise TypeError(
+            f"sizes must be a sequence of layer widths such as [2, 3, 1], got {sizes!r}"
+        ) from None
     if len(widths) < 2:
         raise ValueError(f"sizes needs at least an input and an output width, got {widths}")
     for l, n in enumerate(widths):
         if not is_integer(n) or n < 1:
-            raise ValueError(f"sizes[{l}] must be a positive integer (the width of layer {l}), got {n!r}")
+            raise ValueError(
+                f"sizes[{l}] must be a positive integer (the width of layer {l}), got {n!r}"
+            )
     return [int(n) for n in widths]
 
 
@@ -83,7 +87,11 @@ def unit_labels(sizes: Sequence[int]) -> list[list[str]]:
     labels = [[f"$x_{_subscript(j + 1)}$" for j in range(widths[0])]]
     for l in range(1, last):
         labels.append([f"$h_{{{l},{j + 1}}}$" for j in range(widths[l])])
-    labels.append(["$\\hat y$"] if widths[last] == 1 else [f"$\\hat y_{_subscript(k + 1)}$" for k in range(widths[last])])
+    labels.append(
+        ["$\\hat y$"]
+        if widths[last] == 1
+        else [f"$\\hat y_{_subscript(k + 1)}$" for k in range(widths[last])]
+    )
     return labels
 
 
@@ -96,14 +104,19 @@ def _caption(l: int, last: int, width: int, activation: str | None) -> str:
 
 
 def _check_matrices(
-    values: Sequence[ArrayLike | None] | None, shapes: list[tuple[int, ...]], what: str, allow_none: bool = False
+    values: Sequence[ArrayLike | None] | None,
+    shapes: list[tuple[int, ...]],
+    what: str,
+    allow_none: bool = False,
 ) -> list[np.ndarray | None] | None:
     """One float array per layer of the given shapes (entries may be ``None`` if ``allow_none``)."""
     if values is None:
         return None
     values = list(values)
     if len(values) != len(shapes):
-        raise ValueError(f"{what} needs one array per layer after the input ({len(shapes)}), got {len(values)}")
+        raise ValueError(
+            f"{what} needs one array per layer after the input ({len(shapes)}), got {len(values)}"
+        )
     checked = []
     for l, (value, shape) in enumerate(zip(values, shapes)):
         if value is None and allow_none:
@@ -112,7 +125,9 @@ def _check_matrices(
         try:
             arr = np.asarray(value, dtype=np.float64)
         except (TypeError, ValueError):
-            raise TypeError(f"{what}[{l}] must be an array of numbers, got {type(value).__name__}") from None
+            raise TypeError(
+                f"{what}[{l}] must be an array of numbers, got {type(value).__name__}"
+            ) from None
         if arr.shape != shape:
             raise ValueError(
                 f"{what}[{l}] must have shape {shape} (out x in, as Linear's W: layer {l + 1} has "
@@ -197,10 +212,19 @@ def draw_network(
 
     # Centres in layout inches: column l at x = l * gap, units centred on y = 0, top to bottom.
     centres = [
-        [(l * _COLUMN_GAP, ((n - 1) / 2 - j) * _ROW_GAP) for j in range(n)] for l, n in enumerate(widths)
+        [(l * _COLUMN_GAP, ((n - 1) / 2 - j) * _ROW_GAP) for j in range(n)]
+        for l, n in enumerate(widths)
     ]
-    bias_centres = {l: (l * _COLUMN_GAP, ((widths[l] - 1) / 2 + 1) * _ROW_GAP) for l in range(last) if has_bias[l]}
-    top = max([y for column in centres for _, y in column] + [y for _, y in bias_centres.values()]) + _RADIUS + _MARGIN
+    bias_centres = {
+        l: (l * _COLUMN_GAP, ((widths[l] - 1) / 2 + 1) * _ROW_GAP)
+        for l in range(last)
+        if has_bias[l]
+    }
+    top = (
+        max([y for column in centres for _, y in column] + [y for _, y in bias_centres.values()])
+        + _RADIUS
+        + _MARGIN
+    )
     caption_top = min(y for column in centres for _, y in column) - _RADIUS - 0.08
     has_legend = W is not None or b is not None or any(has_bias)
     bottom = caption_top - _CAPTION_ROOM - (_LEGEND_ROOM if has_legend else 0.0)
@@ -229,8 +253,14 @@ def draw_network(
 
     largest = max([np.abs(m).max() for m in (W or []) + (b or []) if m is not None] + [0.0])
 
-    def arrow(start: tuple[float, float], end: tuple[float, float], value: float | None, gid: str,
-              dashed: bool, t: float) -> None:
+    def arrow(
+        start: tuple[float, float],
+        end: tuple[float, float],
+        value: float | None,
+        gid: str,
+        dashed: bool,
+        t: float,
+    ) -> None:
         (x0, y0), (x1, y1) = start, end
         length = np.hypot(x1 - x0, y1 - y0)
         ux, uy = (x1 - x0) / length, (y1 - y0) / length
@@ -255,9 +285,20 @@ def draw_network(
         if show_values and value is not None:
             # Staggered along the arrow by target unit, so values of arrows that cross don't overlap.
             ax.text(
-                x0 + t * (x1 - x0), y0 + t * (y1 - y0), f"{value:.2f}".replace("-", "\N{MINUS SIGN}"),
-                fontsize=_VALUE_SIZE * scale, ha="center", va="center", color=color, zorder=4,
-                bbox={"boxstyle": "round,pad=0.1", "facecolor": "white", "edgecolor": "none", "alpha": 0.85},
+                x0 + t * (x1 - x0),
+                y0 + t * (y1 - y0),
+                f"{value:.2f}".replace("-", "\N{MINUS SIGN}"),
+                fontsize=_VALUE_SIZE * scale,
+                ha="center",
+                va="center",
+                color=color,
+                zorder=4,
+                bbox={
+                    "boxstyle": "round,pad=0.1",
+                    "facecolor": "white",
+                    "edgecolor": "none",
+                    "alpha": 0.85,
+                },
             )
 
     for l in range(last):
@@ -276,23 +317,50 @@ def draw_network(
                 arrow(centres[l][i], centres[l + 1][j], value, f"edge:{l}:{i}:{j}", False, along(i))
             if has_bias[l]:
                 value = None if b is None else float(b[l][j])
-                arrow(bias_centres[l], centres[l + 1][j], value, f"bias-edge:{l}:{j}", True, along(widths[l]))
+                arrow(
+                    bias_centres[l],
+                    centres[l + 1][j],
+                    value,
+                    f"bias-edge:{l}:{j}",
+                    True,
+                    along(widths[l]),
+                )
 
     font = {"fontsize": _LABEL_SIZE * scale, "ha": "center", "va": "center", "zorder": 3}
     for l, column in enumerate(centres):
         face = _INPUT_FACE if l == 0 else (_OUTPUT_FACE if l == last else _HIDDEN_FACE)
         for j, (x, y) in enumerate(column):
-            circle = Circle((x, y), _RADIUS, facecolor=face, edgecolor=_EDGE_COLOR, linewidth=0.9 * scale, zorder=2)
+            circle = Circle(
+                (x, y),
+                _RADIUS,
+                facecolor=face,
+                edgecolor=_EDGE_COLOR,
+                linewidth=0.9 * scale,
+                zorder=2,
+            )
             circle.set_gid(f"node:{l}:{j}")
             ax.add_patch(circle)
             ax.text(x, y, names[l][j], **font).set_gid(f"label:{l}:{j}")
         ax.text(
-            column[0][0], caption_top, _caption(l, last, widths[l], acts[l - 1] if l else None),
-            fontsize=_CAPTION_SIZE * scale, ha="center", va="top", linespacing=1.25, color="0.25",
+            column[0][0],
+            caption_top,
+            _caption(l, last, widths[l], acts[l - 1] if l else None),
+            fontsize=_CAPTION_SIZE * scale,
+            ha="center",
+            va="top",
+            linespacing=1.25,
+            color="0.25",
         ).set_gid(f"caption:{l}")
     for l, (x, y) in bias_centres.items():
-        circle = Circle((x, y), _RADIUS * 0.8, facecolor=_BIAS_FACE, edgecolor=_EDGE_COLOR,
-                        linewidth=0.9 * scale, linestyle=(0, (3, 2)), zorder=2)
+        circle = Circle(
+            (x, y),
+            _RADIUS * 0.8,
+            facecolor=_BIAS_FACE,
+            edgecolor=_EDGE_COLOR,
+            linewidth=0.9 * scale,
+            linestyle=(0, (3, 2)),
+            zorder=2,
+        )
         circle.set_gid(f"bias:{l}")
         ax.add_patch(circle)
         ax.text(x, y, "$1$", **font).set_gid(f"bias-label:{l}")
@@ -300,13 +368,33 @@ def draw_network(
     if has_legend:
         handles = []
         if W is not None or b is not None:
-            handles += [Line2D([], [], color=_POSITIVE, lw=2 * scale, label="positive weight"),
-                        Line2D([], [], color=_NEGATIVE, lw=2 * scale, label="negative weight")]
+            handles += [
+                Line2D([], [], color=_POSITIVE, lw=2 * scale, label="positive weight"),
+                Line2D([], [], color=_NEGATIVE, lw=2 * scale, label="negative weight"),
+            ]
             if any(np.any(m == 0) for m in (W or []) + (b or []) if m is not None):
                 handles.append(Line2D([], [], color=_ZERO, lw=1.2 * scale, label="zero weight"))
         if any(has_bias):
-            handles.append(Line2D([], [], color=_EDGE_COLOR, lw=1.2 * scale, ls=(0, (3, 2)), label="from the bias unit 1"))
-        ax.legend(handles=handles, loc="upper center", bbox_to_anchor=(last * _COLUMN_GAP / 2, caption_top - _CAPTION_ROOM),
-                  bbox_transform=ax.transData, ncols=len(handles), fontsize=_CAPTION_SIZE * scale * 0.95,
-                  frameon=False, handlelength=1.8, columnspacing=1.2 * scale, borderaxespad=0.0)
+            handles.append(
+                Line2D(
+                    [],
+                    [],
+                    color=_EDGE_COLOR,
+                    lw=1.2 * scale,
+                    ls=(0, (3, 2)),
+                    label="from the bias unit 1",
+                )
+            )
+        ax.legend(
+            handles=handles,
+            loc="upper center",
+            bbox_to_anchor=(last * _COLUMN_GAP / 2, caption_top - _CAPTION_ROOM),
+            bbox_transform=ax.transData,
+            ncols=len(handles),
+            fontsize=_CAPTION_SIZE * scale * 0.95,
+            frameon=False,
+            handlelength=1.8,
+            columnspacing=1.2 * scale,
+            borderaxespad=0.0,
+        )
     return fig

@@ -17,13 +17,24 @@ from matplotlib.legend import Legend
 from matplotlib.lines import Line2D
 
 # Colour-blind-safe class colours (Okabe-Ito), used for points and, lightened, for regions.
-CLASS_COLORS = ["#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#F0E442", "#000000"]
+CLASS_COLORS = [
+    "#0072B2",
+    "#E69F00",
+    "#009E73",
+    "#CC79A7",
+    "#56B4E9",
+    "#D55E00",
+    "#F0E442",
+    "#000000",
+]
 
 
 def class_cmap(num_classes: int, alpha: float = 1.0) -> ListedColormap:
     """A discrete colormap with one colour per class (``alpha`` < 1 lightens region plots)."""
     if not 1 <= num_classes <= len(CLASS_COLORS):
-        raise ValueError(f"num_classes must be between 1 and {len(CLASS_COLORS)}, got {num_classes}")
+        raise ValueError(
+            f"num_classes must be between 1 and {len(CLASS_COLORS)}, got {num_classes}"
+        )
     return ListedColormap(CLASS_COLORS[:num_classes], name=f"classes{num_classes}")
 
 
@@ -32,17 +43,26 @@ def bounds(X: np.ndarray, margin: float = 0.5) -> tuple[float, float, float, flo
     X = np.asarray(X, dtype=np.float64)
     if X.ndim != 2 or X.shape[1] != 2:
         raise ValueError(f"X must have shape (n, 2), got shape {X.shape}")
-    return (X[:, 0].min() - margin, X[:, 0].max() + margin, X[:, 1].min() - margin, X[:, 1].max() + margin)
+    return (
+        X[:, 0].min() - margin,
+        X[:, 0].max() + margin,
+        X[:, 1].min() - margin,
+        X[:, 1].max() + margin,
+    )
 
 
-def grid(extent: tuple[float, float, float, float], steps: int = 200) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def grid(
+    extent: tuple[float, float, float, float], steps: int = 200
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """A ``steps x steps`` grid over ``extent``: returns ``(xx, yy, points)`` with points (steps^2, 2)."""
     xmin, xmax, ymin, ymax = extent
     xx, yy = np.meshgrid(np.linspace(xmin, xmax, steps), np.linspace(ymin, ymax, steps))
     return xx, yy, np.column_stack([xx.ravel(), yy.ravel()])
 
 
-def scatter_classes(ax: Axes, X: np.ndarray, y: np.ndarray, num_classes: int | None = None, **kwargs) -> PathCollection:
+def scatter_classes(
+    ax: Axes, X: np.ndarray, y: np.ndarray, num_classes: int | None = None, **kwargs
+) -> PathCollection:
     """Scatter 2-D points coloured by integer class label; returns the collection."""
     y = np.asarray(y).astype(int)
     k = num_classes if num_classes is not None else int(y.max()) + 1
@@ -68,8 +88,16 @@ def class_legend(
     if len(names) != num_classes:
         raise ValueError(f"labels must name {num_classes} classes, got {len(names)}: {names}")
     handles = [
-        Line2D([], [], linestyle="none", marker="o", markersize=6, markerfacecolor=cmap(k),
-               markeredgecolor="white", label=name)
+        Line2D(
+            [],
+            [],
+            linestyle="none",
+            marker="o",
+            markersize=6,
+            markerfacecolor=cmap(k),
+            markeredgecolor="white",
+            label=name,
+        )
         for k, name in enumerate(names)
     ]
     kwargs.setdefault("fontsize", 8)
@@ -119,11 +147,15 @@ def _label_grid(predict: Callable[[np.ndarray], np.ndarray], extent, steps: int)
     _, _, points = grid(extent, steps)
     labels = np.asarray(predict(points))
     if labels.shape != (points.shape[0],):
-        raise ValueError(f"predict must return labels of shape ({points.shape[0]},), got {labels.shape}")
+        raise ValueError(
+            f"predict must return labels of shape ({points.shape[0]},), got {labels.shape}"
+        )
     return labels.reshape(steps, steps)
 
 
-def line_points(theta0: float, theta1: float, theta2: float, extent) -> tuple[np.ndarray, np.ndarray]:
+def line_points(
+    theta0: float, theta1: float, theta2: float, extent
+) -> tuple[np.ndarray, np.ndarray]:
     """Two end points of the line ``theta0 + theta1*x1 + theta2*x2 = 0`` clipped to ``extent``.
 
     Returns ``(xs, ys)``, each of length 2, or empty arrays when the line misses the box or
@@ -139,7 +171,11 @@ def line_points(theta0: float, theta1: float, theta2: float, extent) -> tuple[np
             candidates.append((-(theta0 + theta2 * y) / theta1, y))
     eps = 1e-9
     inside = sorted(
-        {(round(x, 12), round(y, 12)) for x, y in candidates if xmin - eps <= x <= xmax + eps and ymin - eps <= y <= ymax + eps}
+        {
+            (round(x, 12), round(y, 12))
+            for x, y in candidates
+            if xmin - eps <= x <= xmax + eps and ymin - eps <= y <= ymax + eps
+        }
     )
     if len(inside) < 2:
         return np.array([]), np.array([])

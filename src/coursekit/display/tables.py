@@ -86,11 +86,16 @@ def markdown_table(
             raise ValueError(f"row {i} has {len(row)} cells but there are {len(headers)} headers")
     if align is None:
         align = "".join(
-            "r" if rows and all(isinstance(r[j], numbers.Real) and not isinstance(r[j], bool) for r in rows) else "l"
+            "r"
+            if rows
+            and all(isinstance(r[j], numbers.Real) and not isinstance(r[j], bool) for r in rows)
+            else "l"
             for j in range(len(headers))
         )
     if len(align) != len(headers) or set(align) - set("lrc"):
-        raise ValueError(f"align must have one of 'l', 'r', 'c' per column ({len(headers)}), got {align!r}")
+        raise ValueError(
+            f"align must have one of 'l', 'r', 'c' per column ({len(headers)}), got {align!r}"
+        )
     rule = {"l": ":---", "r": "---:", "c": ":---:"}
     lines = [
         "| " + " | ".join(format_cell(h) for h in headers) + " |",

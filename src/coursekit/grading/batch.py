@@ -31,7 +31,12 @@ from coursekit.grading import cells as nbcells
 from coursekit.grading.canonical import release_stubs
 from coursekit.grading.course import Course, CourseError
 from coursekit.grading.database import file_lock
-from coursekit.grading.gradebook import assignment_matches, manual_scores, read_timestamp, save_result
+from coursekit.grading.gradebook import (
+    assignment_matches,
+    manual_scores,
+    read_timestamp,
+    save_result,
+)
 from coursekit.grading.reference import load_reference
 from coursekit.grading.release import release
 from coursekit.grading.shards import Shard
@@ -42,7 +47,16 @@ from coursekit.grading.submission import (
     grade_submission,
 )
 
-COLUMNS = ["student", "assignment", "auto_score", "auto_max", "manual_score", "manual_max", "status", "reason"]
+COLUMNS = [
+    "student",
+    "assignment",
+    "auto_score",
+    "auto_max",
+    "manual_score",
+    "manual_max",
+    "status",
+    "reason",
+]
 
 
 def _fmt(value: float | None) -> str:
@@ -69,7 +83,10 @@ def _ensure_released(course: Course, assignment: str, sources: list[Path]) -> No
     with Gradebook(course.db_url, course.course_id) as gb:
         ok = assignment_matches(gb, assignment, cells)
     if not ok:
-        print(f"{assignment}: the gradebook does not match the source yet; releasing it first", file=sys.stderr)
+        print(
+            f"{assignment}: the gradebook does not match the source yet; releasing it first",
+            file=sys.stderr,
+        )
         release(course, assignment)
 
 
@@ -194,7 +211,12 @@ def grade_assignment(
                     reference=load_reference(course, assignment, path, reference_limits),
                 )
             )
-    auto_max = sum(nbcells.points(c) for p in sources for c in nbformat.read(str(p), as_version=4).cells if nbcells.is_test(c))
+    auto_max = sum(
+        nbcells.points(c)
+        for p in sources
+        for c in nbformat.read(str(p), as_version=4).cells
+        if nbcells.is_test(c)
+    )
 
     job_list = [
         SubmissionJob(
@@ -215,7 +237,9 @@ def grade_assignment(
     with Gradebook(course.db_url, course.course_id) as gb:
 
         def on_result(result: SubmissionResult) -> None:
-            save_result(gb, result, read_timestamp(course.submitted_dir(result.student, assignment)))
+            save_result(
+                gb, result, read_timestamp(course.submitted_dir(result.student, assignment))
+            )
             (report_dir / f"{result.student}.json").write_text(
                 json.dumps(asdict(result), indent=1, default=str), encoding="utf-8"
             )
@@ -232,7 +256,11 @@ def grade_assignment(
         with file_lock(course.grades_csv(assignment).with_suffix(".csv.lock")):
             rows = _csv_rows(course, assignment, gb, results, auto_max)
             _write_csv(course.grades_csv(assignment), rows)
-    return BatchReport(rows=rows, results=sorted(results, key=lambda r: r.student), seconds=time.monotonic() - start)
+    return BatchReport(
+        rows=rows,
+        results=sorted(results, key=lambda r: r.student),
+        seconds=time.monotonic() - start,
+    )
 
 
 def _csv_rows(course, assignment, gb, results, auto_max) -> list[dict[str, str]]:

@@ -248,7 +248,10 @@ class _Liveness:
         from_functions: set[str] = set()
         for _, tree, _ in self.cells:
             for stmt in tree.body:
-                if isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)) and id(stmt) not in self.removed:
+                if (
+                    isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef))
+                    and id(stmt) not in self.removed
+                ):
                     from_functions |= self._live_reads(stmt)
         flat = [(index, stmt, test) for index, tree, test in self.cells for stmt in tree.body]
         live: set[str] = set()
@@ -339,7 +342,9 @@ def blind_notebook(nb: nbformat.NotebookNode) -> Blinded:
     removed = _Liveness(cells, skip).run()
 
     for i, (text, _) in parsed.items():
-        edits = [(node, "None") for node in expected[i]] + [(stmt, "pass") for stmt in removed.get(i, [])]
+        edits = [(node, "None") for node in expected[i]] + [
+            (stmt, "pass") for stmt in removed.get(i, [])
+        ]
         if not edits:
             continue
         new = _apply(text, edits)

@@ -142,7 +142,9 @@ def canonicalise(
     """
     answers = [(i, c) for i, c in enumerate(source.cells) if nbcells.is_answer(c)]
     answer_ids = {nbcells.source_grade_id(c) for _, c in answers}
-    source_index = {nbcells.grade_id(c): i for i, c in enumerate(source.cells) if nbcells.grade_id(c)}
+    source_index = {
+        nbcells.grade_id(c): i for i, c in enumerate(source.cells) if nbcells.grade_id(c)
+    }
     submitted = [c for c in student.cells if isinstance(c, dict)]
     with_metadata = has_grading_metadata(student)
     # The released text of every instructor cell that has something to say.
@@ -161,7 +163,11 @@ def canonicalise(
             by_id[gid].append(j)
         elif gid in source_index:
             anchor[j] = source_index[gid]  # a test or read-only cell: it comes from the source
-        elif _norm(nbcells.source_text(cell)) in fixed_text and cell.get("cell_type") == source.cells[fixed_text[_norm(nbcells.source_text(cell))]].cell_type:
+        elif (
+            _norm(nbcells.source_text(cell)) in fixed_text
+            and cell.get("cell_type")
+            == source.cells[fixed_text[_norm(nbcells.source_text(cell))]].cell_type
+        ):
             anchor[j] = fixed_text[_norm(nbcells.source_text(cell))]  # the same, metadata lost
         else:
             free.append(j)
@@ -199,7 +205,9 @@ def canonicalise(
             continue
         best, best_overlap = None, 0
         for j in free:
-            if j in used or not (submitted[j].get("cell_type") == "code" or nbcells.is_answer(submitted[j])):
+            if j in used or not (
+                submitted[j].get("cell_type") == "code" or nbcells.is_answer(submitted[j])
+            ):
                 continue  # prose that merely mentions "def f" is not an answer
             overlap = len(wanted & nbcells.defined_names(nbcells.source_text(submitted[j])))
             if overlap >= best_overlap and overlap > 0:  # ties: the later cell, as in a kernel
@@ -254,7 +262,12 @@ def canonicalise(
     for j, cell in enumerate(submitted):
         if j in place:
             last = place[j]
-        elif j in free and j not in used and cell.get("cell_type") == "code" and nbcells.source_text(cell).strip():
+        elif (
+            j in free
+            and j not in used
+            and cell.get("cell_type") == "code"
+            and nbcells.source_text(cell).strip()
+        ):
             added_after[last].append(j)
 
     cells: list[Any] = [result.nb.cells[k] for k in range(len(result.nb.cells))]
@@ -264,7 +277,11 @@ def canonicalise(
         new = cells[i]
         if gid in chosen:
             texts = [nbcells.source_text(submitted[j]) for j in chosen[gid]]
-            retyped = [submitted[j].get("cell_type") for j in chosen[gid] if submitted[j].get("cell_type") != cell.cell_type]
+            retyped = [
+                submitted[j].get("cell_type")
+                for j in chosen[gid]
+                if submitted[j].get("cell_type") != cell.cell_type
+            ]
             if retyped:
                 result.notes.append(
                     f"answer cell '{gid}' had been changed into a {retyped[0]} cell; "
@@ -273,7 +290,9 @@ def canonicalise(
             if cell.cell_type == "code":
                 text = texts[0]
                 for k, more in enumerate(texts[1:], start=2):
-                    part = nbformat.v4.new_code_cell(more, metadata={ADDED_KEY: {"part_of": gid, "part": k}})
+                    part = nbformat.v4.new_code_cell(
+                        more, metadata={ADDED_KEY: {"part_of": gid, "part": k}}
+                    )
                     extra_parts[i].append(part)
             else:
                 text = "\n\n".join(texts)
@@ -285,7 +304,9 @@ def canonicalise(
                     f"'{gid}' could not be placed; grade it by reading the submitted notebook"
                 )
             else:
-                result.notes.append(f"answer cell '{gid}' is missing from the submission; graded as unanswered")
+                result.notes.append(
+                    f"answer cell '{gid}' is missing from the submission; graded as unanswered"
+                )
         new.source = text
         answered = _norm(text) != _norm(stubs.get(gid))
         if gid not in chosen and not with_metadata and nbcells.is_manual(cell):
@@ -307,7 +328,9 @@ def canonicalise(
             names[len(out)] = f"answer cell '{nbcells.grade_id(cell)}'"
         out.append(cell)
         for part in extra_parts.get(k, []):
-            names[len(out)] = f"answer cell '{part.metadata[ADDED_KEY]['part_of']}' (copy {part.metadata[ADDED_KEY]['part']})"
+            names[len(out)] = (
+                f"answer cell '{part.metadata[ADDED_KEY]['part_of']}' (copy {part.metadata[ADDED_KEY]['part']})"
+            )
             out.append(part)
         add_student_cells(k)
     result.nb.cells = out
@@ -325,11 +348,17 @@ def canonicalise(
 
 def _lint(source: nbformat.NotebookNode, result: Canonical) -> None:
     """Collect tampering reports from the student's code (answer and added cells)."""
-    originals = {nbcells.grade_id(c): nbcells.source_text(c) for c in source.cells if nbcells.is_answer(c)}
+    originals = {
+        nbcells.grade_id(c): nbcells.source_text(c) for c in source.cells if nbcells.is_answer(c)
+    }
     for i, cell in enumerate(result.nb.cells):
-        if cell.cell_type != "code" or not (nbcells.is_answer(cell) or cell.metadata.get(ADDED_KEY)):
+        if cell.cell_type != "code" or not (
+            nbcells.is_answer(cell) or cell.metadata.get(ADDED_KEY)
+        ):
             continue
-        original = originals.get(nbcells.grade_id(cell) or "", "") if nbcells.is_answer(cell) else ""
+        original = (
+            originals.get(nbcells.grade_id(cell) or "", "") if nbcells.is_answer(cell) else ""
+        )
         for finding in sorted(set(check_tampering(cell.source)) - set(check_tampering(original))):
             result.tampering.append(f"{result.names.get(i, f'cell {i}')} {finding}")
 

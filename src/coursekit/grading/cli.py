@@ -79,7 +79,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("assignment", metavar="A")
     course_dir(p)
     database(p)
-    p.add_argument("--jobs", type=_positive_int, default=1, metavar="N", help="parallel worker processes")
+    p.add_argument(
+        "--jobs", type=_positive_int, default=1, metavar="N", help="parallel worker processes"
+    )
     who = p.add_mutually_exclusive_group()
     who.add_argument("--student", metavar="S", help="grade only this student")
     who.add_argument(
@@ -100,13 +102,31 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("assignment", metavar="A")
     course_dir(p)
     database(p)
-    p.add_argument("--student", metavar="S", action="append", help="only this student (may be repeated)")
-    p.add_argument("--jobs", type=_positive_int, default=1, metavar="N", help="feedback notebooks run at the same time")
-    p.add_argument("--no-sandbox", action="store_true", help="run the feedback notebooks without the sandbox (not recommended)")
+    p.add_argument(
+        "--student", metavar="S", action="append", help="only this student (may be repeated)"
+    )
+    p.add_argument(
+        "--jobs",
+        type=_positive_int,
+        default=1,
+        metavar="N",
+        help="feedback notebooks run at the same time",
+    )
+    p.add_argument(
+        "--no-sandbox",
+        action="store_true",
+        help="run the feedback notebooks without the sandbox (not recommended)",
+    )
 
     p = sub.add_parser("validate", help="run a notebook's visible tests")
     p.add_argument("notebook", metavar="NOTEBOOK")
-    p.add_argument("--timeout", type=_positive_float, default=None, metavar="SEC", help="seconds a cell may run (default 30)")
+    p.add_argument(
+        "--timeout",
+        type=_positive_float,
+        default=None,
+        metavar="SEC",
+        help="seconds a cell may run (default 30)",
+    )
     return parser
 
 
@@ -178,7 +198,9 @@ def _grade(args) -> int:
         )
     if report.needs_attention:
         names = ", ".join(r.student for r in report.needs_attention)
-        print(f"{len(report.needs_attention)} submission(s) need attention: {names}", file=sys.stderr)
+        print(
+            f"{len(report.needs_attention)} submission(s) need attention: {names}", file=sys.stderr
+        )
         return EXIT_FAILED
     return EXIT_OK
 
@@ -188,7 +210,9 @@ def _feedback(args) -> int:
 
     course = _open_course(args)
     course.check_database()
-    report = generate_feedback(course, args.assignment, args.student, sandbox=not args.no_sandbox, jobs=args.jobs)
+    report = generate_feedback(
+        course, args.assignment, args.student, sandbox=not args.no_sandbox, jobs=args.jobs
+    )
     failed = False
     for student, what in sorted(report.items()):
         print(f"{student}: {what}")
@@ -210,7 +234,9 @@ def _validate(args) -> int:
 def main(argv: list[str] | None = None) -> int:
     """Run the ``coursekit`` command; returns the exit code."""
     args = build_parser().parse_args(argv)
-    handler = {"release": _release, "grade": _grade, "feedback": _feedback, "validate": _validate}[args.command]
+    handler = {"release": _release, "grade": _grade, "feedback": _feedback, "validate": _validate}[
+        args.command
+    ]
     try:
         return handler(args)
     except CourseError as exc:

@@ -215,7 +215,9 @@ class Course:
             value = self.config.get(section, {}).get(key) if section else ck.get(key)
             return default if value is None or not isinstance(value, (int, float, str)) else value
 
-        cell_timeout = timeout if timeout is not None else float(pick("Execute", "timeout", defaults.timeout))
+        cell_timeout = (
+            timeout if timeout is not None else float(pick("Execute", "timeout", defaults.timeout))
+        )
         if cell_timeout <= 0:
             raise CourseError(f"the timeout must be positive, got {cell_timeout:g}")
         return RunLimits(
@@ -243,7 +245,10 @@ class Course:
         defaults = SandboxLimits()
         names = {
             "memory_limit_mb": ("memory_mb", defaults.memory_mb),
-            "cpu_limit_seconds": ("cpu_seconds", int(math.ceil(self.limits().notebook_timeout)) + 60),
+            "cpu_limit_seconds": (
+                "cpu_seconds",
+                int(math.ceil(self.limits().notebook_timeout)) + 60,
+            ),
             "max_processes": ("max_processes", defaults.max_processes),
             "max_file_size_mb": ("max_file_mb", defaults.max_file_mb),
             "tmp_size_mb": ("tmp_mb", defaults.tmp_mb),

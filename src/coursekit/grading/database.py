@@ -107,7 +107,9 @@ def check_connection(url: str) -> None:
         with engine.connect() as conn:
             conn.execute(text("SELECT 1"))
     except SQLAlchemyError as exc:
-        raise DatabaseError(f"cannot connect to the gradebook database {describe(url)}: {_first_line(exc)}") from exc
+        raise DatabaseError(
+            f"cannot connect to the gradebook database {describe(url)}: {_first_line(exc)}"
+        ) from exc
     finally:
         engine.dispose()
 
@@ -147,7 +149,10 @@ def exclusive(url: str, name: str, fallback_dir: Path) -> Iterator[None]:
                 # Session-level lock: it outlives transactions and ends with the connection.
                 key = {"key": _lock_key(name)}
                 if not conn.execute(text("SELECT pg_try_advisory_lock(:key)"), key).scalar_one():
-                    print(f"{name}: waiting for another grading process to set up the gradebook", file=sys.stderr)
+                    print(
+                        f"{name}: waiting for another grading process to set up the gradebook",
+                        file=sys.stderr,
+                    )
                     conn.execute(text("SELECT pg_advisory_lock(:key)"), key)
                 conn.commit()
                 try:

@@ -116,9 +116,17 @@ def _parse_record(line: str) -> dict[str, Any] | None:
             data = json.loads(text)
         except json.JSONDecodeError:
             continue
-        if isinstance(data, dict) and isinstance(data.get("key"), str) and isinstance(data.get("answer"), dict):
+        if (
+            isinstance(data, dict)
+            and isinstance(data.get("key"), str)
+            and isinstance(data.get("answer"), dict)
+        ):
             return data
-        if isinstance(data, dict) and isinstance(data.get("blocked_import"), str) and len(data) == 1:
+        if (
+            isinstance(data, dict)
+            and isinstance(data.get("blocked_import"), str)
+            and len(data) == 1
+        ):
             return data
     return None
 
@@ -174,7 +182,9 @@ def _make_client_class():
     return BoundedClient
 
 
-def _finish_outputs(cell, truncated: bool, max_chars: int, max_traceback: int) -> list[dict[str, Any]]:
+def _finish_outputs(
+    cell, truncated: bool, max_chars: int, max_traceback: int
+) -> list[dict[str, Any]]:
     """Drop emptied streams, merge neighbouring streams, add a truncation note, cut tracebacks."""
     merged: list[dict[str, Any]] = []
     for out in cell.get("outputs", []):
@@ -182,7 +192,11 @@ def _finish_outputs(cell, truncated: bool, max_chars: int, max_traceback: int) -
         if out.get("output_type") == "stream":
             if not out.get("text"):
                 continue
-            if merged and merged[-1].get("output_type") == "stream" and merged[-1]["name"] == out["name"]:
+            if (
+                merged
+                and merged[-1].get("output_type") == "stream"
+                and merged[-1]["name"] == out["name"]
+            ):
                 merged[-1]["text"] += out["text"]
                 continue
         if out.get("output_type") == "error":
@@ -206,7 +220,10 @@ def _finish_outputs(cell, truncated: bool, max_chars: int, max_traceback: int) -
 
 def _kernel_arguments(args: argparse.Namespace) -> list[str]:
     """The kernel's start-up line: the output cap (see kernel_output) and the harness."""
-    lines = [kernel_output.install_line(args.max_output_chars), kernel_harness.install_line(json.loads(args.allowed))]
+    lines = [
+        kernel_output.install_line(args.max_output_chars),
+        kernel_harness.install_line(json.loads(args.allowed)),
+    ]
     return [f"--IPKernelApp.exec_lines={'; '.join(line for line in lines if line)}"]
 
 
@@ -261,7 +278,10 @@ async def _enter(client, kind: str, wait: float) -> dict[str, Any] | None:
 
 
 def _called_exit(cell) -> bool:
-    return any(o.get("output_type") == "error" and o.get("ename") == kernel_harness.EXIT_ENAME for o in cell.get("outputs", []))
+    return any(
+        o.get("output_type") == "error" and o.get("ename") == kernel_harness.EXIT_ENAME
+        for o in cell.get("outputs", [])
+    )
 
 
 async def _run(args: argparse.Namespace) -> None:
@@ -327,13 +347,19 @@ async def _run(args: argparse.Namespace) -> None:
             if cell.cell_type != "code":
                 continue
             if stopped:
-                emit(event="cell", index=index, status=NOT_RUN, outputs=[], records=[], junk_lines=0)
+                emit(
+                    event="cell", index=index, status=NOT_RUN, outputs=[], records=[], junk_lines=0
+                )
                 continue
             kind = cell_kind(cell)
             seen = await _enter(client, kind, args.grace)
             patched: list[str] = []
             if kind == "test":
-                patched = list(seen.get("changed", [])) if seen is not None else ["the grader's check of the test set-up (no answer)"]
+                patched = (
+                    list(seen.get("changed", []))
+                    if seen is not None
+                    else ["the grader's check of the test set-up (no answer)"]
+                )
             client.start_cell_budget(index)
             start = time.monotonic()
             try:
@@ -357,7 +383,9 @@ async def _run(args: argparse.Namespace) -> None:
                             "error",
                             ename=TIMEOUT_ENAME,
                             evalue=f"the cell did not finish within {args.timeout:g} s",
-                            traceback=[f"{TIMEOUT_ENAME}: the cell did not finish within {args.timeout:g} s"],
+                            traceback=[
+                                f"{TIMEOUT_ENAME}: the cell did not finish within {args.timeout:g} s"
+                            ],
                         )
                     )
                 if not await _kernel_responds(client, args.grace):
@@ -373,9 +401,13 @@ async def _run(args: argparse.Namespace) -> None:
                 event="cell",
                 index=index,
                 status=status,
-                outputs=_finish_outputs(cell, client.truncated, args.max_output_chars, args.max_traceback),
+                outputs=_finish_outputs(
+                    cell, client.truncated, args.max_output_chars, args.max_traceback
+                ),
                 records=[r for r in records if "key" in r],
-                blocked_imports=sorted({r["blocked_import"] for r in records if "blocked_import" in r}),
+                blocked_imports=sorted(
+                    {r["blocked_import"] for r in records if "blocked_import" in r}
+                ),
                 patched=patched,
                 junk_lines=junk,
                 seconds=round(time.monotonic() - start, 3),
@@ -399,8 +431,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--max-lines", type=int, default=1000)
     parser.add_argument("--max-traceback", type=int, default=100)
     parser.add_argument("--kernel", default="python3")
-    parser.add_argument("--allowed", default="[]", help="JSON list of coursekit modules student code may import")
-    parser.add_argument("--sandbox-dir", default=None, help="run the kernel in this sandbox (see sandbox.prepare)")
+    parser.add_argument(
+        "--allowed", default="[]", help="JSON list of coursekit modules student code may import"
+    )
+    parser.add_argument(
+        "--sandbox-dir", default=None, help="run the kernel in this sandbox (see sandbox.prepare)"
+    )
     args = parser.parse_args(argv)
     asyncio.run(_run(args))
     return 0

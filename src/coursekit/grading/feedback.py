@@ -110,7 +110,9 @@ def _summary(cell_score: dict, hidden_total: int) -> str:
     messages = cell_score.get("student_messages", [])
     if hidden_total:
         failed = sum(1 for m in messages if m == HIDDEN_FAILED)
-        checked = any(m.startswith("check ") or m == HIDDEN_FAILED for m in messages) or points == cell_score.get("max_points")
+        checked = any(
+            m.startswith("check ") or m == HIDDEN_FAILED for m in messages
+        ) or points == cell_score.get("max_points")
         if checked:
             text += f"; hidden checks: {hidden_total - failed} of {hidden_total} matched the reference answer"
         else:
@@ -118,7 +120,9 @@ def _summary(cell_score: dict, hidden_total: int) -> str:
     return text + "\n"
 
 
-def _feedback_notebook(course: Course, assignment: str, student: str, name: str, limits, reference) -> nbformat.NotebookNode:
+def _feedback_notebook(
+    course: Course, assignment: str, student: str, name: str, limits, reference
+) -> nbformat.NotebookNode:
     """The graded notebook with the outputs of a run without hidden tests (see module doc)."""
     import json
     import tempfile
@@ -126,8 +130,12 @@ def _feedback_notebook(course: Course, assignment: str, student: str, name: str,
 
     from coursekit.grading import runner as rn
 
-    graded = nbformat.read(str(course.autograded_dir(student, assignment) / f"{name}.ipynb"), as_version=4)
-    report = json.loads((course.root / "grades" / assignment / f"{student}.json").read_text(encoding="utf-8"))
+    graded = nbformat.read(
+        str(course.autograded_dir(student, assignment) / f"{name}.ipynb"), as_version=4
+    )
+    report = json.loads(
+        (course.root / "grades" / assignment / f"{student}.json").read_text(encoding="utf-8")
+    )
     scores = {
         s["grade_id"]: s
         for n in report.get("notebooks", [])
@@ -144,7 +152,9 @@ def _feedback_notebook(course: Course, assignment: str, student: str, name: str,
             cell.source, _ = nbcells.split_hidden(cell.source)
             had_hidden.add(i)
     with tempfile.TemporaryDirectory(prefix=f"coursekit-feedback-{student}-") as tmp:
-        run = rn.run_notebook(visible, Path(tmp), limits, record=False, files_from=course.source_dir(assignment))
+        run = rn.run_notebook(
+            visible, Path(tmp), limits, record=False, files_from=course.source_dir(assignment)
+        )
     if run.failure:
         raise RuntimeError(run.failure)
     for i, cell in enumerate(visible.cells):
@@ -158,7 +168,11 @@ def _feedback_notebook(course: Course, assignment: str, student: str, name: str,
         gid = nbcells.grade_id(cell)
         if nbcells.is_test(cell) and gid in scores:
             hidden_total = len(reference.get(gid).hidden_keys) if gid in reference else 0
-            cell.outputs.append(nbformat.v4.new_output("stream", name="stdout", text=_summary(scores[gid], hidden_total)))
+            cell.outputs.append(
+                nbformat.v4.new_output(
+                    "stream", name="stdout", text=_summary(scores[gid], hidden_total)
+                )
+            )
     if run.stopped:
         visible.cells.append(nbformat.v4.new_markdown_cell(f"**Note:** {run.stopped}."))
     return visible
@@ -200,7 +214,9 @@ def generate_feedback(
                 raise CourseError(f"no graded submission of {assignment!r} for student {name!r}")
         students = sorted(set(wanted))
     if not students:
-        raise CourseError(f"no graded submissions of {assignment!r}; run 'coursekit grade {assignment}' first")
+        raise CourseError(
+            f"no graded submissions of {assignment!r}; run 'coursekit grade {assignment}' first"
+        )
     limits = course.limits()
     if sandbox:
         from coursekit.grading.sandbox import SandboxUnavailable, require_sandbox
@@ -230,7 +246,9 @@ def generate_feedback(
             for path in sources:
                 if not (course.autograded_dir(name, assignment) / f"{path.stem}.ipynb").exists():
                     continue
-                nb = _feedback_notebook(course, assignment, name, path.stem, limits, references[path.stem])
+                nb = _feedback_notebook(
+                    course, assignment, name, path.stem, limits, references[path.stem]
+                )
                 nbformat.write(nb, str(target / f"{path.stem}.ipynb"))
         except Exception as exc:  # one student's problem must not stop the others
             return f"the feedback run failed ({type(exc).__name__}: {exc})"
@@ -245,13 +263,19 @@ def generate_feedback(
     from nbconvert.preprocessors import CSSHTMLHeaderPreprocessor
     from nbgrader.preprocessors import GetGrades
 
-    course.config.GenerateFeedback.preprocessors = [HideHiddenTests, GetGrades, CSSHTMLHeaderPreprocessor]
+    course.config.GenerateFeedback.preprocessors = [
+        HideHiddenTests,
+        GetGrades,
+        CSSHTMLHeaderPreprocessor,
+    ]
     course.config.CourseDirectory.autograded_directory = FEEDBACK_RUNS
     api = course.nbgrader_api()
 
     secrets: set[str] = set()
     for path in sources:
-        secrets |= secret_lines(nbformat.read(str(path), as_version=4), solutions=False, hidden=True)
+        secrets |= secret_lines(
+            nbformat.read(str(path), as_version=4), solutions=False, hidden=True
+        )
 
     for name in todo:
         if problems.get(name):
@@ -259,7 +283,9 @@ def generate_feedback(
             continue
         outcome = api.generate_feedback(assignment, name, force=True)
         if not outcome.get("success"):
-            report[name] = f"failed: {(outcome.get('error') or outcome.get('log') or '').strip()[-500:]}"
+            report[name] = (
+                f"failed: {(outcome.get('error') or outcome.get('log') or '').strip()[-500:]}"
+            )
             continue
         # A line the student wrote in an answer cell is theirs to see, even if a hidden test
         # happens to contain the same line.

@@ -120,7 +120,9 @@ def manual_scores(gb: Gradebook, assignment: str, student: str) -> tuple[float |
     for notebook in submission.notebooks:
         for grade in notebook.grades:
             cell = grade.cell
-            is_manual = cell.type == "TaskCell" or (cell.type == "GradeCell" and _is_answer_cell(cell))
+            is_manual = cell.type == "TaskCell" or (
+                cell.type == "GradeCell" and _is_answer_cell(cell)
+            )
             if not is_manual:
                 continue
             maximum += grade.max_score or 0.0

@@ -29,7 +29,9 @@ POLL_SLICE_S = 0.1
 """Longest single poll, in seconds; bounds the delay a missed wake-up can cause."""
 
 
-async def get_msg_in_slices(self: AsyncZMQSocketChannel, timeout: float | None = None) -> dict[str, Any]:
+async def get_msg_in_slices(
+    self: AsyncZMQSocketChannel, timeout: float | None = None
+) -> dict[str, Any]:
     """Like ``AsyncZMQSocketChannel.get_msg``, but never sleeps through a ready message.
 
     Args:
@@ -41,7 +43,11 @@ async def get_msg_in_slices(self: AsyncZMQSocketChannel, timeout: float | None =
     assert self.socket is not None
     deadline = None if timeout is None else monotonic() + timeout
     while True:
-        remaining = POLL_SLICE_S if deadline is None else max(0.0, min(POLL_SLICE_S, deadline - monotonic()))
+        remaining = (
+            POLL_SLICE_S
+            if deadline is None
+            else max(0.0, min(POLL_SLICE_S, deadline - monotonic()))
+        )
         if await self.socket.poll(int(remaining * 1000)):
             return await self._recv()
         if deadline is not None and monotonic() >= deadline:

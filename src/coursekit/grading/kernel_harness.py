@@ -44,7 +44,13 @@ from typing import Any
 
 MODULE = "coursekit.grading.kernel_harness"
 EXIT_ENAME = "ExitCalled"
-ALWAYS_ALLOWED = ("coursekit", "coursekit.checks", "coursekit.grading", "coursekit.grading.kernel_output", MODULE)
+ALWAYS_ALLOWED = (
+    "coursekit",
+    "coursekit.checks",
+    "coursekit.grading",
+    "coursekit.grading.kernel_output",
+    MODULE,
+)
 """Modules the kernel needs whatever the assignment imports (the package and the grader's
 kernel-side modules, none of which holds a reference implementation)."""
 
@@ -78,7 +84,9 @@ class _Gate:
                     fh.write(json.dumps({"blocked_import": fullname}) + "\n")
             except OSError:
                 pass
-        shown = ", ".join(sorted(m for m in self.allowed if m not in ALWAYS_ALLOWED or m == "coursekit.checks"))
+        shown = ", ".join(
+            sorted(m for m in self.allowed if m not in ALWAYS_ALLOWED or m == "coursekit.checks")
+        )
         raise ImportError(
             f"{fullname} is not available in this assignment: the course's own implementation "
             f"earns no credit, so an answer may import only {shown} from coursekit",
@@ -91,7 +99,9 @@ _snapshot: dict[str, Any] | None = None
 
 
 def _exit_called(*args: Any, **kwargs: Any) -> None:
-    raise ExitCalled("exit() or quit() was called; the notebook stops here, as Restart & Run All would")
+    raise ExitCalled(
+        "exit() or quit() was called; the notebook stops here, as Restart & Run All would"
+    )
 
 
 def install(config: str) -> None:
@@ -116,7 +126,9 @@ def install(config: str) -> None:
         shell.ask_exit = _exit_called
 
 
-def _members(prefix: str, namespace: dict[str, Any], out: dict[str, Any], *, depth: int = 1) -> None:
+def _members(
+    prefix: str, namespace: dict[str, Any], out: dict[str, Any], *, depth: int = 1
+) -> None:
     """Record the public callables of a namespace; for a class (``depth`` 0) also its special
     methods, since ``errstate.__enter__ = ...`` patches a class in place."""
     for name, value in list(namespace.items()):
@@ -132,7 +144,11 @@ def _members(prefix: str, namespace: dict[str, Any], out: dict[str, Any], *, dep
         code = getattr(value, "__code__", None)
         if code is not None:
             out[key + ".__code__"] = code
-        if isinstance(value, type) and depth > 0 and value.__module__.split(".")[0] in ("numpy", "coursekit"):
+        if (
+            isinstance(value, type)
+            and depth > 0
+            and value.__module__.split(".")[0] in ("numpy", "coursekit")
+        ):
             _members(key, dict(vars(value)), out, depth=depth - 1)
 
 
@@ -155,7 +171,9 @@ def _take_snapshot(user_ns: dict[str, Any]) -> dict[str, Any]:
     for name, value in list(user_ns.items()):
         if name.startswith("_") or name in _SKIP_BUILTINS:
             continue
-        if isinstance(value, (types.ModuleType, type, types.FunctionType, types.BuiltinFunctionType)) or callable(value):
+        if isinstance(
+            value, (types.ModuleType, type, types.FunctionType, types.BuiltinFunctionType)
+        ) or callable(value):
             out[name] = value
     return out
 
@@ -177,7 +195,11 @@ def _resolve(key: str, user_ns: dict[str, Any]) -> Any:
     else:
         value, rest = user_ns.get(parts[0], missing), parts[1:]
     for part in rest:
-        holder = vars(value) if hasattr(value, "__dict__") and not isinstance(value, types.ModuleType) else None
+        holder = (
+            vars(value)
+            if hasattr(value, "__dict__") and not isinstance(value, types.ModuleType)
+            else None
+        )
         if holder is not None and part in holder:
             value = holder[part]
         else:
@@ -189,7 +211,9 @@ def _same(before: Any, now: Any) -> bool:
     if before is now:
         return True
     # Bound methods are made anew on every attribute access.
-    return isinstance(before, types.MethodType) and isinstance(now, types.MethodType) and before == now
+    return (
+        isinstance(before, types.MethodType) and isinstance(now, types.MethodType) and before == now
+    )
 
 
 def enter(kind: str) -> dict[str, Any]:

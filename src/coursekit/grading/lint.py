@@ -83,6 +83,10 @@ def check_tampering(source: str) -> list[str]:
             and node.args[1].value in (*CHECK_NAMES, "RECORD_ENV")
         ):
             found.append(f"calls {node.func.id}(..., {node.args[1].value!r})")
-        elif isinstance(node, ast.Constant) and isinstance(node.value, str) and RECORD_ENV in node.value:
+        elif (
+            isinstance(node, ast.Constant)
+            and isinstance(node.value, str)
+            and RECORD_ENV in node.value
+        ):
             found.append(f"mentions {RECORD_ENV}")
     return sorted(set(found))

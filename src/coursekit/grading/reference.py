@@ -37,12 +37,16 @@ CACHE_VERSION = "4"  # 4: blinding by statement order and inside functions; the 
 
 def _fingerprint(notebook: Path) -> str:
     digest = hashlib.sha256(CACHE_VERSION.encode())
-    for path in sorted(p for p in notebook.parent.rglob("*") if p.is_file() and "checkpoints" not in str(p)):
+    for path in sorted(
+        p for p in notebook.parent.rglob("*") if p.is_file() and "checkpoints" not in str(p)
+    ):
         digest.update(str(path.relative_to(notebook.parent)).encode())
         digest.update(path.read_bytes())
     package = Path(coursekit.__file__).parent
     # The library the notebooks import; the grader itself does not change the answers.
-    for path in sorted(p for p in package.rglob("*.py") if "grading" not in p.relative_to(package).parts):
+    for path in sorted(
+        p for p in package.rglob("*.py") if "grading" not in p.relative_to(package).parts
+    ):
         digest.update(str(path.relative_to(package)).encode())
         digest.update(path.read_bytes())
     return digest.hexdigest()[:20]
@@ -53,7 +57,9 @@ def _describe_failure(nb: nbformat.NotebookNode, index: int, run: rn.CellRun | N
     name = f"cell {index}" + (f" ('{gid}')" if gid else "")
     if run is None:
         return f"{name} was not run"
-    return f"{name} ended with status {run.status}: {error_summary(run.outputs) or 'no error message'}"
+    return (
+        f"{name} ended with status {run.status}: {error_summary(run.outputs) or 'no error message'}"
+    )
 
 
 def _without_hidden_tests(nb: nbformat.NotebookNode) -> nbformat.NotebookNode:
@@ -65,9 +71,7 @@ def _without_hidden_tests(nb: nbformat.NotebookNode) -> nbformat.NotebookNode:
     return visible
 
 
-def compute_reference(
-    notebook: Path, limits: rn.RunLimits
-) -> dict[str, CellReference]:
+def compute_reference(notebook: Path, limits: rn.RunLimits) -> dict[str, CellReference]:
     """Run the source notebook and return ``{test grade_id: CellReference}``.
 
     Three runs, in parallel: working mode (the solution must pass its own tests), grading mode
@@ -111,7 +115,12 @@ def compute_reference(
             continue
         run = runs["grading"].cells[i]
         records = [
-            {"key": r["key"], "answer": r["answer"], "rtol": r.get("rtol", 1e-7), "atol": r.get("atol", 1e-9)}
+            {
+                "key": r["key"],
+                "answer": r["answer"],
+                "rtol": r.get("rtol", 1e-7),
+                "atol": r.get("atol", 1e-9),
+            }
             for r in run.records
         ]
         visible = {r["key"] for r in runs["visible"].cells[i].records}

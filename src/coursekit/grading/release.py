@@ -53,7 +53,9 @@ def _split(text: str, begin: re.Pattern, end: re.Pattern) -> tuple[list[str], li
     return outside, inside
 
 
-def secret_lines(source: nbformat.NotebookNode, *, solutions: bool = True, hidden: bool = True) -> set[str]:
+def secret_lines(
+    source: nbformat.NotebookNode, *, solutions: bool = True, hidden: bool = True
+) -> set[str]:
     """Meaningful source lines that exist only inside solution and/or hidden-test regions.
 
     An answer cell without solution markers counts as secret as a whole (nbgrader replaces it

@@ -252,7 +252,9 @@ def run_notebook(
         # What the instructor's cells import as they run must be there; in working mode (a
         # feedback run) the test cells still compute expected values, with the gradient check.
         mounted = sorted(set(allowed) | set(instructor_imports(blinded.nb if blinded else nb)))
-        sandbox_dir = sandbox.prepare(Path(tempfile.gettempdir()), cwd, record_path, limits.sandbox, env, mounted)
+        sandbox_dir = sandbox.prepare(
+            Path(tempfile.gettempdir()), cwd, record_path, limits.sandbox, env, mounted
+        )
     command = runner_command(notebook_path, events_path, cwd, limits, sandbox_dir, allowed)
     result = _run_command(command, workdir, limits, env, blinded)
     if result.failure and result.failure.startswith(KERNEL_NOT_STARTED):
@@ -262,14 +264,20 @@ def run_notebook(
         time.sleep(1.0)
         events_path.unlink(missing_ok=True)
         retry = _run_command(command, workdir, limits, env, blinded)
-        result = RunResult(retry.cells, retry.stopped, retry.failure, result.seconds + retry.seconds)
+        result = RunResult(
+            retry.cells, retry.stopped, retry.failure, result.seconds + retry.seconds
+        )
     if sandbox_dir is not None:
         shutil.rmtree(sandbox_dir, ignore_errors=True)
     return result
 
 
 def _run_command(
-    command: list[str], workdir: Path, limits: RunLimits, env: dict[str, str], blinded: blind.Blinded | None
+    command: list[str],
+    workdir: Path,
+    limits: RunLimits,
+    env: dict[str, str],
+    blinded: blind.Blinded | None,
 ) -> RunResult:
     """Run the runner ``command`` once and read its events into a :class:`RunResult`."""
     events_path = workdir / EVENTS_FILE

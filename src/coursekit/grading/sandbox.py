@@ -253,7 +253,9 @@ def coursekit_files(allowed: list[str]) -> tuple[str, list[str]]:
                 spec = None
             if spec is not None and spec.origin and spec.origin.endswith(".py"):
                 origin = Path(spec.origin).resolve()
-                if (package == origin.parent or package in origin.parents) and str(origin) not in files:
+                if (package == origin.parent or package in origin.parents) and str(
+                    origin
+                ) not in files:
                     files.add(str(origin))
                     # What an allowed module imports of coursekit must be there too.
                     todo.extend(_coursekit_imports_of(origin, ".".join(parts[:size])))

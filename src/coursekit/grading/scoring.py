@@ -141,7 +141,10 @@ def score_test_cell(
         for exp, act in zip(exp_records, mine):
             try:
                 ok, why = compare(
-                    _decode(act), _decode(exp), rtol=float(exp.get("rtol", 1e-7)), atol=float(exp.get("atol", 1e-9))
+                    _decode(act),
+                    _decode(exp),
+                    rtol=float(exp.get("rtol", 1e-7)),
+                    atol=float(exp.get("atol", 1e-9)),
                 )
             except Exception as exc:  # a malformed record is a wrong answer, not a grader crash
                 ok, why = False, f"the recorded answer could not be read ({type(exc).__name__})"

@@ -27,7 +27,9 @@ class Shard:
         if self.count < 1:
             raise ValueError(f"the number of shards must be at least 1, got {self.count}")
         if not 1 <= self.index <= self.count:
-            raise ValueError(f"the shard number must be between 1 and {self.count}, got {self.index}")
+            raise ValueError(
+                f"the shard number must be between 1 and {self.count}, got {self.index}"
+            )
 
     @classmethod
     def parse(cls, text: str) -> "Shard":
@@ -38,7 +40,9 @@ class Shard:
         """
         match = _SPEC.fullmatch(text)
         if not match:
-            raise ValueError(f"expected K/N with whole numbers 1 <= K <= N (e.g. 1/3), got {text!r}")
+            raise ValueError(
+                f"expected K/N with whole numbers 1 <= K <= N (e.g. 1/3), got {text!r}"
+            )
         return cls(int(match.group(1)), int(match.group(2)))
 
     def __str__(self) -> str:

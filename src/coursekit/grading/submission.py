@@ -124,7 +124,9 @@ def _check_failed_output(messages: list[str]) -> dict:
     )
 
 
-def _graded_notebook(canon: Canonical, run: rn.RunResult, scores: dict[str, CellScore]) -> nbformat.NotebookNode:
+def _graded_notebook(
+    canon: Canonical, run: rn.RunResult, scores: dict[str, CellScore]
+) -> nbformat.NotebookNode:
     """The executed canonical notebook, with a ``CheckFailed`` error on each failed test."""
     nb = canon.nb
     for i, cell in enumerate(nb.cells):
@@ -147,7 +149,9 @@ def grade_notebook(job: SubmissionJob, nbjob: NotebookJob, scratch: Path) -> Not
     """Grade one notebook of a submission (see the module docstring)."""
     start = time.monotonic()
     outcome = NotebookOutcome(name=nbjob.name, graded=False)
-    found = submitted_files.find_notebook(job.submitted_dir, nbjob.name, [n.name for n in job.notebooks])
+    found = submitted_files.find_notebook(
+        job.submitted_dir, nbjob.name, [n.name for n in job.notebooks]
+    )
     outcome.file = found.name
     if found.note:
         outcome.notes.append(found.note)
@@ -155,7 +159,9 @@ def grade_notebook(job: SubmissionJob, nbjob: NotebookJob, scratch: Path) -> Not
         outcome.problem = f"{nbjob.name}.ipynb is missing from the submission"
         return outcome
     try:
-        data = submitted_files.read_regular_file(job.submitted_dir, found.name, job.submitted_dir.parent.parent)
+        data = submitted_files.read_regular_file(
+            job.submitted_dir, found.name, job.submitted_dir.parent.parent
+        )
         student = parse_notebook(data, found.name)
     except FileNotFoundError:
         outcome.problem = f"{nbjob.name}.ipynb is missing from the submission"
@@ -261,7 +267,9 @@ def grade_submission(job: SubmissionJob) -> SubmissionResult:
         _copy_companions(job)
     except Exception as exc:  # a grader bug must not take the batch down
         where = traceback.extract_tb(exc.__traceback__)[-1]
-        result.crash = f"{type(exc).__name__}: {exc} (in {Path(where.filename).name}, line {where.lineno})"
+        result.crash = (
+            f"{type(exc).__name__}: {exc} (in {Path(where.filename).name}, line {where.lineno})"
+        )
     result.seconds = time.monotonic() - start
     return result
 
@@ -272,7 +280,9 @@ def _copy_companions(job: SubmissionJob) -> None:
     if not job.autograded_dir.is_dir():
         return
     try:
-        stamp = submitted_files.read_regular_file(job.submitted_dir, "timestamp.txt", job.submitted_dir.parent.parent)
+        stamp = submitted_files.read_regular_file(
+            job.submitted_dir, "timestamp.txt", job.submitted_dir.parent.parent
+        )
     except (OSError, submitted_files.RefusedFile):
         stamp = None  # missing or not a plain file: no submission time
     if stamp is not None:

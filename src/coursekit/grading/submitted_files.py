@@ -32,7 +32,9 @@ from pathlib import Path
 MAX_NOTEBOOK_BYTES = 50 * 1024 * 1024
 """Largest submitted file read; the course's notebooks are well under 1 MB with outputs."""
 
-_SUFFIX = re.compile(r"(\s*\(\d+\)|\s*-\s*\d+|\s+copy(\s*\d+)?|\s*-\s*copy(\s*\d+)?)$", re.IGNORECASE)
+_SUFFIX = re.compile(
+    r"(\s*\(\d+\)|\s*-\s*\d+|\s+copy(\s*\d+)?|\s*-\s*copy(\s*\d+)?)$", re.IGNORECASE
+)
 
 
 class RefusedFile(Exception):
@@ -42,10 +44,16 @@ class RefusedFile(Exception):
 def _open_dir(parent_fd: int | None, name: str, shown: str) -> int:
     flags = os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW
     try:
-        return os.open(name, flags, dir_fd=parent_fd) if parent_fd is not None else os.open(name, flags)
+        return (
+            os.open(name, flags, dir_fd=parent_fd)
+            if parent_fd is not None
+            else os.open(name, flags)
+        )
     except OSError as exc:
         if exc.errno in (errno.ELOOP, errno.ENOTDIR):
-            raise RefusedFile(f"{shown} is a link or not a folder; submissions are read from real folders only") from exc
+            raise RefusedFile(
+                f"{shown} is a link or not a folder; submissions are read from real folders only"
+            ) from exc
         raise
 
 
@@ -88,16 +96,22 @@ def read_regular_file(folder: Path, name: str, trusted: Path | None = None) -> b
             fd = os.open(name, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK, dir_fd=dir_fd)
         except OSError as exc:
             if exc.errno == errno.ELOOP:
-                raise RefusedFile(f"{name} is a symbolic link; only regular files are graded") from exc
+                raise RefusedFile(
+                    f"{name} is a symbolic link; only regular files are graded"
+                ) from exc
             raise
         try:
             info = os.fstat(fd)
             if not stat.S_ISREG(info.st_mode):
                 raise RefusedFile(f"{name} is not a regular file; only regular files are graded")
             if info.st_nlink != 1:
-                raise RefusedFile(f"{name} is a hard link to another file; only files of its own are graded")
+                raise RefusedFile(
+                    f"{name} is a hard link to another file; only files of its own are graded"
+                )
             if info.st_size > MAX_NOTEBOOK_BYTES:
-                raise RefusedFile(f"{name} is {info.st_size / 2**20:.0f} MB, more than the {MAX_NOTEBOOK_BYTES // 2**20} MB a notebook may be")
+                raise RefusedFile(
+                    f"{name} is {info.st_size / 2**20:.0f} MB, more than the {MAX_NOTEBOOK_BYTES // 2**20} MB a notebook may be"
+                )
             chunks, total = [], 0
             while True:
                 chunk = os.read(fd, 1 << 20)
@@ -105,7 +119,9 @@ def read_regular_file(folder: Path, name: str, trusted: Path | None = None) -> b
                     break
                 total += len(chunk)
                 if total > MAX_NOTEBOOK_BYTES:
-                    raise RefusedFile(f"{name} grew beyond {MAX_NOTEBOOK_BYTES // 2**20} MB while it was read")
+                    raise RefusedFile(
+                        f"{name} grew beyond {MAX_NOTEBOOK_BYTES // 2**20} MB while it was read"
+                    )
                 chunks.append(chunk)
             return b"".join(chunks)
         finally:
@@ -139,7 +155,9 @@ def list_notebooks(folder: Path) -> list[str]:
     """Names of the ``.ipynb`` entries directly in ``folder`` (of any kind), sorted."""
     try:
         return sorted(
-            e.name for e in os.scandir(folder) if e.name.lower().endswith(".ipynb") and not e.name.startswith(".")
+            e.name
+            for e in os.scandir(folder)
+            if e.name.lower().endswith(".ipynb") and not e.name.startswith(".")
         )
     except (FileNotFoundError, NotADirectoryError):
         return []
@@ -159,12 +177,19 @@ def find_notebook(folder: Path, expected: str, all_expected: list[str]) -> Found
     if exact in present:
         return Found(exact)
     taken = {f"{n}.ipynb" for n in all_expected}
-    near = [p for p in present if p not in taken and _stem_key(p[: -len(".ipynb")]) == _stem_key(expected)]
+    near = [
+        p
+        for p in present
+        if p not in taken and _stem_key(p[: -len(".ipynb")]) == _stem_key(expected)
+    ]
     if len(near) == 1:
         return Found(near[0], note=f"{exact} was submitted as {near[0]!r}; graded that file")
     if near:
         listed = ", ".join(repr(p) for p in near)
-        return Found(None, note=f"{exact} is missing; {len(near)} notebooks could be it ({listed}), so none was graded")
+        return Found(
+            None,
+            note=f"{exact} is missing; {len(near)} notebooks could be it ({listed}), so none was graded",
+        )
     return Found(None)
 
 

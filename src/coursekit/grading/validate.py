@@ -79,9 +79,16 @@ def validate_notebook(path: Path, limits: rn.RunLimits) -> Validation:
             if c.get("cell_type") == "code" and re.search(r"\bcheck(_raises)?\(", nbcells.source_text(c))
         ]  # fmt: skip
         if not calls_check:
-            raise CourseError(f"{path} is not an assignment notebook: it has no test cells and no check() calls")
+            raise CourseError(
+                f"{path} is not an assignment notebook: it has no test cells and no check() calls"
+            )
         for n, cell in enumerate(calls_check, start=1):
-            cell.metadata["nbgrader"] = {"grade": True, "solution": False, "grade_id": f"test cell {n}", "points": 0}
+            cell.metadata["nbgrader"] = {
+                "grade": True,
+                "solution": False,
+                "grade_id": f"test cell {n}",
+                "points": 0,
+            }
         report.lines.append(
             "note: this notebook has no grading metadata (an editor removed it); the cells that "
             "call check() were taken as its test cells, and the rule on importing coursekit "
@@ -95,7 +102,9 @@ def validate_notebook(path: Path, limits: rn.RunLimits) -> Validation:
     for i, cell in enumerate(run_nb.cells):
         gid = nbcells.grade_id(cell) or f"cell {i}"
         cell_run = result.cells.get(i)
-        student_code = cell.cell_type == "code" and (nbcells.is_answer(cell) or ADDED_KEY in cell.metadata)
+        student_code = cell.cell_type == "code" and (
+            nbcells.is_answer(cell) or ADDED_KEY in cell.metadata
+        )
         if student_code:
             name = f"answer cell '{gid}'" if nbcells.is_answer(cell) else f"your added cell {i + 1}"
             for finding in check_tampering(cell.source):
@@ -111,12 +120,16 @@ def validate_notebook(path: Path, limits: rn.RunLimits) -> Validation:
                 report.lines.append(f"PASS  {gid} ({points:g} points)")
             else:
                 report.failed += 1
-                report.lines.append(f"FAIL  {gid} ({points:g} points): {_why(cell_run, result.stopped)}")
+                report.lines.append(
+                    f"FAIL  {gid} ({points:g} points): {_why(cell_run, result.stopped)}"
+                )
     if result.stopped:
         report.lines.append(f"note: {result.stopped}")
     total = report.passed + report.failed
     verdict = "all visible tests pass" if report.ok else "there are failures"
-    report.lines.append(f"{report.passed} of {total} test cells passed; {verdict} (hidden tests run only when graded)")
+    report.lines.append(
+        f"{report.passed} of {total} test cells passed; {verdict} (hidden tests run only when graded)"
+    )
     return report
 
 

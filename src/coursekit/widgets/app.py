@@ -293,7 +293,9 @@ class SliderApp:
     def _assign(self, values: dict[str, Any]) -> None:
         unknown = set(values) - set(self.controls)
         if unknown:
-            raise KeyError(f"unknown control(s) {sorted(unknown)}; this app has {list(self.controls)}")
+            raise KeyError(
+                f"unknown control(s) {sorted(unknown)}; this app has {list(self.controls)}"
+            )
         self._batch = True
         try:
             for name, value in values.items():
@@ -328,7 +330,14 @@ class SliderApp:
     @property
     def widget(self) -> widgets.Widget:
         """The controls above the figure, ready to display."""
-        return widgets.VBox([widgets.HBox(list(self.controls.values()), layout=widgets.Layout(flex_flow="row wrap")), self._output])
+        return widgets.VBox(
+            [
+                widgets.HBox(
+                    list(self.controls.values()), layout=widgets.Layout(flex_flow="row wrap")
+                ),
+                self._output,
+            ]
+        )
 
     def static_player(self) -> str:
         """The app as the website shows it (HTML), its frames drawn into the frame cache.
@@ -343,7 +352,9 @@ class SliderApp:
 
         cache = os.environ.get(frames.FRAMES_ENV)
         if not cache:
-            raise RuntimeError(f"no frame cache: ${frames.FRAMES_ENV} is set by the book build only")
+            raise RuntimeError(
+                f"no frame cache: ${frames.FRAMES_ENV} is set by the book build only"
+            )
         axes = frames.grid_axes(self)
         key, manifest = frames.cached_render(self, axes, Path(cache))
         base = re.sub(r"app$", "", type(self).__name__.lower()) or "app"

@@ -65,7 +65,13 @@ def _gates(x: float, y: float, z: float, w: float) -> Value:
 
 
 def _neuron(w1: float, x1: float, w2: float, x2: float, b: float) -> Value:
-    w1v, x1v, w2v, x2v, bv = Value(w1, "w1"), Value(x1, "x1"), Value(w2, "w2"), Value(x2, "x2"), Value(b, "b")
+    w1v, x1v, w2v, x2v, bv = (
+        Value(w1, "w1"),
+        Value(x1, "x1"),
+        Value(w2, "w2"),
+        Value(x2, "x2"),
+        Value(b, "b"),
+    )
     p1 = w1v * x1v
     p1.label = "p1 = w1*x1"
     p2 = w2v * x2v
@@ -92,7 +98,12 @@ def _fan_out(x: float, y: float) -> Value:
 
 GATES = Expression(
     formula="f = 2 * max(x*y + z, w)",
-    inputs={"x": (-2.0, -4.0, 4.0), "y": (3.0, -4.0, 4.0), "z": (4.0, -4.0, 4.0), "w": (-3.0, -4.0, 4.0)},
+    inputs={
+        "x": (-2.0, -4.0, 4.0),
+        "y": (3.0, -4.0, 4.0),
+        "z": (4.0, -4.0, 4.0),
+        "w": (-3.0, -4.0, 4.0),
+    },
     build=_gates,
 )
 """Add, multiply, max and a constant factor in one expression."""
@@ -149,7 +160,9 @@ class BackpropStepperApp(SliderApp):
 
     def __init__(self, expression: Expression = GATES) -> None:
         if not isinstance(expression, Expression):
-            raise TypeError(f"expression must be an Expression (e.g. GATES or NEURON), got {type(expression).__name__}")
+            raise TypeError(
+                f"expression must be an Expression (e.g. GATES or NEURON), got {type(expression).__name__}"
+            )
         self.expression = expression
         defaults = {name: spec[0] for name, spec in expression.inputs.items()}
         self.num_nodes = len(topological_order(expression.build(**defaults)))
@@ -157,11 +170,18 @@ class BackpropStepperApp(SliderApp):
 
     def make_controls(self) -> dict[str, widgets.ValueWidget]:
         controls: dict[str, widgets.ValueWidget] = {
-            "step": widgets.IntSlider(value=0, min=0, max=self.num_nodes, description="step", continuous_update=False)
+            "step": widgets.IntSlider(
+                value=0, min=0, max=self.num_nodes, description="step", continuous_update=False
+            )
         }
         for name, (default, low, high) in self.expression.inputs.items():
             controls[name] = widgets.FloatSlider(
-                value=default, min=low, max=high, step=0.5, description=name, continuous_update=False
+                value=default,
+                min=low,
+                max=high,
+                step=0.5,
+                description=name,
+                continuous_update=False,
             )
         return controls
 
@@ -198,7 +218,10 @@ class BackpropStepperApp(SliderApp):
 
         self._draw(grads, k)
         self.explanation = self._explain(k)
-        self.ax.set_title(f"{self.expression.formula}    step {k} of {self.num_nodes}\n{self.explanation}", fontsize=10)
+        self.ax.set_title(
+            f"{self.expression.formula}    step {k} of {self.num_nodes}\n{self.explanation}",
+            fontsize=10,
+        )
 
     def _draw(self, grads: list[float], k: int) -> None:
         # draw() prints every node's grad. To show only k of them, draw with a distinct
@@ -216,14 +239,18 @@ class BackpropStepperApp(SliderApp):
         finally:
             for node, grad in zip(self.order, grads):
                 node.grad = grad
-        by_text = {f"grad {format_number(_sentinel(index))}": index for index in range(len(self.order))}
+        by_text = {
+            f"grad {format_number(_sentinel(index))}": index for index in range(len(self.order))
+        }
         self.grad_texts: dict[int, Text] = {}
         for text in self.ax.texts:
             index = by_text.get(text.get_text())
             if index is not None:
                 self.grad_texts[index] = text
         if len(self.grad_texts) != len(self.order):
-            raise RuntimeError(f"found {len(self.grad_texts)} grad lines on the drawing for {len(self.order)} nodes")
+            raise RuntimeError(
+                f"found {len(self.grad_texts)} grad lines on the drawing for {len(self.order)} nodes"
+            )
         self.shown = []
         for index, node in enumerate(self.order):
             line = f"grad {format_number(node.grad)}" if index < k else HIDDEN

@@ -38,8 +38,22 @@ class Surface:
 
 
 SURFACES = {
-    "cubic_valley": Surface("cubic valley −x³ + 100(y² − x)²", cubic_valley, cubic_valley_grad, (-2.0, 10.0, -4.0, 4.0), "symlog", None),
-    "rosenbrock": Surface("Rosenbrock (1 − x)² + 100(y − x²)²", rosenbrock, rosenbrock_grad, (-2.0, 2.0, -1.5, 3.0), "log", (1.0, 1.0)),
+    "cubic_valley": Surface(
+        "cubic valley −x³ + 100(y² − x)²",
+        cubic_valley,
+        cubic_valley_grad,
+        (-2.0, 10.0, -4.0, 4.0),
+        "symlog",
+        None,
+    ),
+    "rosenbrock": Surface(
+        "Rosenbrock (1 − x)² + 100(y − x²)²",
+        rosenbrock,
+        rosenbrock_grad,
+        (-2.0, 2.0, -1.5, 3.0),
+        "log",
+        (1.0, 1.0),
+    ),
 }
 
 STARTS = {"(0.5, −1)": (0.5, -1.0), "(−1, 1)": (-1.0, 1.0), "(−1.5, 2)": (-1.5, 2.0)}
@@ -74,7 +88,13 @@ class DescentApp(SliderApp):
 
     figsize = (9.0, 4.0)
 
-    def __init__(self, function: str = "cubic_valley", lr: float = 3e-4, steps: int = 1000, start: str = "(0.5, −1)") -> None:
+    def __init__(
+        self,
+        function: str = "cubic_valley",
+        lr: float = 3e-4,
+        steps: int = 1000,
+        start: str = "(0.5, −1)",
+    ) -> None:
         if function not in SURFACES:
             raise ValueError(f"function must be one of {list(SURFACES)}, got {function!r}")
         if start not in STARTS:
@@ -85,10 +105,27 @@ class DescentApp(SliderApp):
     def make_controls(self) -> dict[str, widgets.ValueWidget]:
         function, lr, steps, start = self._initial
         return {
-            "function": widgets.Dropdown(options=[(s.label, name) for name, s in SURFACES.items()], value=function, description="function"),
-            "lr": widgets.FloatLogSlider(value=lr, base=10, min=-5, max=-2, step=0.1, description="learning rate", continuous_update=False, readout_format=".1e"),
-            "steps": widgets.IntSlider(value=steps, min=0, max=3000, step=50, description="steps", continuous_update=False),
-            "start": widgets.Dropdown(options=list(STARTS.items()), value=start, description="start"),
+            "function": widgets.Dropdown(
+                options=[(s.label, name) for name, s in SURFACES.items()],
+                value=function,
+                description="function",
+            ),
+            "lr": widgets.FloatLogSlider(
+                value=lr,
+                base=10,
+                min=-5,
+                max=-2,
+                step=0.1,
+                description="learning rate",
+                continuous_update=False,
+                readout_format=".1e",
+            ),
+            "steps": widgets.IntSlider(
+                value=steps, min=0, max=3000, step=50, description="steps", continuous_update=False
+            ),
+            "start": widgets.Dropdown(
+                options=list(STARTS.items()), value=start, description="start"
+            ),
         }
 
     #: The website's alt text for the figure.
@@ -118,10 +155,14 @@ class DescentApp(SliderApp):
         for name, surface in SURFACES.items():
             xx, yy, points = grid(surface.extent, 120)
             squashed = _contour_values(surface.f(points)).reshape(xx.shape)
-            self.contours[name] = ax_c.contour(xx, yy, squashed, levels=25, cmap="viridis", linewidths=0.8)
+            self.contours[name] = ax_c.contour(
+                xx, yy, squashed, levels=25, cmap="viridis", linewidths=0.8
+            )
         (self.valley_line,) = ax_c.plot([], [], ":", color="0.4", lw=1.2)
         (self.minimum_marker,) = ax_c.plot([], [], "*", color="black", ms=12, zorder=5)
-        (self.path_line,) = ax_c.plot([], [], "-", color=CLASS_COLORS[5], lw=1.4, marker=".", ms=3, zorder=4)
+        (self.path_line,) = ax_c.plot(
+            [], [], "-", color=CLASS_COLORS[5], lw=1.4, marker=".", ms=3, zorder=4
+        )
         (self.start_marker,) = ax_c.plot([], [], "o", color="black", ms=6, zorder=6)
         (self.end_marker,) = ax_c.plot([], [], "X", color=CLASS_COLORS[5], ms=9, zorder=6)
         ax_c.set_xlabel("$x$")
@@ -130,7 +171,15 @@ class DescentApp(SliderApp):
         ax_l.set_xlabel("step $t$")
         ax_l.set_ylabel("$f(x_t, y_t)$")
         ax_l.grid(True, alpha=0.3)
-        self.status_text = ax_l.text(0.03, 0.97, "", transform=ax_l.transAxes, va="top", fontsize=9, bbox=dict(facecolor="white", alpha=0.85, edgecolor="none"))
+        self.status_text = ax_l.text(
+            0.03,
+            0.97,
+            "",
+            transform=ax_l.transAxes,
+            va="top",
+            fontsize=9,
+            bbox=dict(facecolor="white", alpha=0.85, edgecolor="none"),
+        )
 
     def redraw(self, function: str, lr: float, steps: int, start: tuple[float, float]) -> None:
         surface = SURFACES[function]
@@ -141,11 +190,21 @@ class DescentApp(SliderApp):
         self.ax_contour.set_xlim(xmin, xmax)
         self.ax_contour.set_ylim(ymin, ymax)
         self.ax_contour.set_title(surface.label, fontsize=10)
-        t = np.linspace(ymin, ymax, 100) if function == "cubic_valley" else np.linspace(xmin, xmax, 100)
-        self.valley_line.set_data((t**2, t) if function == "cubic_valley" else (t, t**2))  # the valley floor
-        self.minimum_marker.set_data(([surface.minimum[0]], [surface.minimum[1]]) if surface.minimum else ([], []))
+        t = (
+            np.linspace(ymin, ymax, 100)
+            if function == "cubic_valley"
+            else np.linspace(xmin, xmax, 100)
+        )
+        self.valley_line.set_data(
+            (t**2, t) if function == "cubic_valley" else (t, t**2)
+        )  # the valley floor
+        self.minimum_marker.set_data(
+            ([surface.minimum[0]], [surface.minimum[1]]) if surface.minimum else ([], [])
+        )
 
-        self.result: DescentResult = gradient_descent(surface.grad, np.array(start, dtype=np.float64), lr, int(steps), f=surface.f)
+        self.result: DescentResult = gradient_descent(
+            surface.grad, np.array(start, dtype=np.float64), lr, int(steps), f=surface.f
+        )
         path, values = self.result.path, self.result.values
         self.path_line.set_data(path[:, 0], path[:, 1])
         self.start_marker.set_data([path[0, 0]], [path[0, 1]])
@@ -170,7 +229,11 @@ class DescentApp(SliderApp):
         self.ax_loss.set_ylim(_widen(low, up=False), _widen(high, up=True))
 
         x_end, y_end = path[-1]
-        verdict = f"DIVERGED after {self.result.steps} steps" if self.result.diverged else f"after {self.result.steps} steps"
+        verdict = (
+            f"DIVERGED after {self.result.steps} steps"
+            if self.result.diverged
+            else f"after {self.result.steps} steps"
+        )
         # Numbers outside $...$: matplotlib parses every new math string afresh, some ms a line.
         self.status_text.set_text(
             f"learning rate {lr:.1e}\n{verdict}\n"

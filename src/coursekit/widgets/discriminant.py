@@ -13,7 +13,12 @@ import ipywidgets as widgets
 import numpy as np
 from matplotlib.figure import Figure
 
-from coursekit.chapters.discriminant import boundary_distance, foot_of_perpendicular, normal_vector, predict
+from coursekit.chapters.discriminant import (
+    boundary_distance,
+    foot_of_perpendicular,
+    normal_vector,
+    predict,
+)
 from coursekit.display.plotting import decision_regions, line_points, update_decision_regions
 from coursekit.widgets.app import SliderApp, number_text
 
@@ -22,7 +27,13 @@ EXTENT = (-4.0, 4.0, -4.0, 4.0)
 
 def _slider(description: str, value: float, low: float, high: float) -> widgets.FloatSlider:
     return widgets.FloatSlider(
-        value=value, min=low, max=high, step=0.1, description=description, continuous_update=False, readout_format=".1f"
+        value=value,
+        min=low,
+        max=high,
+        step=0.1,
+        description=description,
+        continuous_update=False,
+        readout_format=".1f",
     )
 
 
@@ -56,21 +67,60 @@ class DiscriminantApp(SliderApp):
 
     def static_grid(self) -> dict[str, Any]:
         # Five round values per parameter (and the initial ones): 216 frames at most.
-        return {"theta0": [-4.0, -2.0, 0.0, 2.0, 4.0], "theta1": [-3.0, -1.5, 0.0, 1.5, 3.0], "theta2": [-3.0, -1.5, 0.0, 1.5, 3.0]}
+        return {
+            "theta0": [-4.0, -2.0, 0.0, 2.0, 4.0],
+            "theta1": [-3.0, -1.5, 0.0, 1.5, 3.0],
+            "theta2": [-3.0, -1.5, 0.0, 1.5, 3.0],
+        }
 
     def setup(self, fig: Figure) -> None:
         ax = fig.add_subplot()
         self.ax = ax
-        self.regions = decision_regions(ax, lambda P: np.zeros(len(P), dtype=int), EXTENT, 2, steps=80, alpha=0.22)
+        self.regions = decision_regions(
+            ax, lambda P: np.zeros(len(P), dtype=int), EXTENT, 2, steps=80, alpha=0.22
+        )
         ax.axhline(0, color="0.6", lw=0.8, zorder=1)
         ax.axvline(0, color="0.6", lw=0.8, zorder=1)
         ax.plot([0], [0], "o", color="black", ms=5, zorder=5)
         (self.boundary_line,) = ax.plot([], [], color="black", lw=2, label="$g(x) = 0$")
-        (self.perpendicular_line,) = ax.plot([], [], "--", color="#D55E00", lw=1.8, label="distance to origin")
-        (self.foot_marker,) = ax.plot([], [], "s", color="#D55E00", ms=7, zorder=5, label="closest point $x^\\star$")
-        self.normal_arrow = ax.quiver([0.0], [0.0], [1.0], [0.0], angles="xy", scale_units="xy", scale=1.0, color="#009E73", width=0.01, zorder=6, label="unit normal $w/\\|w\\|$")
-        self.distance_text = ax.text(0.02, 0.98, "", transform=ax.transAxes, va="top", fontsize=10, bbox=dict(facecolor="white", alpha=0.9, edgecolor="none"))
-        self.side_text = ax.text(0.98, 0.02, "blue: $g(x) \\leq 0$   orange: $g(x) > 0$", transform=ax.transAxes, ha="right", va="bottom", fontsize=9, bbox=dict(facecolor="white", alpha=0.85, edgecolor="none"))
+        (self.perpendicular_line,) = ax.plot(
+            [], [], "--", color="#D55E00", lw=1.8, label="distance to origin"
+        )
+        (self.foot_marker,) = ax.plot(
+            [], [], "s", color="#D55E00", ms=7, zorder=5, label="closest point $x^\\star$"
+        )
+        self.normal_arrow = ax.quiver(
+            [0.0],
+            [0.0],
+            [1.0],
+            [0.0],
+            angles="xy",
+            scale_units="xy",
+            scale=1.0,
+            color="#009E73",
+            width=0.01,
+            zorder=6,
+            label="unit normal $w/\\|w\\|$",
+        )
+        self.distance_text = ax.text(
+            0.02,
+            0.98,
+            "",
+            transform=ax.transAxes,
+            va="top",
+            fontsize=10,
+            bbox=dict(facecolor="white", alpha=0.9, edgecolor="none"),
+        )
+        self.side_text = ax.text(
+            0.98,
+            0.02,
+            "blue: $g(x) \\leq 0$   orange: $g(x) > 0$",
+            transform=ax.transAxes,
+            ha="right",
+            va="bottom",
+            fontsize=9,
+            bbox=dict(facecolor="white", alpha=0.85, edgecolor="none"),
+        )
         ax.set_xlim(EXTENT[0], EXTENT[1])
         ax.set_ylim(EXTENT[2], EXTENT[3])
         ax.set_aspect("equal")  # without it the normal would not look perpendicular

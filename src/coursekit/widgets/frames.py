@@ -107,8 +107,12 @@ class Axis:
         """The axis as the player script reads it (JSON)."""
         numeric = all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in self.values)
         return {
-            "name": self.name, "label": self.label, "kind": self.kind, "keys": list(self.keys),
-            "texts": list(self.texts), "default": self.default,
+            "name": self.name,
+            "label": self.label,
+            "kind": self.kind,
+            "keys": list(self.keys),
+            "texts": list(self.texts),
+            "default": self.default,
             # numeric axes let a hand-written link (#app.lr=0.9) snap to the nearest grid value
             "numbers": [float(v) for v in self.values] if numeric else None,
         }
@@ -126,13 +130,17 @@ def readout_text(control: Any, value: Any) -> str:
         for label, option in zip(labels, values):
             if _same(option, value):
                 return str(label)
-        raise GridError(f"{value!r} is not an option of {control.description!r}; options are {list(values)}")
+        raise GridError(
+            f"{value!r} is not an option of {control.description!r}; options are {list(values)}"
+        )
     if kind in _CHECKBOXES:
         return "on" if value else "off"
     default = {"IntSlider": "d", "FloatSlider": ".2f", "FloatLogSlider": ".3g"}.get(kind, "")
     spec = getattr(control, "readout_format", None) or default
     text = format(int(value) if spec.endswith("d") else value, spec)
-    text = re.sub(r"e([+-])0*(\d)", lambda m: "e" + ("" if m.group(1) == "+" else "-") + m.group(2), text)
+    text = re.sub(
+        r"e([+-])0*(\d)", lambda m: "e" + ("" if m.group(1) == "+" else "-") + m.group(2), text
+    )
     return text.replace("-", "\N{MINUS SIGN}")
 
 
@@ -162,12 +170,16 @@ def _axis_values(app_name: str, name: str, control: Any, spec: Any) -> list[Any]
     elif kind in _SLIDERS:
         everything = _slider_values(control)
     else:
-        raise GridError(f"{app_name}: control {name!r} is a {kind}, which the website player cannot show")
+        raise GridError(
+            f"{app_name}: control {name!r} is a {kind}, which the website player cannot show"
+        )
     if isinstance(spec, str) and spec == ALL:
         chosen = list(everything)
     elif isinstance(spec, int) and not isinstance(spec, bool):
         if spec < 2:
-            raise GridError(f"{app_name}: static_grid()[{name!r}] = {spec}; a varying control needs at least 2 steps")
+            raise GridError(
+                f"{app_name}: static_grid()[{name!r}] = {spec}; a varying control needs at least 2 steps"
+            )
         if kind not in _SLIDERS or spec >= len(everything):
             chosen = list(everything)
         else:  # evenly spread over the handle's positions (evenly in log for a log slider)
@@ -176,13 +188,21 @@ def _axis_values(app_name: str, name: str, control: Any, spec: Any) -> list[Any]
     elif isinstance(spec, Sequence):
         chosen = list(spec)
         if kind in _SLIDERS:  # any value in the slider's range (the handle snaps only in Jupyter)
-            outside = [v for v in chosen if not control.min - 1e-9 <= _position(control, v) <= control.max + 1e-9]
+            outside = [
+                v
+                for v in chosen
+                if not control.min - 1e-9 <= _position(control, v) <= control.max + 1e-9
+            ]
         else:
             outside = [v for v in chosen if not any(_same(v, e) for e in everything)]
         if outside or not chosen:
-            raise GridError(f"{app_name}: static_grid()[{name!r}] has values the control cannot take: {outside or 'none given'}")
+            raise GridError(
+                f"{app_name}: static_grid()[{name!r}] has values the control cannot take: {outside or 'none given'}"
+            )
     else:
-        raise GridError(f"{app_name}: static_grid()[{name!r}] must be {ALL!r}, a number of steps or a list of values, got {spec!r}")
+        raise GridError(
+            f"{app_name}: static_grid()[{name!r}] must be {ALL!r}, a number of steps or a list of values, got {spec!r}"
+        )
     initial = control.value
     if not any(_same(v, initial) for v in chosen):  # the page opens on the app's initial state
         chosen.append(initial)
@@ -235,7 +255,9 @@ def grid_axes(app: "SliderApp") -> list[Axis]:
     declared = app.static_grid()
     unknown = set(declared) - set(app.controls)
     if unknown:
-        raise GridError(f"{name}: static_grid() names unknown control(s) {sorted(unknown)}; the app has {list(app.controls)}")
+        raise GridError(
+            f"{name}: static_grid() names unknown control(s) {sorted(unknown)}; the app has {list(app.controls)}"
+        )
     axes = []
     for control_name, control in app.controls.items():
         if control_name in declared:
@@ -246,11 +268,18 @@ def grid_axes(app: "SliderApp") -> list[Axis]:
         if len(set(keys)) < len(keys):  # e.g. two floats equal to 6 digits
             keys = [str(i) for i in range(len(values))]
         default = next(i for i, v in enumerate(values) if _same(v, control.value))
-        axes.append(Axis(
-            name=control_name, label=str(control.description or control_name), kind=_kind(control),
-            values=tuple(values), keys=tuple(keys), texts=tuple(readout_text(control, v) for v in values),
-            default=default, fixed=control_name not in declared,
-        ))
+        axes.append(
+            Axis(
+                name=control_name,
+                label=str(control.description or control_name),
+                kind=_kind(control),
+                values=tuple(values),
+                keys=tuple(keys),
+                texts=tuple(readout_text(control, v) for v in values),
+                default=default,
+                fixed=control_name not in declared,
+            )
+        )
     size = frame_count(axes)
     if size > FRAME_BUDGET:
         shape = " x ".join(f"{len(a.values)} {a.name}" for a in axes if not a.fixed)
@@ -336,7 +365,9 @@ def _fingerprint(value: Any, digest: "hashlib._Hash") -> None:
         for field in fields(value):
             _fingerprint(getattr(value, field.name), digest)
     elif callable(value):
-        digest.update(f"{getattr(value, '__module__', '')}.{getattr(value, '__qualname__', repr(value))}".encode())
+        digest.update(
+            f"{getattr(value, '__module__', '')}.{getattr(value, '__qualname__', repr(value))}".encode()
+        )
     else:
         digest.update(repr(value).encode())
 
@@ -360,7 +391,10 @@ def _coursekit_imports(path: Path, root: Path) -> set[Path]:
                 if name == "coursekit" or not name.startswith("coursekit."):
                     continue
                 parts = name.split(".")[1:]
-                for candidate in (root.joinpath(*parts).with_suffix(".py"), root.joinpath(*parts, "__init__.py")):
+                for candidate in (
+                    root.joinpath(*parts).with_suffix(".py"),
+                    root.joinpath(*parts, "__init__.py"),
+                ):
                     if candidate.is_file():
                         stack.append(candidate)
     return found
@@ -384,7 +418,9 @@ def _source_digest(app: "SliderApp") -> str:
     digest = hashlib.sha256()
     for path in sorted(files):
         # an app defined outside coursekit (a notebook's own module) is named by its full path
-        digest.update((path.relative_to(root) if path.is_relative_to(root) else path).as_posix().encode())
+        digest.update(
+            (path.relative_to(root) if path.is_relative_to(root) else path).as_posix().encode()
+        )
         digest.update(path.read_bytes())
     return digest.hexdigest()
 
@@ -399,7 +435,9 @@ def cache_key(app: "SliderApp", axes: Sequence[Axis]) -> str:
     import PIL
 
     digest = hashlib.sha256()
-    digest.update(f"{CACHE_VERSION} {matplotlib.__version__} {np.__version__} {PIL.__version__} {WEBP_OPTIONS}".encode())
+    digest.update(
+        f"{CACHE_VERSION} {matplotlib.__version__} {np.__version__} {PIL.__version__} {WEBP_OPTIONS}".encode()
+    )
     digest.update(_source_digest(app).encode())
     digest.update(f"{type(app).__module__}.{type(app).__qualname__} dpi={app.dpi}".encode())
     _fingerprint(app.init_arguments, digest)
@@ -422,14 +460,23 @@ def render(app: "SliderApp", axes: Sequence[Axis], folder: Path) -> dict[str, An
         rgb = frame_rgb(app, values)
         size = (rgb.shape[1], rgb.shape[0])
         (folder / f"{number}.{FRAME_EXTENSION}").write_bytes(encode(rgb))
-        readouts.append([readout_text(app.controls[a.name], app.controls[a.name].value) for a in varying])
+        readouts.append(
+            [readout_text(app.controls[a.name], app.controls[a.name].value) for a in varying]
+        )
     app.show_state({axis.name: axis.values[axis.default] for axis in axes})
-    manifest = {"frames": frame_count(axes), "width": size[0], "height": size[1], "readouts": readouts}
+    manifest = {
+        "frames": frame_count(axes),
+        "width": size[0],
+        "height": size[1],
+        "readouts": readouts,
+    }
     (folder / "manifest.json").write_text(json.dumps(manifest), encoding="utf-8")
     return manifest
 
 
-def cached_render(app: "SliderApp", axes: Sequence[Axis], cache: Path) -> tuple[str, dict[str, Any]]:
+def cached_render(
+    app: "SliderApp", axes: Sequence[Axis], cache: Path
+) -> tuple[str, dict[str, Any]]:
     """The app's frames from the cache, drawn first if they are not there; ``(key, manifest)``."""
     key = cache_key(app, axes)
     folder = cache / key
@@ -461,40 +508,58 @@ def _attrs(**attributes: Any) -> str:
 
 def _control_html(element_id: str, axis: Axis, control: Any, index: int | None) -> str:
     """One labelled control; ``index`` is its position among the varying axes (None if fixed)."""
-    label = f'<label {_attrs(for_=element_id)}>{html.escape(axis.label)}</label>'
+    label = f"<label {_attrs(for_=element_id)}>{html.escape(axis.label)}</label>"
     text = axis.texts[axis.default]
     # Disabled until the script runs: without it nothing could change the figure.
     common = dict(id=element_id, data_axis=index, disabled=True, title=axis.label)
     if axis.kind == "select":
         if axis.fixed:
-            options = [(str(label_), _same(value, control.value)) for label_, value in zip(control._options_labels, control._options_values)]
+            options = [
+                (str(label_), _same(value, control.value))
+                for label_, value in zip(control._options_labels, control._options_values)
+            ]
         else:
             options = [(t, i == axis.default) for i, t in enumerate(axis.texts)]
-        body = "".join(f'<option {_attrs(value=i, selected=sel)}>{html.escape(t)}</option>' for i, (t, sel) in enumerate(options))
+        body = "".join(
+            f"<option {_attrs(value=i, selected=sel)}>{html.escape(t)}</option>"
+            for i, (t, sel) in enumerate(options)
+        )
         field = f"<select {_attrs(**common)}>{body}</select>"
         return f'<div class="ck-control ck-select">{label}{field}</div>'
     if axis.kind == "checkbox":
-        field = f'<input {_attrs(type="checkbox", checked=bool(axis.values[axis.default]), **common)}>'
+        field = (
+            f"<input {_attrs(type='checkbox', checked=bool(axis.values[axis.default]), **common)}>"
+        )
         return f'<div class="ck-control ck-checkbox">{field}{label}</div>'
     if axis.fixed:  # the real slider's range, so the handle sits where it would in Jupyter
         low, high = _position(control, control.min), _position(control, control.max)
         value, step = _position(control, control.value), control.step
-        limits = dict(min=format(low, "g"), max=format(high, "g"), step=format(step, "g"), value=format(value, "g"))
+        limits = dict(
+            min=format(low, "g"),
+            max=format(high, "g"),
+            step=format(step, "g"),
+            value=format(value, "g"),
+        )
     else:
         limits = dict(min=0, max=len(axis.values) - 1, step=1, value=axis.default)
-    field = f'<input {_attrs(type="range", aria_valuetext=text, **limits, **common)}>'
-    readout = f'<output {_attrs(for_=element_id, aria_hidden="true")}>{html.escape(text)}</output>'
+    field = f"<input {_attrs(type='range', aria_valuetext=text, **limits, **common)}>"
+    readout = f"<output {_attrs(for_=element_id, aria_hidden='true')}>{html.escape(text)}</output>"
     return f'<div class="ck-control ck-range">{label}{field}{readout}</div>'
 
 
-def player_html(app: "SliderApp", player_id: str, axes: Sequence[Axis], key: str, manifest: dict[str, Any]) -> str:
+def player_html(
+    app: "SliderApp", player_id: str, axes: Sequence[Axis], key: str, manifest: dict[str, Any]
+) -> str:
     """The app on the website: its controls, the default frame and the data the script plays."""
     from coursekit.widgets.app import LIVE_APP_NOTE
 
     varying = [axis for axis in axes if not axis.fixed]
     data = {
-        "id": player_id, "ext": FRAME_EXTENSION, "frames": manifest["frames"],
-        "axes": [axis.manifest() for axis in varying], "readouts": manifest["readouts"],
+        "id": player_id,
+        "ext": FRAME_EXTENSION,
+        "frames": manifest["frames"],
+        "axes": [axis.manifest() for axis in varying],
+        "readouts": manifest["readouts"],
         "alt": app.figure_description(),
     }
     default_frame = frame_number(varying, [axis.default for axis in varying])
@@ -502,19 +567,32 @@ def player_html(app: "SliderApp", player_id: str, axes: Sequence[Axis], key: str
     index = 0
     for axis in axes:
         element_id = f"ck-{player_id}-{axis.name}"
-        controls.append(_control_html(element_id, axis, app.controls[axis.name], None if axis.fixed else index))
+        controls.append(
+            _control_html(element_id, axis, app.controls[axis.name], None if axis.fixed else index)
+        )
         index += 0 if axis.fixed else 1
     # The note's class and role are those of the site's other notes (_ext/reader_pages.py).
-    note = f'<p class="course-live-note" role="note">{html.escape(LIVE_APP_NOTE)}</p>' if any(axis.fixed for axis in axes) else ""
+    note = (
+        f'<p class="course-live-note" role="note">{html.escape(LIVE_APP_NOTE)}</p>'
+        if any(axis.fixed for axis in axes)
+        else ""
+    )
     state = ", ".join(f"{axis.label} = {axis.texts[axis.default]}" for axis in axes)
-    image = "<img " + _attrs(
-        class_="ck-frame", src=f"{FRAMES_URL}/{key}/{default_frame}.{FRAME_EXTENSION}",
-        width=manifest["width"], height=manifest["height"], alt=f"{data['alt']} ({state})",
-    ) + ">"
+    image = (
+        "<img "
+        + _attrs(
+            class_="ck-frame",
+            src=f"{FRAMES_URL}/{key}/{default_frame}.{FRAME_EXTENSION}",
+            width=manifest["width"],
+            height=manifest["height"],
+            alt=f"{data['alt']} ({state})",
+        )
+        + ">"
+    )
     # "</" cannot end the script early: json.dumps escapes nothing, so "<" is written as \u003c.
     payload = json.dumps(data, ensure_ascii=False, separators=(",", ":")).replace("<", "\\u003c")
     return (
-        f'<div {_attrs(class_="ck-player", id=f"ck-{player_id}", data_player=player_id, data_frames=f"{FRAMES_URL}/{key}/")}>'
+        f"<div {_attrs(class_='ck-player', id=f'ck-{player_id}', data_player=player_id, data_frames=f'{FRAMES_URL}/{key}/')}>"
         f'<script type="application/json" class="ck-player-data">{payload}</script>'
         f'<div class="ck-controls">{"".join(controls)}</div>{note}'
         # A link to the frame shown (the script keeps it current): on a phone, tap to open it full size.

@@ -49,11 +49,15 @@ class GradientNormApp(SliderApp):
 
     figsize = (7.0, 4.0)
 
-    def __init__(self, depth: int = 8, activation: str = "sigmoid", init_scale: float = 1.0, seed: int = 0) -> None:
+    def __init__(
+        self, depth: int = 8, activation: str = "sigmoid", init_scale: float = 1.0, seed: int = 0
+    ) -> None:
         if not 1 <= depth <= MAX_DEPTH:
             raise ValueError(f"depth must be between 1 and {MAX_DEPTH}, got {depth}")
         if activation not in ACTIVATION_COLORS:
-            raise ValueError(f"activation must be one of {sorted(ACTIVATION_COLORS)}, got {activation!r}")
+            raise ValueError(
+                f"activation must be one of {sorted(ACTIVATION_COLORS)}, got {activation!r}"
+            )
         self._initial = (int(depth), activation, float(init_scale))
         self.seed = int(seed)
         self.X, self.y = gradient_norm_data(seed=self.seed)
@@ -62,10 +66,24 @@ class GradientNormApp(SliderApp):
     def make_controls(self) -> dict[str, widgets.ValueWidget]:
         depth, activation, init_scale = self._initial
         return {
-            "depth": widgets.IntSlider(value=depth, min=1, max=MAX_DEPTH, description="hidden layers", continuous_update=False),
-            "activation": widgets.Dropdown(options=list(ACTIVATION_COLORS), value=activation, description="activation"),
+            "depth": widgets.IntSlider(
+                value=depth,
+                min=1,
+                max=MAX_DEPTH,
+                description="hidden layers",
+                continuous_update=False,
+            ),
+            "activation": widgets.Dropdown(
+                options=list(ACTIVATION_COLORS), value=activation, description="activation"
+            ),
             "init_scale": widgets.FloatLogSlider(
-                value=init_scale, base=2, min=-3, max=2, step=0.25, description="init scale", continuous_update=False
+                value=init_scale,
+                base=2,
+                min=-3,
+                max=2,
+                step=0.25,
+                description="init scale",
+                continuous_update=False,
             ),
         }
 
@@ -74,7 +92,11 @@ class GradientNormApp(SliderApp):
 
     def static_grid(self) -> dict[str, Any]:
         # 7 depths x 3 activations x 6 initial scales (powers of 2): 126 frames.
-        return {"depth": [1, 2, 4, 6, 8, 10, 12], "activation": ALL, "init_scale": [0.125, 0.25, 0.5, 1.0, 2.0, 4.0]}
+        return {
+            "depth": [1, 2, 4, 6, 8, 10, 12],
+            "activation": ALL,
+            "init_scale": [0.125, 0.25, 0.5, 1.0, 2.0, 4.0],
+        }
 
     def layout_states(self) -> list[dict[str, Any]]:
         # Vanishing sigmoid gradients put two-digit exponents (10^-16) on the y axis.
@@ -87,7 +109,9 @@ class GradientNormApp(SliderApp):
 
     def setup(self, fig: Figure) -> None:
         self.ax = fig.subplots()
-        (self.reference,) = self.ax.plot([], [], color="grey", linestyle=":", marker=".", label="ReLU, He init (scale 1)")
+        (self.reference,) = self.ax.plot(
+            [], [], color="grey", linestyle=":", marker=".", label="ReLU, He init (scale 1)"
+        )
         (self.line,) = self.ax.plot([], [], marker="o", linewidth=2)
         self.ax.set_yscale("log")
         self.ax.set_xlim(0.5, MAX_DEPTH + 1.5)
@@ -98,8 +122,14 @@ class GradientNormApp(SliderApp):
         self.ax.legend(loc="lower right", fontsize=8)
 
     def redraw(self, **values: Any) -> None:
-        depth, activation, init_scale = int(values["depth"]), values["activation"], float(values["init_scale"])
-        self.model = deep_network(depth, activation, width=WIDTH, init_scale=init_scale, rng=self.seed)
+        depth, activation, init_scale = (
+            int(values["depth"]),
+            values["activation"],
+            float(values["init_scale"]),
+        )
+        self.model = deep_network(
+            depth, activation, width=WIDTH, init_scale=init_scale, rng=self.seed
+        )
         self.norms = layer_gradient_norms(self.model, self.X, self.y, loss="bce")
         self.ratio = float(self.norms[0] / self.norms[-1]) if self.norms[-1] > 0 else float("nan")
         layers = np.arange(1, depth + 2)
@@ -120,5 +150,6 @@ class GradientNormApp(SliderApp):
         self.ax.set_ylim(low, high)
         self.ax.legend(loc="lower right", fontsize=8)
         self.ax.set_title(
-            f"{depth} hidden {activation} layers: first / last layer gradient = {self.ratio:.2e}", fontsize=10
+            f"{depth} hidden {activation} layers: first / last layer gradient = {self.ratio:.2e}",
+            fontsize=10,
         )

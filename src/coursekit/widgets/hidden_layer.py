@@ -22,7 +22,13 @@ from matplotlib.patches import Patch
 
 from coursekit.chapters.training import train
 from coursekit.data import xor
-from coursekit.display.plotting import CLASS_COLORS, decision_regions, line_points, scatter_classes, update_decision_regions
+from coursekit.display.plotting import (
+    CLASS_COLORS,
+    decision_regions,
+    line_points,
+    scatter_classes,
+    update_decision_regions,
+)
 from coursekit.nn import Sequential, mlp
 from coursekit.widgets.app import SliderApp, number_text
 
@@ -62,7 +68,9 @@ class HiddenLayerApp(SliderApp):
             X, y = xor(200, noise=0.25, seed=0)
         self.X, self.y = np.asarray(X, dtype=np.float64), np.asarray(y)
         if self.X.ndim != 2 or self.X.shape[1] != 2:
-            raise ValueError(f"HiddenLayerApp needs 2-D inputs X of shape (n, 2), got {self.X.shape}")
+            raise ValueError(
+                f"HiddenLayerApp needs 2-D inputs X of shape (n, 2), got {self.X.shape}"
+            )
         if not 1 <= hidden <= MAX_HIDDEN:
             raise ValueError(f"hidden must be between 1 and {MAX_HIDDEN}, got {hidden}")
         self.seed, self.epochs, self.lr = seed, epochs, lr
@@ -81,27 +89,49 @@ class HiddenLayerApp(SliderApp):
     def make_controls(self) -> dict[str, widgets.ValueWidget]:
         return {
             "hidden": widgets.IntSlider(
-                value=self._initial_hidden, min=1, max=MAX_HIDDEN, step=1, description="hidden units",
-                continuous_update=False, style={"description_width": "initial"},
+                value=self._initial_hidden,
+                min=1,
+                max=MAX_HIDDEN,
+                step=1,
+                description="hidden units",
+                continuous_update=False,
+                style={"description_width": "initial"},
             ),
             "delta": widgets.FloatSlider(
-                value=0.0, min=-3.0, max=3.0, step=0.25, description="change of w₂ of unit 1",
-                continuous_update=False, readout_format="+.2f", style={"description_width": "initial"},
+                value=0.0,
+                min=-3.0,
+                max=3.0,
+                step=0.25,
+                description="change of w₂ of unit 1",
+                continuous_update=False,
+                readout_format="+.2f",
+                style={"description_width": "initial"},
             ),
         }
 
     def setup(self, fig: Figure) -> None:
         ax = fig.add_subplot()
         self.ax = ax
-        self.regions = decision_regions(ax, lambda P: np.zeros(len(P), dtype=int), EXTENT, 2, steps=120, alpha=0.25)
+        self.regions = decision_regions(
+            ax, lambda P: np.zeros(len(P), dtype=int), EXTENT, 2, steps=120, alpha=0.25
+        )
         scatter_classes(ax, self.X, self.y, s=14, zorder=3)
         self.unit_lines = []
         for j in range(MAX_HIDDEN):
-            style = {"color": "#CC79A7", "lw": 2.2} if j == 0 else {"color": "0.35", "lw": 1.0, "ls": "--"}
+            style = (
+                {"color": "#CC79A7", "lw": 2.2}
+                if j == 0
+                else {"color": "0.35", "lw": 1.0, "ls": "--"}
+            )
             (line,) = ax.plot([], [], zorder=2, **style)
             self.unit_lines.append(line)
         self.accuracy_text = ax.text(
-            0.02, 0.98, "", transform=ax.transAxes, va="top", fontsize=9,
+            0.02,
+            0.98,
+            "",
+            transform=ax.transAxes,
+            va="top",
+            fontsize=9,
             bbox={"facecolor": "white", "alpha": 0.9, "edgecolor": "none"},
         )
         handles = [
@@ -110,7 +140,14 @@ class HiddenLayerApp(SliderApp):
             Line2D([], [], color="#CC79A7", lw=2.2, label="unit 1 switches on"),
             Line2D([], [], color="0.35", lw=1.0, ls="--", label="other units switch on"),
         ]
-        ax.legend(handles=handles, loc="lower center", bbox_to_anchor=(0.5, 1.0), ncols=2, fontsize=8, frameon=False)
+        ax.legend(
+            handles=handles,
+            loc="lower center",
+            bbox_to_anchor=(0.5, 1.0),
+            ncols=2,
+            fontsize=8,
+            frameon=False,
+        )
         ax.set_xlim(EXTENT[0], EXTENT[1])
         ax.set_ylim(EXTENT[2], EXTENT[3])
         ax.set_aspect("equal")

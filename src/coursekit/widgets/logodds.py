@@ -24,9 +24,17 @@ from coursekit.widgets.app import SliderApp, number_text
 X_RANGE = (-6.0, 6.0)
 
 
-def _slider(description: str, value: float, low: float, high: float, step: float = 0.1) -> widgets.FloatSlider:
+def _slider(
+    description: str, value: float, low: float, high: float, step: float = 0.1
+) -> widgets.FloatSlider:
     return widgets.FloatSlider(
-        value=value, min=low, max=high, step=step, description=description, continuous_update=False, readout_format=".2f"
+        value=value,
+        min=low,
+        max=high,
+        step=step,
+        description=description,
+        continuous_update=False,
+        readout_format=".2f",
     )
 
 
@@ -56,7 +64,10 @@ class LogOddsApp(SliderApp):
 
     def static_grid(self) -> dict[str, Any]:
         # The slope and the intercept in whole steps: 9 x 13 = 117 frames.
-        return {"w": [-4.0, -3.0, -2.0, -1.0, 0.0, 1.0, 2.0, 3.0, 4.0], "b": [float(b) for b in range(-6, 7)]}
+        return {
+            "w": [-4.0, -3.0, -2.0, -1.0, 0.0, 1.0, 2.0, 3.0, 4.0],
+            "b": [float(b) for b in range(-6, 7)],
+        }
 
     def setup(self, fig: Figure) -> None:
         ax_z, ax_p = fig.subplots(1, 2)
@@ -67,12 +78,24 @@ class LogOddsApp(SliderApp):
         ax_z.set_xlabel("$x$")
         ax_z.set_title("log-odds $\\log\\frac{P(y=1|x)}{P(y=0|x)} = wx + b$", fontsize=10)
         ax_p.axhline(0.5, color="0.6", lw=0.8)
-        (self.posterior_line,) = ax_p.plot(self.x, np.full_like(self.x, 0.5), color=CLASS_COLORS[1], lw=2)
+        (self.posterior_line,) = ax_p.plot(
+            self.x, np.full_like(self.x, 0.5), color=CLASS_COLORS[1], lw=2
+        )
         ax_p.set_ylim(-0.03, 1.03)
         ax_p.set_xlabel("$x$")
         ax_p.set_title("posterior $P(y=1|x) = \\sigma(wx + b)$", fontsize=10)
-        self.threshold_lines = [ax.axvline(0.0, color="black", ls=":", lw=1.2) for ax in (ax_z, ax_p)]
-        self.threshold_text = ax_p.text(0.02, 0.96, "", transform=ax_p.transAxes, va="top", fontsize=9, bbox=dict(facecolor="white", alpha=0.85, edgecolor="none"))
+        self.threshold_lines = [
+            ax.axvline(0.0, color="black", ls=":", lw=1.2) for ax in (ax_z, ax_p)
+        ]
+        self.threshold_text = ax_p.text(
+            0.02,
+            0.96,
+            "",
+            transform=ax_p.transAxes,
+            va="top",
+            fontsize=9,
+            bbox=dict(facecolor="white", alpha=0.85, edgecolor="none"),
+        )
         for ax in (ax_z, ax_p):
             ax.set_xlim(*X_RANGE)
 
@@ -84,14 +107,18 @@ class LogOddsApp(SliderApp):
             self.threshold = None
             for line in self.threshold_lines:
                 line.set_visible(False)
-            self.threshold_text.set_text(f"$w = 0$: constant $\\sigma(b) = {float(sigmoid(b)):.3f}$")
+            self.threshold_text.set_text(
+                f"$w = 0$: constant $\\sigma(b) = {float(sigmoid(b)):.3f}$"
+            )
             return
         self.threshold = -b / w
         for line in self.threshold_lines:
             line.set_xdata([self.threshold, self.threshold])
             line.set_visible(True)
         # The number outside $...$: matplotlib parses every new math string afresh, some ms a line.
-        self.threshold_text.set_text(f"$P = 1/2$ at $x = -b/w$ = {number_text(self.threshold, '.2f')}")
+        self.threshold_text.set_text(
+            f"$P = 1/2$ at $x = -b/w$ = {number_text(self.threshold, '.2f')}"
+        )
 
 
 class GaussianPosteriorApp(SliderApp):
@@ -108,7 +135,9 @@ class GaussianPosteriorApp(SliderApp):
 
     figsize = (6.4, 5.0)
 
-    def __init__(self, mu0: float = -1.0, mu1: float = 1.5, sigma: float = 1.0, prior1: float = 0.5) -> None:
+    def __init__(
+        self, mu0: float = -1.0, mu1: float = 1.5, sigma: float = 1.0, prior1: float = 0.5
+    ) -> None:
         self._initial = (float(mu0), float(mu1), float(sigma), float(prior1))
         self.x = np.linspace(*X_RANGE, 161)
         super().__init__()
@@ -128,7 +157,11 @@ class GaussianPosteriorApp(SliderApp):
     def static_grid(self) -> dict[str, Any]:
         # The second mean, the spread and the prior: 5 x 6 x 5 = 150 frames (more if the
         # initial values are off these steps). The first mean stays fixed on the website.
-        return {"mu1": [-3.0, -1.5, 0.0, 1.5, 3.0], "sigma": [0.4, 0.7, 1.0, 1.5, 2.0, 3.0], "prior1": [0.1, 0.3, 0.5, 0.7, 0.9]}
+        return {
+            "mu1": [-3.0, -1.5, 0.0, 1.5, 3.0],
+            "sigma": [0.4, 0.7, 1.0, 1.5, 2.0, 3.0],
+            "prior1": [0.1, 0.3, 0.5, 0.7, 0.9],
+        }
 
     def layout_states(self) -> list[dict[str, float]]:
         # The density axis follows the tallest curve: a wide spread gives five-character tick
@@ -139,25 +172,55 @@ class GaussianPosteriorApp(SliderApp):
         ax_d, ax_p = fig.subplots(2, 1, sharex=True)
         self.ax_density, self.ax_posterior = ax_d, ax_p
         self.density_lines = [
-            ax_d.plot(self.x, np.zeros_like(self.x), color=CLASS_COLORS[k], lw=2, label=f"$P(y={k})\\,p(x|y={k})$")[0] for k in (0, 1)
+            ax_d.plot(
+                self.x,
+                np.zeros_like(self.x),
+                color=CLASS_COLORS[k],
+                lw=2,
+                label=f"$P(y={k})\\,p(x|y={k})$",
+            )[0]
+            for k in (0, 1)
         ]
         ax_d.set_ylabel("joint density")
         ax_d.legend(loc="upper right", fontsize=8)
         ax_d.set_ylim(0, 0.5)
-        (self.sigmoid_line,) = ax_p.plot(self.x, np.zeros_like(self.x), color="black", lw=2, label="$\\sigma(wx + b)$, $w, b$ from the formulas")
-        (self.bayes_line,) = ax_p.plot(self.x[::4], np.zeros_like(self.x[::4]), "o", ms=4, color=CLASS_COLORS[1], label="Bayes' rule, numerically")
+        (self.sigmoid_line,) = ax_p.plot(
+            self.x,
+            np.zeros_like(self.x),
+            color="black",
+            lw=2,
+            label="$\\sigma(wx + b)$, $w, b$ from the formulas",
+        )
+        (self.bayes_line,) = ax_p.plot(
+            self.x[::4],
+            np.zeros_like(self.x[::4]),
+            "o",
+            ms=4,
+            color=CLASS_COLORS[1],
+            label="Bayes' rule, numerically",
+        )
         ax_p.set_ylim(-0.03, 1.03)
         ax_p.set_xlabel("$x$")
         ax_p.set_ylabel("$P(y=1|x)$")
         ax_p.legend(loc="lower right", fontsize=8)
-        self.params_text = ax_p.text(0.02, 0.96, "", transform=ax_p.transAxes, va="top", fontsize=9, bbox=dict(facecolor="white", alpha=0.85, edgecolor="none"))
+        self.params_text = ax_p.text(
+            0.02,
+            0.96,
+            "",
+            transform=ax_p.transAxes,
+            va="top",
+            fontsize=9,
+            bbox=dict(facecolor="white", alpha=0.85, edgecolor="none"),
+        )
         ax_p.set_xlim(*X_RANGE)
 
     def redraw(self, mu0: float, mu1: float, sigma: float, prior1: float) -> None:
         priors = (1.0 - prior1, prior1)
         for k, (mean, line) in enumerate(zip((mu0, mu1), self.density_lines)):
             line.set_ydata(priors[k] * normal_pdf(self.x, mean, sigma))
-        self.ax_density.set_ylim(0, 1.15 * max(max(line.get_ydata().max() for line in self.density_lines), 1e-3))
+        self.ax_density.set_ylim(
+            0, 1.15 * max(max(line.get_ydata().max() for line in self.density_lines), 1e-3)
+        )
         self.w, self.b = logodds_parameters(mu0, mu1, sigma, prior1)
         self.bayes = bayes_posterior(self.x, mu0, mu1, sigma, prior1)
         self.sigmoid_values = sigmoid(self.w * self.x + self.b)

@@ -26,7 +26,13 @@ from matplotlib.legend import Legend
 from matplotlib.patches import Patch
 
 from coursekit.data import blobs
-from coursekit.chapters.multiclass import NO_CLASS, SEVERAL_CLASSES, OneVsAll, OneVsOne, region_fractions
+from coursekit.chapters.multiclass import (
+    NO_CLASS,
+    SEVERAL_CLASSES,
+    OneVsAll,
+    OneVsOne,
+    region_fractions,
+)
 from coursekit.display.plotting import CLASS_COLORS, grid, scatter_classes
 from coursekit.chapters.softmax_regression import SoftmaxRegression
 from coursekit.widgets.app import SliderApp
@@ -51,10 +57,18 @@ def region_rgba(labels: np.ndarray, num_classes: int, alpha: float = 0.3) -> np.
     """
     labels = np.asarray(labels)
     if not 1 <= num_classes <= len(CLASS_COLORS):
-        raise ValueError(f"num_classes must be between 1 and {len(CLASS_COLORS)}, got {num_classes}")
-    valid = (labels == NO_CLASS) | (labels == SEVERAL_CLASSES) | ((labels >= 0) & (labels < num_classes))
+        raise ValueError(
+            f"num_classes must be between 1 and {len(CLASS_COLORS)}, got {num_classes}"
+        )
+    valid = (
+        (labels == NO_CLASS)
+        | (labels == SEVERAL_CLASSES)
+        | ((labels >= 0) & (labels < num_classes))
+    )
     if not np.all(valid):
-        raise ValueError(f"labels must be classes 0..{num_classes - 1}, NO_CLASS or SEVERAL_CLASSES")
+        raise ValueError(
+            f"labels must be classes 0..{num_classes - 1}, NO_CLASS or SEVERAL_CLASSES"
+        )
     # A palette row per possible label, looked up in one indexing step: row 0 is for
     # SEVERAL_CLASSES, row 1 for NO_CLASS, row 2 + k for class k.
     palette = np.array(
@@ -79,9 +93,20 @@ def ambiguity_legend(ax: Axes, ties: bool = False) -> Legend:
         The legend. It is added as an artist of its own, so a later ``ax.legend(...)`` (of the
         decision lines, say) appears beside it instead of replacing it.
     """
-    several = Patch(facecolor=to_rgba(SEVERAL_COLOR, 0.7), label="vote tie" if ties else "several classes")
-    handles = [several] if ties else [Patch(facecolor=NO_CLASS_COLOR, edgecolor="black", linewidth=0.5, label="no class"), several]
-    legend = Legend(ax, handles, [h.get_label() for h in handles], loc="lower left", fontsize=7, framealpha=0.9)
+    several = Patch(
+        facecolor=to_rgba(SEVERAL_COLOR, 0.7), label="vote tie" if ties else "several classes"
+    )
+    handles = (
+        [several]
+        if ties
+        else [
+            Patch(facecolor=NO_CLASS_COLOR, edgecolor="black", linewidth=0.5, label="no class"),
+            several,
+        ]
+    )
+    legend = Legend(
+        ax, handles, [h.get_label() for h in handles], loc="lower left", fontsize=7, framealpha=0.9
+    )
     ax.add_artist(legend)
     return legend
 
@@ -134,10 +159,19 @@ class MulticlassApp(SliderApp):
 
     def make_controls(self) -> dict[str, widgets.ValueWidget]:
         return {
-            "classes": widgets.IntSlider(value=3, min=3, max=5, description="K", continuous_update=False),
-            "spread": widgets.FloatSlider(value=0.8, min=0.3, max=1.5, step=0.1, description="spread", continuous_update=False),
+            "classes": widgets.IntSlider(
+                value=3, min=3, max=5, description="K", continuous_update=False
+            ),
+            "spread": widgets.FloatSlider(
+                value=0.8, min=0.3, max=1.5, step=0.1, description="spread", continuous_update=False
+            ),
             "threshold": widgets.FloatSlider(
-                value=0.0, min=-4.0, max=4.0, step=0.25, description="OvA t", continuous_update=False
+                value=0.0,
+                min=-4.0,
+                max=4.0,
+                step=0.25,
+                description="OvA t",
+                continuous_update=False,
             ),
         }
 
@@ -145,19 +179,34 @@ class MulticlassApp(SliderApp):
         # Every K, five spreads, the threshold in whole steps: 135 frames. The three models are
         # trained once per (K, spread) pair; the threshold varies fastest, so each pair's models
         # are reused for its nine thresholds.
-        return {"classes": ALL, "spread": [0.3, 0.5, 0.8, 1.1, 1.5], "threshold": [-4.0, -3.0, -2.0, -1.0, 0.0, 1.0, 2.0, 3.0, 4.0]}
+        return {
+            "classes": ALL,
+            "spread": [0.3, 0.5, 0.8, 1.1, 1.5],
+            "threshold": [-4.0, -3.0, -2.0, -1.0, 0.0, 1.0, 2.0, 3.0, 4.0],
+        }
 
     def setup(self, fig: Figure) -> None:
         self.axes = fig.subplots(1, 3, sharex=True, sharey=True)
         _, _, self.grid_points = grid(self.extent, self.steps)
         blank = np.zeros((self.steps, self.steps, 4), dtype=np.float32)
         self.images = [
-            ax.imshow(blank, origin="lower", extent=self.extent, interpolation="nearest", aspect="equal", zorder=0)
+            ax.imshow(
+                blank,
+                origin="lower",
+                extent=self.extent,
+                interpolation="nearest",
+                aspect="equal",
+                zorder=0,
+            )
             for ax in self.axes
         ]
         self.points = []
         for ax in self.axes:
-            self.points.append(scatter_classes(ax, np.zeros((1, 2)), np.zeros(1, dtype=int), num_classes=len(CLASS_COLORS)))
+            self.points.append(
+                scatter_classes(
+                    ax, np.zeros((1, 2)), np.zeros(1, dtype=int), num_classes=len(CLASS_COLORS)
+                )
+            )
             ax.set_xlim(self.extent[:2])
             ax.set_ylim(self.extent[2:])
             ax.set_xlabel("$x_1$")
@@ -199,13 +248,19 @@ class MulticlassApp(SliderApp):
         return trained
 
     def redraw(self, **values: Any) -> None:
-        k, spread, threshold = int(values["classes"]), float(values["spread"]), float(values["threshold"])
+        k, spread, threshold = (
+            int(values["classes"]),
+            float(values["spread"]),
+            float(values["threshold"]),
+        )
         trained = self._train(k, spread)
         self.X, self.y = trained.X, trained.y
         self.ova, self.ovo, self.softmax = trained.ova, trained.ovo, trained.softmax
         self.ovo_labels, self.softmax_labels = trained.ovo_labels, trained.softmax_labels
         self.threshold = threshold
-        self.ova_labels = self.ova.decide(self.grid_points, threshold).reshape(self.steps, self.steps)
+        self.ova_labels = self.ova.decide(self.grid_points, threshold).reshape(
+            self.steps, self.steps
+        )
 
         ova = region_fractions(self.ova_labels)
         self.fractions = {

@@ -24,7 +24,13 @@ from matplotlib.figure import Figure
 
 from coursekit import data
 from coursekit.nn import Sequential, mlp
-from coursekit.display.plotting import bounds, decision_regions, grid, scatter_classes, update_decision_regions
+from coursekit.display.plotting import (
+    bounds,
+    decision_regions,
+    grid,
+    scatter_classes,
+    update_decision_regions,
+)
 from coursekit.chapters.training import Trainer, labels_from_logits
 from coursekit.widgets.app import SliderApp
 from coursekit.widgets.frames import ALL
@@ -69,7 +75,9 @@ class _Run:
 
     def advance_to(self, steps: int) -> None:
         while self.trainer.epoch < steps and self.diverged_at is None:
-            chunk = min(STEP_INCREMENT - self.trainer.epoch % STEP_INCREMENT, steps - self.trainer.epoch)
+            chunk = min(
+                STEP_INCREMENT - self.trainer.epoch % STEP_INCREMENT, steps - self.trainer.epoch
+            )
             try:
                 # Overflow in a diverging run is reported by SGD as a ValueError; numpy's own
                 # warnings about it would only repeat that.
@@ -82,7 +90,9 @@ class _Run:
                 self.snapshot()
 
     def snapshot(self) -> None:
-        self.snapshots[self.trainer.epoch] = [p.value.copy() for p in self.trainer.model.parameters()]
+        self.snapshots[self.trainer.epoch] = [
+            p.value.copy() for p in self.trainer.model.parameters()
+        ]
 
 
 class PlaygroundApp(SliderApp):
@@ -107,28 +117,67 @@ class PlaygroundApp(SliderApp):
 
     figsize = (9.0, 4.0)
 
-    def __init__(self, dataset: str = "moons", hidden: int = 8, lr: float = 0.1, steps: int = 200, seed: int = 0) -> None:
+    def __init__(
+        self,
+        dataset: str = "moons",
+        hidden: int = 8,
+        lr: float = 0.1,
+        steps: int = 200,
+        seed: int = 0,
+    ) -> None:
         if dataset not in DATASETS:
             raise ValueError(f"dataset must be one of {DATASETS}, got {dataset!r}")
-        self._initial = dict(dataset=dataset, hidden=int(hidden), lr=float(lr), steps=int(steps), seed=int(seed))
+        self._initial = dict(
+            dataset=dataset, hidden=int(hidden), lr=float(lr), steps=int(steps), seed=int(seed)
+        )
         self._runs: OrderedDict[tuple, _Run] = OrderedDict()
         super().__init__()
 
     def make_controls(self) -> dict[str, widgets.ValueWidget]:
         v = self._initial
         return {
-            "dataset": widgets.Dropdown(options=list(DATASETS), value=v["dataset"], description="dataset"),
-            "hidden": widgets.IntSlider(value=v["hidden"], min=2, max=32, step=2, description="hidden units", continuous_update=False),
-            "lr": widgets.FloatLogSlider(value=v["lr"], base=10, min=-3, max=0.5, step=0.1, description="learning rate", continuous_update=False),
-            "steps": widgets.IntSlider(value=v["steps"], min=0, max=MAX_STEPS, step=STEP_INCREMENT, description="steps", continuous_update=False),
-            "seed": widgets.IntSlider(value=v["seed"], min=0, max=9, description="seed", continuous_update=False),
+            "dataset": widgets.Dropdown(
+                options=list(DATASETS), value=v["dataset"], description="dataset"
+            ),
+            "hidden": widgets.IntSlider(
+                value=v["hidden"],
+                min=2,
+                max=32,
+                step=2,
+                description="hidden units",
+                continuous_update=False,
+            ),
+            "lr": widgets.FloatLogSlider(
+                value=v["lr"],
+                base=10,
+                min=-3,
+                max=0.5,
+                step=0.1,
+                description="learning rate",
+                continuous_update=False,
+            ),
+            "steps": widgets.IntSlider(
+                value=v["steps"],
+                min=0,
+                max=MAX_STEPS,
+                step=STEP_INCREMENT,
+                description="steps",
+                continuous_update=False,
+            ),
+            "seed": widgets.IntSlider(
+                value=v["seed"], min=0, max=9, description="seed", continuous_update=False
+            ),
         }
 
     def static_grid(self) -> dict[str, Any]:
         # Every data set, learning rates from 0.01 to 3 and seven step counts: 168 frames from
         # 24 training runs (the steps vary fastest, so each run is trained once and replayed from
         # its snapshots). Hidden units and seed stay fixed on the website.
-        return {"dataset": ALL, "lr": [0.01, 0.03, 0.1, 0.3, 1.0, 3.0], "steps": [0, 50, 100, 200, 300, 500, 750, 1000]}
+        return {
+            "dataset": ALL,
+            "lr": [0.01, 0.03, 0.1, 0.3, 1.0, 3.0],
+            "steps": [0, 50, 100, 200, 300, 500, 750, 1000],
+        }
 
     def layout_states(self) -> list[dict[str, Any]]:
         # Before the first step the loss axis spans less than a decade, so its minor ticks are
@@ -140,9 +189,20 @@ class PlaygroundApp(SliderApp):
         self.ax_regions, self.ax_loss = fig.subplots(1, 2)
         # Class 0 everywhere until the first redraw fills in the data's extent and the predictions.
         self.image = decision_regions(
-            self.ax_regions, lambda P: np.zeros(len(P), dtype=int), (0, 1, 0, 1), NUM_COLORS, GRID_STEPS, alpha=0.3
+            self.ax_regions,
+            lambda P: np.zeros(len(P), dtype=int),
+            (0, 1, 0, 1),
+            NUM_COLORS,
+            GRID_STEPS,
+            alpha=0.3,
         )
-        self.points = scatter_classes(self.ax_regions, np.zeros((1, 2)), np.zeros(1, dtype=int), num_classes=NUM_COLORS, zorder=2)
+        self.points = scatter_classes(
+            self.ax_regions,
+            np.zeros((1, 2)),
+            np.zeros(1, dtype=int),
+            num_classes=NUM_COLORS,
+            zorder=2,
+        )
         self.ax_regions.set_xlabel("$x_1$")
         self.ax_regions.set_ylabel("$x_2$")
         (self.loss_line,) = self.ax_loss.plot([], [], color="#0072B2")
@@ -174,7 +234,11 @@ class PlaygroundApp(SliderApp):
         run.advance_to(steps)
         self.diverged_at = run.diverged_at
         # The state to show: `steps`, or the last snapshot before a divergence.
-        shown = steps if run.diverged_at is None else max(s for s in run.snapshots if s <= min(steps, run.diverged_at))
+        shown = (
+            steps
+            if run.diverged_at is None
+            else max(s for s in run.snapshots if s <= min(steps, run.diverged_at))
+        )
         self.steps_done = shown
         self.X, self.y = run.trainer.X, run.trainer.y
         num_classes = int(self.y.max()) + 1
@@ -197,7 +261,8 @@ class PlaygroundApp(SliderApp):
         self.ax_regions.set_ylim(self.extent[2], self.extent[3])
         note = f", diverged at step {run.diverged_at}" if run.diverged_at is not None else ""
         self.ax_regions.set_title(
-            f"{dataset}: {hidden}-{hidden} ReLU, step {shown}, accuracy {self.accuracy:.1%}{note}", fontsize=9
+            f"{dataset}: {hidden}-{hidden} ReLU, step {shown}, accuracy {self.accuracy:.1%}{note}",
+            fontsize=9,
         )
 
         steps_axis = np.arange(shown + 1)
@@ -206,4 +271,7 @@ class PlaygroundApp(SliderApp):
         finite = self.loss_history[np.isfinite(self.loss_history) & (self.loss_history > 0)]
         if finite.size:
             self.ax_loss.set_ylim(finite.min() / 2, finite.max() * 2)
-        self.ax_loss.set_title(f"learning rate {lr:.3g}, momentum {MOMENTUM}: loss {self.loss_history[-1]:.3g}", fontsize=9)
+        self.ax_loss.set_title(
+            f"learning rate {lr:.3g}, momentum {MOMENTUM}: loss {self.loss_history[-1]:.3g}",
+            fontsize=9,
+        )

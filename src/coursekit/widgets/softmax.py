@@ -41,7 +41,12 @@ class SoftmaxApp(SliderApp):
 
     figsize = (8.0, 3.6)
 
-    def __init__(self, logits: tuple[float, float, float] = (2.0, 1.0, 0.1), temperature: float = 1.0, true_class: int = 0) -> None:
+    def __init__(
+        self,
+        logits: tuple[float, float, float] = (2.0, 1.0, 0.1),
+        temperature: float = 1.0,
+        true_class: int = 0,
+    ) -> None:
         if len(logits) != NUM_CLASSES:
             raise ValueError(f"logits must have {NUM_CLASSES} entries, got {len(logits)}")
         if not temperature > 0:
@@ -55,22 +60,39 @@ class SoftmaxApp(SliderApp):
         logits, temperature, true_class = self._initial
         controls: dict[str, widgets.ValueWidget] = {
             f"z{k}": widgets.FloatSlider(
-                value=logits[k], min=-8.0, max=8.0, step=0.1, description=f"z{k}", continuous_update=False
+                value=logits[k],
+                min=-8.0,
+                max=8.0,
+                step=0.1,
+                description=f"z{k}",
+                continuous_update=False,
             )
             for k in range(NUM_CLASSES)
         }
         controls["temperature"] = widgets.FloatLogSlider(
-            value=temperature, base=10, min=-2, max=2, step=0.05, description="T", continuous_update=False
+            value=temperature,
+            base=10,
+            min=-2,
+            max=2,
+            step=0.05,
+            description="T",
+            continuous_update=False,
         )
         controls["true_class"] = widgets.Dropdown(
-            options=[(f"class {k}", k) for k in range(NUM_CLASSES)], value=true_class, description="true y"
+            options=[(f"class {k}", k) for k in range(NUM_CLASSES)],
+            value=true_class,
+            description="true y",
         )
         return controls
 
     def static_grid(self) -> dict[str, Any]:
         # The first logit, the temperature (half a decade apart) and the true class: 105 frames
         # and more if the initial values are off these steps; z1 and z2 stay fixed on the website.
-        return {"z0": [-8.0, -4.0, -2.0, 0.0, 2.0, 4.0, 8.0], "temperature": [0.1, 0.316, 1.0, 3.16, 10.0], "true_class": ALL}
+        return {
+            "z0": [-8.0, -4.0, -2.0, 0.0, 2.0, 4.0, 8.0],
+            "temperature": [0.1, 0.316, 1.0, 3.16, 10.0],
+            "true_class": ALL,
+        }
 
     def setup(self, fig: Figure) -> None:
         self.ax_probs, self.ax_grad = fig.subplots(1, 2)
@@ -78,15 +100,23 @@ class SoftmaxApp(SliderApp):
         names = [f"class {k}" for k in positions]
         colors = CLASS_COLORS[:NUM_CLASSES]
 
-        self.prob_bars = self.ax_probs.bar(positions, np.zeros(NUM_CLASSES), color=colors, edgecolor="black", linewidth=0.5)
-        self.ax_probs.axhline(1 / NUM_CLASSES, color="grey", linestyle=":", linewidth=1, label="uniform 1/3")
+        self.prob_bars = self.ax_probs.bar(
+            positions, np.zeros(NUM_CLASSES), color=colors, edgecolor="black", linewidth=0.5
+        )
+        self.ax_probs.axhline(
+            1 / NUM_CLASSES, color="grey", linestyle=":", linewidth=1, label="uniform 1/3"
+        )
         self.ax_probs.set_ylim(0, 1.12)
         self.ax_probs.set_xticks(positions, names)
         self.ax_probs.set_ylabel("probability $p_k$")
         self.ax_probs.legend(loc="upper right", fontsize=8, frameon=False)
-        self.prob_labels = [self.ax_probs.text(k, 0, "", ha="center", va="bottom", fontsize=9) for k in positions]
+        self.prob_labels = [
+            self.ax_probs.text(k, 0, "", ha="center", va="bottom", fontsize=9) for k in positions
+        ]
 
-        self.grad_bars = self.ax_grad.bar(positions, np.zeros(NUM_CLASSES), color=colors, edgecolor="black", linewidth=0.5)
+        self.grad_bars = self.ax_grad.bar(
+            positions, np.zeros(NUM_CLASSES), color=colors, edgecolor="black", linewidth=0.5
+        )
         self.ax_grad.axhline(0, color="black", linewidth=0.8)
         self.ax_grad.set_ylim(-1.1, 1.1)
         self.ax_grad.set_xticks(positions, names)

@@ -15,7 +15,14 @@ import ipywidgets as widgets
 import numpy as np
 from matplotlib.figure import Figure
 
-from coursekit.chapters.worked_examples import NET_2331, RELU_231, WorkedExample, linearised_lr_limit, loss_after_steps, sgd_step
+from coursekit.chapters.worked_examples import (
+    NET_2331,
+    RELU_231,
+    WorkedExample,
+    linearised_lr_limit,
+    loss_after_steps,
+    sgd_step,
+)
 from coursekit.widgets.app import SliderApp
 from coursekit.widgets.frames import ALL
 
@@ -56,10 +63,18 @@ class LearningRateStepApp(SliderApp):
     def make_controls(self) -> dict[str, widgets.ValueWidget]:
         example, lr = self._initial
         return {
-            "example": widgets.Dropdown(options=list(EXAMPLES), value=example, description="network"),
+            "example": widgets.Dropdown(
+                options=list(EXAMPLES), value=example, description="network"
+            ),
             "lr": widgets.FloatLogSlider(
-                value=lr, base=10, min=LR_EXPONENTS[0], max=LR_EXPONENTS[1], step=0.05,
-                description="learning rate", readout_format=".2e", continuous_update=False,
+                value=lr,
+                base=10,
+                min=LR_EXPONENTS[0],
+                max=LR_EXPONENTS[1],
+                step=0.05,
+                description="learning rate",
+                readout_format=".2e",
+                continuous_update=False,
             ),
         }
 
@@ -75,8 +90,12 @@ class LearningRateStepApp(SliderApp):
     def setup(self, fig: Figure) -> None:
         self.ax_loss, self.ax_delta = fig.subplots(1, 2, width_ratios=[1, 1.3])
         (self.curve,) = self.ax_loss.plot([], [], color="#0072B2", label="loss after one step")
-        self.before_line = self.ax_loss.axhline(1.0, color="black", linestyle="--", linewidth=1, label="loss before")
-        self.limit_line = self.ax_loss.axvline(1.0, color="#D55E00", linestyle=":", label=r"$2/\|\nabla_\theta \hat y\|^2$")
+        self.before_line = self.ax_loss.axhline(
+            1.0, color="black", linestyle="--", linewidth=1, label="loss before"
+        )
+        self.limit_line = self.ax_loss.axvline(
+            1.0, color="#D55E00", linestyle=":", label=r"$2/\|\nabla_\theta \hat y\|^2$"
+        )
         (self.marker,) = self.ax_loss.plot([], [], "o", color="#CC79A7", markersize=8, zorder=5)
         self.ax_loss.set_xscale("log")
         self.ax_loss.set_yscale("log")

@@ -59,15 +59,21 @@ class LayerSpec:
     def __post_init__(self) -> None:
         W = _frozen(self.W, "W")
         if W.ndim != 2 or W.size == 0:
-            raise ValueError(f"W must be a non-empty matrix of shape (out, in), got shape {W.shape}")
+            raise ValueError(
+                f"W must be a non-empty matrix of shape (out, in), got shape {W.shape}"
+            )
         object.__setattr__(self, "W", W)
         if self.b is not None:
             b = _frozen(self.b, "b")
             if b.shape != (W.shape[0],):
-                raise ValueError(f"b must have shape ({W.shape[0]},) to match W of shape {W.shape}, got {b.shape}")
+                raise ValueError(
+                    f"b must have shape ({W.shape[0]},) to match W of shape {W.shape}, got {b.shape}"
+                )
             object.__setattr__(self, "b", b)
         if self.activation not in ACTIVATION_NAMES:
-            raise ValueError(f"unknown activation {self.activation!r}; choose one of {sorted(ACTIVATION_NAMES)}")
+            raise ValueError(
+                f"unknown activation {self.activation!r}; choose one of {sorted(ACTIVATION_NAMES)}"
+            )
 
 
 @dataclass(frozen=True)
@@ -102,7 +108,9 @@ class WorkedExample:
         width = x.shape[0]
         for i, layer in enumerate(self.layers, start=1):
             if layer.W.shape[1] != width:
-                raise ValueError(f"layer {i} expects {layer.W.shape[1]} inputs but receives {width}")
+                raise ValueError(
+                    f"layer {i} expects {layer.W.shape[1]} inputs but receives {width}"
+                )
             width = layer.W.shape[0]
         if width != 1:
             raise ValueError(f"the last layer must have one output unit, got {width}")
@@ -133,7 +141,9 @@ class WorkedExample:
         """A copy with some parameters replaced, e.g. ``example.with_parameters(b1=[0.1, -0.2, -0.1])``."""
         unknown = set(params) - set(self.parameter_names)
         if unknown:
-            raise KeyError(f"unknown parameter(s) {sorted(unknown)}; this example has {self.parameter_names}")
+            raise KeyError(
+                f"unknown parameter(s) {sorted(unknown)}; this example has {self.parameter_names}"
+            )
         layers = []
         for i, layer in enumerate(self.layers, start=1):
             W = params.get(f"W{i}", layer.W)
@@ -176,11 +186,17 @@ NET_2331 = WorkedExample(
     y=1.5,
     layers=(
         LayerSpec(W=[[0.0, 1.0], [1.0, 1.0], [1.0, 0.0]], b=[-2.0, -1.0, 1.0], activation="relu"),
-        LayerSpec(W=[[0.0, 1.0, 2.0], [1.0, 1.0, 1.0], [2.0, -1.0, -1.0]], b=[1.0, 1.0, 1.0], activation="identity"),
+        LayerSpec(
+            W=[[0.0, 1.0, 2.0], [1.0, 1.0, 1.0], [2.0, -1.0, -1.0]],
+            b=[1.0, 1.0, 1.0],
+            activation="identity",
+        ),
         LayerSpec(W=[[-1.0, 1.0, -2.0]], b=None, activation="identity"),
     ),
     lr=0.1,
-    reconstructed=("lr = 0.1: the note stops at the gradients; the step uses the learning rate of the other example.",),
+    reconstructed=(
+        "lr = 0.1: the note stops at the gradients; the step uses the learning rate of the other example.",
+    ),
 )
 
 
@@ -197,7 +213,9 @@ def build_model(example: WorkedExample) -> Sequential:
     return Sequential(*layers)
 
 
-def plain_forward(example: WorkedExample, params: dict[str, np.ndarray] | None) -> list[tuple[np.ndarray, np.ndarray]]:
+def plain_forward(
+    example: WorkedExample, params: dict[str, np.ndarray] | None
+) -> list[tuple[np.ndarray, np.ndarray]]:
     """``(z_l, h_l)`` of every layer, by a forward pass written with NumPy alone.
 
     Independent of :mod:`coursekit.nn`, so it can check the layers. ``params`` (name -> array)
@@ -223,7 +241,9 @@ def loss_at(example: WorkedExample, params: dict[str, np.ndarray] | None = None)
     return 0.5 * float((yhat[0] - example.y) ** 2)
 
 
-def relu_patterns(example: WorkedExample, params: dict[str, np.ndarray] | None = None) -> list[np.ndarray]:
+def relu_patterns(
+    example: WorkedExample, params: dict[str, np.ndarray] | None = None
+) -> list[np.ndarray]:
     """For each ReLU layer, which units are on (:math:`z > 0`), as boolean arrays."""
     layers = zip(example.layers, plain_forward(example, params))
     return [z > 0 for spec, (z, _) in layers if spec.activation == "relu"]

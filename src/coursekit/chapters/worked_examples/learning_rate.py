@@ -20,7 +20,9 @@ from coursekit.chapters.worked_examples.step import StepResult, sgd_step, traina
 def _loss_along_gradient(step: StepResult, lr: float) -> float:
     """The loss at :math:`\\theta - \\eta\\,\\nabla L`, from the parameters and gradients of ``step``."""
     names = step.example.parameter_names
-    return loss_at(step.example, {name: step.parameters[name] - lr * step.gradients[name] for name in names})
+    return loss_at(
+        step.example, {name: step.parameters[name] - lr * step.gradients[name] for name in names}
+    )
 
 
 def loss_after_step(example: WorkedExample, lr: float) -> float:
@@ -66,11 +68,15 @@ def linearised_lr_limit(example: WorkedExample) -> float:
     """
     g2 = output_gradient_sq_norm(example)
     if g2 == 0:
-        raise ValueError("the output gradient is zero here, so no step changes the loss to first order")
+        raise ValueError(
+            "the output gradient is zero here, so no step changes the loss to first order"
+        )
     return 2.0 / g2
 
 
-def decreasing_intervals(lrs: ArrayLike, losses_after: ArrayLike, loss_before: float) -> list[tuple[float, float]]:
+def decreasing_intervals(
+    lrs: ArrayLike, losses_after: ArrayLike, loss_before: float
+) -> list[tuple[float, float]]:
     """Maximal runs of consecutive grid points where the loss after the step is below ``loss_before``.
 
     Returns:
@@ -79,7 +85,9 @@ def decreasing_intervals(lrs: ArrayLike, losses_after: ArrayLike, loss_before: f
     lrs = np.asarray(lrs, dtype=np.float64)
     values = np.asarray(losses_after, dtype=np.float64)
     if lrs.shape != values.shape or lrs.ndim != 1:
-        raise ValueError(f"lrs and losses_after must be 1-D of the same length, got {lrs.shape} and {values.shape}")
+        raise ValueError(
+            f"lrs and losses_after must be 1-D of the same length, got {lrs.shape} and {values.shape}"
+        )
     if np.any(np.diff(lrs) <= 0):
         raise ValueError("lrs must be strictly increasing")
     runs, start = [], None

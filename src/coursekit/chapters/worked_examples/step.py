@@ -22,7 +22,9 @@ from coursekit.nn import Sequential
 from coursekit.optim import SGD
 
 
-_LOOKUP = re.compile(r"^(?:(?P<kind>grad|new|after)\.)?(?P<name>[A-Za-z0-9_/]+)(?:\[(?P<index>[0-9, ]+)\])?$")
+_LOOKUP = re.compile(
+    r"^(?:(?P<kind>grad|new|after)\.)?(?P<name>[A-Za-z0-9_/]+)(?:\[(?P<index>[0-9, ]+)\])?$"
+)
 
 
 @dataclass(frozen=True)
@@ -69,7 +71,9 @@ class StepResult:
         """
         match = _LOOKUP.match(key.strip())
         if match is None:
-            raise KeyError(f"cannot read {key!r}: expected e.g. 'z1[2]', 'grad.W2[0,1]', 'new.b1[0]', 'after.loss'")
+            raise KeyError(
+                f"cannot read {key!r}: expected e.g. 'z1[2]', 'grad.W2[0,1]', 'new.b1[0]', 'after.loss'"
+            )
         kind, name, index = match["kind"], match["name"], match["index"]
         if name == "loss" and kind in (None, "after") and index is None:
             return self.loss if kind is None else self.loss_after
@@ -80,7 +84,9 @@ class StepResult:
             "after": self.forward_after,
         }[kind]
         if name not in table:
-            raise KeyError(f"no value {name!r} among {'' if kind is None else kind + '.'}{sorted(table)}")
+            raise KeyError(
+                f"no value {name!r} among {'' if kind is None else kind + '.'}{sorted(table)}"
+            )
         arr = np.asarray(table[name])
         if index is None:
             if arr.size != 1:
@@ -88,7 +94,9 @@ class StepResult:
             return float(arr.reshape(()))
         idx = tuple(int(i) for i in index.split(","))
         if len(idx) != arr.ndim:
-            raise KeyError(f"{name} has shape {arr.shape}; {len(idx)} index/indices given in {key!r}")
+            raise KeyError(
+                f"{name} has shape {arr.shape}; {len(idx)} index/indices given in {key!r}"
+            )
         return float(arr[idx])
 
     def parameter_rows(self) -> list[tuple[str, float, float, float]]:
@@ -184,5 +192,14 @@ def sgd_step(example: WorkedExample, lr: float | None = None) -> StepResult:
     forward_after = _forward_values(example, model)
     loss_after = mse(forward_after["yhat"][None, :], target)
     return StepResult(
-        example, float(lr), forward, loss, backward, gradients, parameters, updated, forward_after, loss_after
+        example,
+        float(lr),
+        forward,
+        loss,
+        backward,
+        gradients,
+        parameters,
+        updated,
+        forward_after,
+        loss_after,
     )

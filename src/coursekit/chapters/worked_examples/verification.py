@@ -55,11 +55,16 @@ def scalar_engine_gradients(example: WorkedExample) -> tuple[float, dict[str, np
         h = new_h
     loss = 0.5 * (h[0] - example.y) ** 2
     loss.backward()
-    grads = {name: np.array([v.grad for v in arr.reshape(-1)]).reshape(arr.shape) for name, arr in leaves.items()}
+    grads = {
+        name: np.array([v.grad for v in arr.reshape(-1)]).reshape(arr.shape)
+        for name, arr in leaves.items()
+    }
     return loss.data, grads
 
 
-def gradient_checks(example: WorkedExample, eps: float = 1e-6, tol: float = 1e-7) -> dict[str, gradcheck.GradientCheck]:
+def gradient_checks(
+    example: WorkedExample, eps: float = 1e-6, tol: float = 1e-7
+) -> dict[str, gradcheck.GradientCheck]:
     """Check every parameter's gradient from :func:`sgd_step` against centred finite differences.
 
     The loss is differentiated by :func:`loss_at` (a plain NumPy forward pass); pre-activations of
