@@ -222,11 +222,16 @@ def page_info(site: Path, path: str) -> PageInfo:
                 images=sum(_count_images(m) for m in models),
             )
         )
+    # The chapter notebooks (the repository's .ipynb pages, which the student edition publishes);
+    # an executable Markdown page such as the instructors' errata also gets an .ipynb copy here.
     source = site / "_sources" / (path.removesuffix(".html") + ".ipynb")
+    is_chapter = (REPO / path.removesuffix(".html")).with_suffix(".ipynb").is_file()
     return PageInfo(
         path=path,
         has_math=parser.has_math,
         views=views,
-        notebook_source=source.read_text(encoding="utf-8") if source.is_file() else None,
+        notebook_source=source.read_text(encoding="utf-8")
+        if is_chapter and source.is_file()
+        else None,
         players=[json.loads(body) for body in _PLAYER_DATA.findall(text)],
     )

@@ -15,34 +15,18 @@ from __future__ import annotations
 
 import functools
 import http.server
-import os
 import threading
 from collections import OrderedDict
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Iterator
-from urllib.parse import urlsplit
 
 import pytest
-from playwright.sync_api import Browser, BrowserContext, Page, Playwright, sync_playwright
-from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
+from playwright.sync_api import Browser, BrowserContext, Page
 
 import builtsite
+from site_browser import VIEWPORT, Recorder, wait_until_rendered
 
-CHROMIUM = os.environ.get("COURSE_CHROMIUM", "/usr/bin/chromium")
-# Flags for a headless Chromium run as root in a container, with no background traffic.
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--disable-dev-shm-usage",
-]
-LOCAL_HOSTS = {"127.0.0.1", "localhost"}
-VIEWPORT = {"width": 1280, "height": 900}
 PAGE_PARAMETERS = ("page_path", "math_page", "widget_page", "chapter_notebook_page")
 NOT_BUILT = "site-not-built"  # the one parameter of a page test collected without a built site
 
@@ -109,44 +93,6 @@ def base_url(site: Path) -> Iterator[str]:
     finally:
         server.shutdown()
         server.server_close()
-
-
-@pytest.fixture(scope="session")
-def playwright() -> Iterator[Playwright]:
-    with sync_playwright() as instance:
-        yield instance
-
-
-@pytest.fixture(scope="session")
-def browser(playwright: Playwright) -> Iterator[Browser]:
-    """The system Chromium (Debian package ``chromium``; ``make sysdeps`` installs it)."""
-    if not Path(CHROMIUM).is_file():
-        pytest.fail(
-            f"Chromium not found at {CHROMIUM}; run `make sysdeps` (or set COURSE_CHROMIUM)"
-        )
-    # Playwright gives every launch a fresh temporary profile of its own.
-    browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-    try:
-        yield browser
-    finally:
-        browser.close()
-
-
-@dataclass
-class Recorder:
-    """Everything a browser context did that a test may want to check."""
-
-    requests: list[str] = field(default_factory=list)
-    errors: list[str] = field(default_factory=list)
-
-    def foreign_requests(self) -> list[str]:
-        """Requests to any host other than the local test server (data: and blob: URLs are local)."""
-        return [
-            url
-            for url in self.requests
-            if urlsplit(url).scheme in ("http", "https", "ws", "wss")
-            and urlsplit(url).hostname not in LOCAL_HOSTS
-        ]
 
 
 @dataclass
@@ -251,55 +197,3 @@ def pytest_collection_modifyitems(
     ordered = sorted(site_items, key=lambda item: first_seen[page_of(item)])  # stable within a page
     for position, item in zip(positions, ordered):
         items[position] = item
-
-
-_SCROLL_TO_FIRST_APP = """() => {
-    const view = document.querySelector('script[type="application/vnd.jupyter.widget-view+json"]');
-    if (!view) return false;
-    view.parentElement.scrollIntoView({block: 'center'});
-    return true;
-}"""
-
-
-def wait_until_rendered(page: Page, timeout_ms: int = 30_000) -> None:
-    """Wait for MathJax's typesetting, the widget views the page embeds and its slider players.
-
-    Raises:
-        AssertionError: naming what did not finish (MathJax start-up or unrendered widget views).
-    """
-    status = """() => {
-        const mathjax = window.MathJax;
-        const mathjaxPending = Boolean(document.querySelector('script[src*="mathjax/"]'))
-            && !(mathjax && mathjax.startup && mathjax.startup.promise);
-        // The embed manager renders each widget-view script into a div.widget-subarea just before it.
-        const views = [...document.querySelectorAll('script[type="application/vnd.jupyter.widget-view+json"]')]
-            .filter((script) => {
-                const view = script.previousElementSibling;
-                return !(view && view.classList.contains('widget-subarea') && view.querySelector('.jupyter-widgets'));
-            }).length;
-        // The frame players (frame-player.js) mark the page once they have started.
-        const playersPending = Boolean(document.querySelector('div.ck-player'))
-            && !document.documentElement.hasAttribute('data-ck-players');
-        return {mathjaxPending, views, playersPending};
-    }"""
-    # The widget libraries load when an app nears the viewport (_ext/static/course-widgets-loader.js):
-    # scroll to the first app, as a reader would, then back to the top once they are loading.
-    if page.evaluate(_SCROLL_TO_FIRST_APP):
-        page.wait_for_function("() => Boolean(window.requirejs)", timeout=timeout_ms)
-        page.evaluate("() => window.scrollTo(0, 0)")
-    try:
-        page.wait_for_function(
-            f"() => {{ const s = ({status})(); return !s.mathjaxPending && s.views === 0 && !s.playersPending; }}",
-            timeout=timeout_ms,
-        )
-    except PlaywrightTimeoutError:
-        state = page.evaluate(status)
-        raise AssertionError(
-            f"{page.url} did not finish rendering in {timeout_ms / 1000:.0f} s: MathJax started: "
-            f"{not state['mathjaxPending']}, widget views left unrendered: {state['views']}, "
-            f"slider players started: {not state['playersPending']}"
-        ) from None
-    page.evaluate(
-        "() => window.MathJax && window.MathJax.startup ? window.MathJax.startup.promise : null"
-    )
-    page.wait_for_load_state("networkidle")

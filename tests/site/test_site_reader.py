@@ -159,7 +159,7 @@ _FILE_NAME = re.compile(r"(^|/)[\w.-]+\.(png|svg|jpe?g|gif|webp)$", re.IGNORECAS
 
 def _phone_page(browser, base_url: str, path: str):
     """A 390x844 context with the page fully rendered (maths and widgets change the width)."""
-    from conftest import wait_until_rendered
+    from site_browser import wait_until_rendered
 
     context = browser.new_context(viewport=PHONE)
     page = context.new_page()
@@ -227,7 +227,7 @@ def test_a_static_slider_never_shows_a_readout_the_figure_does_not_match(
     browser, base_url: str, widget_page: str
 ) -> None:
     """Moving a slider either redraws the figure or the slider is disabled and the note says how to get it live."""
-    from conftest import wait_until_rendered
+    from site_browser import wait_until_rendered
 
     from coursekit.widgets.app import LIVE_APP_NOTE
 

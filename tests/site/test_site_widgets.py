@@ -17,7 +17,8 @@ import pytest
 from playwright.sync_api import Page
 
 import builtsite
-from conftest import CHROMIUM_ARGS, VIEWPORT, Recorder, wait_until_rendered  # noqa: F401
+from browser_setup import CHROMIUM_ARGS  # noqa: F401
+from site_browser import VIEWPORT, Recorder, wait_until_rendered
 
 from coursekit.widgets.app import LIVE_APP_NOTE
 

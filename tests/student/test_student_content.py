@@ -14,7 +14,7 @@ from pathlib import Path
 import nbformat
 import yaml
 
-from conftest import ROOT
+from edition import ROOT
 
 HTML = ROOT / "_build" / "html"
 

@@ -20,21 +20,10 @@ from pathlib import Path
 
 import nbformat
 import pytest
-from playwright.sync_api import sync_playwright
+from playwright.sync_api import Browser
 
-from conftest import ROOT
+from edition import ROOT
 
-CHROMIUM = os.environ.get("COURSE_CHROMIUM", "/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 CHAPTER = "chapters/05_softmax_and_cross_entropy.ipynb"
 SHOTS = ROOT / "_build" / "screenshots" / "student"
 
@@ -115,48 +104,47 @@ def jupyterlab(student_venv: Path, edition: Path, tmp_path: Path):
     [{"width": 1280, "height": 900}, {"width": 390, "height": 844}],
     ids=["desktop", "phone"],
 )
-def test_solution_is_closed_until_clicked(jupyterlab, viewport) -> None:
+def test_solution_is_closed_until_clicked(jupyterlab, viewport, browser: Browser) -> None:
     url, repo = jupyterlab
     heading, summary_text, phrase = _first_solution(repo / CHAPTER)
     SHOTS.mkdir(parents=True, exist_ok=True)
     name = f"{Path(CHAPTER).stem}-{viewport['width']}"
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        try:
-            page = browser.new_page(viewport=viewport)
-            page.goto(f"{url}/lab/tree/{CHAPTER}", wait_until="domcontentloaded", timeout=120_000)
-            page.locator(".jp-Notebook .jp-MarkdownCell").first.wait_for(timeout=120_000)
-            if viewport["width"] < 600:  # on a phone the file browser covers the notebook: close it
-                page.locator(".jp-Notebook").first.click()
-                page.keyboard.press("Control+b")
-                page.wait_for_timeout(500)
-            # no grader in the student's JupyterLab
-            menus = page.locator(".lm-MenuBar-itemLabel").all_inner_texts()
-            assert menus and not any(
-                "grader" in m.lower() or "assignment" in m.lower() for m in menus
-            ), menus
-            summary = page.locator("summary", has_text=summary_text)
-            notebook = page.locator(".jp-NotebookPanel-notebook, .jp-WindowedPanel-outer").first
-            for _ in range(200):  # scroll down until the exercise's cell is rendered
-                if summary.count():
-                    break
-                notebook.hover()
-                page.mouse.wheel(0, 700)
-                page.wait_for_timeout(150)
-            summary.first.scroll_into_view_if_needed()
-            page.locator("h3", has_text=heading).first.scroll_into_view_if_needed()
+    # The session's browser (tests/conftest.py): one Playwright per process.
+    page = browser.new_page(viewport=viewport)
+    try:
+        page.goto(f"{url}/lab/tree/{CHAPTER}", wait_until="domcontentloaded", timeout=120_000)
+        page.locator(".jp-Notebook .jp-MarkdownCell").first.wait_for(timeout=120_000)
+        if viewport["width"] < 600:  # on a phone the file browser covers the notebook: close it
+            page.locator(".jp-Notebook").first.click()
+            page.keyboard.press("Control+b")
             page.wait_for_timeout(500)
-            assert page.locator("h3", has_text=heading).first.is_visible()
-            hidden = (
-                page.locator("details", has_text=summary_text)
-                .first.get_by_text(phrase, exact=False)
-                .first
-            )
-            assert summary.first.is_visible()
-            assert not hidden.is_visible(), "the solution is shown before the summary is clicked"
-            page.screenshot(path=str(SHOTS / f"{name}-closed.png"))
-            summary.first.click()
-            hidden.wait_for(state="visible", timeout=10_000)
-            page.screenshot(path=str(SHOTS / f"{name}-open.png"))
-        finally:
-            browser.close()
+        # no grader in the student's JupyterLab
+        menus = page.locator(".lm-MenuBar-itemLabel").all_inner_texts()
+        assert menus and not any(
+            "grader" in m.lower() or "assignment" in m.lower() for m in menus
+        ), menus
+        summary = page.locator("summary", has_text=summary_text)
+        notebook = page.locator(".jp-NotebookPanel-notebook, .jp-WindowedPanel-outer").first
+        for _ in range(200):  # scroll down until the exercise's cell is rendered
+            if summary.count():
+                break
+            notebook.hover()
+            page.mouse.wheel(0, 700)
+            page.wait_for_timeout(150)
+        summary.first.scroll_into_view_if_needed()
+        page.locator("h3", has_text=heading).first.scroll_into_view_if_needed()
+        page.wait_for_timeout(500)
+        assert page.locator("h3", has_text=heading).first.is_visible()
+        hidden = (
+            page.locator("details", has_text=summary_text)
+            .first.get_by_text(phrase, exact=False)
+            .first
+        )
+        assert summary.first.is_visible()
+        assert not hidden.is_visible(), "the solution is shown before the summary is clicked"
+        page.screenshot(path=str(SHOTS / f"{name}-closed.png"))
+        summary.first.click()
+        hidden.wait_for(state="visible", timeout=10_000)
+        page.screenshot(path=str(SHOTS / f"{name}-open.png"))
+    finally:
+        page.close()

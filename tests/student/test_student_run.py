@@ -23,7 +23,7 @@ from jupyter_client.kernelspec import KernelSpecManager
 from jupyter_client.manager import KernelManager
 from nbclient import NotebookClient
 
-from conftest import BINDER_EXTRAS
+from edition import BINDER_EXTRAS
 
 
 def _requirement_names(path: Path) -> set[str]:
