@@ -14,6 +14,8 @@ boundary moves.
 
 from __future__ import annotations
 
+from typing import Any
+
 import ipywidgets as widgets
 import numpy as np
 from matplotlib.figure import Figure
@@ -31,6 +33,7 @@ from coursekit.display.plotting import (
 )
 from coursekit.nn import Sequential, mlp
 from coursekit.widgets.app import SliderApp, number_text
+from coursekit.widgets.frames import ALL
 
 EXTENT = (-2.2, 2.2, -2.2, 2.2)
 MAX_HIDDEN = 6
@@ -153,6 +156,11 @@ class HiddenLayerApp(SliderApp):
         ax.set_aspect("equal")
         ax.set_xlabel("$x_1$")
         ax.set_ylabel("$x_2$")
+
+    def static_grid(self) -> dict[str, Any]:
+        # Every width (each trained once, then reused) and the weight change in steps of 0.5:
+        # 6 x 13 = 78 frames.
+        return {"hidden": ALL, "delta": 13}
 
     def redraw(self, hidden: int, delta: float) -> None:
         base = self.trained(int(hidden))
