@@ -31,25 +31,13 @@ from pathlib import Path
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests" / "site"))
-from _common import PartResult, Row, skipped
+from _common import CHROMIUM, CHROMIUM_ARGS, PartResult, Row, skipped
 
 DOWN_BITS = 9_000_000  # bits per second
 LATENCY_MS = 40
 VIEWPORT = {"width": 390, "height": 844}
 BUDGET_BYTES = 2.5e6
 BUDGET_PAINT = 2.5  # seconds
-CHROMIUM = os.environ.get("COURSE_CHROMIUM", "/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--disable-dev-shm-usage",
-]
 TEXT_TYPES = ("text/", "application/javascript", "application/json", "image/svg+xml")
 
 

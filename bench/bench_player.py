@@ -39,21 +39,20 @@ import threading  # noqa: E402
 import time  # noqa: E402
 from pathlib import Path  # noqa: E402
 
-from _common import REPO, PartResult, Row, fmt_mib, fmt_time, percentile, skipped  # noqa: E402
+from _common import (  # noqa: E402
+    CHROMIUM,
+    CHROMIUM_ARGS,
+    REPO,
+    PartResult,
+    Row,
+    fmt_mib,
+    fmt_time,
+    percentile,
+    skipped,
+)
 
 LATENCY_TARGET = 0.050
 SITE_TARGET = 120 * 1024 * 1024
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 FORMATS = {
     "PNG (as the live app)": None,
     "WebP lossless, method 0": {"lossless": True, "method": 0},
