@@ -9,6 +9,7 @@ from coursekit import data, losses
 from coursekit.chapters.gradient_flow import (
     centred_orthogonal_network,
     deep_network,
+    delta_growth,
     layer_delta_norms,
     layer_gradient_norms,
     linear_layers,
@@ -114,6 +115,26 @@ def test_sigmoid_gradients_grow_with_large_orthogonal_weights_and_centred_pre_ac
     shrunk = layer_delta_norms(centred_orthogonal_network(8, 2.0, X, rng=0), X, y)
     assert grown[0] > 10 * grown[-1]
     assert shrunk[0] < 0.01 * shrunk[-1]  # ||W||_2 < 4 in every layer: vanishing, as the bound says
+
+
+def test_delta_growth_is_the_first_delta_norm_over_the_output_one_and_obeys_the_bound():
+    X, y = batch()
+    for gain in (2.0, 8.0):
+        model = centred_orthogonal_network(8, gain, X, rng=1)
+        norms = layer_delta_norms(model, X, y)
+        ratio = delta_growth(model, X, y)
+        assert ratio == pytest.approx(norms[0] / norms[-1], rel=1e-14)
+        # eight sigmoid layers between delta_9 and delta_1, each at most gain * 1/4
+        assert ratio < (gain / 4) ** 8
+
+
+def test_delta_growth_refuses_a_zero_output_delta():
+    X, y = batch()
+    model = deep_network(2, "sigmoid", rng=0)
+    linear_layers(model)[-1].W[...] = 0.0
+    linear_layers(model)[-1].b[...] = 100.0  # sigmoid(100) is exactly 1.0 in float64
+    with pytest.raises(ValueError, match="output delta is zero"):
+        delta_growth(model, X, np.ones_like(y))
 
 
 def test_centred_orthogonal_network_has_the_promised_norms_and_centred_pre_activations():
