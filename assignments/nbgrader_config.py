@@ -77,3 +77,6 @@ c.CoursekitGrading.max_processes = 64
 # Size of any one file the kernel writes, and of its private /tmp, in MB.
 c.CoursekitGrading.max_file_size_mb = 64
 c.CoursekitGrading.tmp_size_mb = 512
+# Files, folders and links the private /tmp may hold (empty files take no space, so the size
+# alone does not stop a kernel from making millions of them).
+c.CoursekitGrading.tmp_inodes = 10000

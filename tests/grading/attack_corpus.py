@@ -356,6 +356,67 @@ _attempt("fill-tmp", _fill_tmp)
             FULL,
         ),  # fmt: skip
         Attack(
+            "inodes",
+            "create 200,000 empty files in every place the kernel can write, leaving the last lot there",
+            """import ipykernel
+
+
+def _empty_files(folder, keep=False):
+    made = []
+    try:
+        for i in range(200_000):
+            path = os.path.join(folder, f"empty{i}")
+            open(path, "x").close()
+            made.append(path)
+    except OSError as exc:
+        raise OSError(exc.errno, f"{len(made)} files made, then {exc.strerror}") from exc
+    finally:
+        if not keep:
+            for path in made:
+                os.remove(path)
+    return f"{len(made)} files in {folder}"
+
+
+def _folders_and_links(folder):
+    made = []
+    try:
+        for i in range(100_000):
+            path = os.path.join(folder, f"entry{i}")
+            if i % 2:
+                os.mkdir(path)
+            else:
+                os.symlink("/", path)
+            made.append(path)
+    except OSError as exc:
+        raise OSError(exc.errno, f"{len(made)} folders and links made, then {exc.strerror}") from exc
+    finally:
+        for path in made:
+            if os.path.islink(path):
+                os.remove(path)
+            else:
+                os.rmdir(path)
+    return f"{len(made)} folders and links in {folder}"
+
+
+_sockets = os.path.dirname(ipykernel.get_connection_file())
+_attempt("inodes-working-folder", lambda: _empty_files(os.getcwd()))
+_attempt("inodes-tmp-folders-and-links", lambda: _folders_and_links("/tmp"))
+_attempt("inodes-socket-folder", lambda: _empty_files(_sockets))
+_attempt("inodes-dev-shm", lambda: _empty_files("/dev/shm"))
+_attempt("inodes-filesystem-root", lambda: _empty_files("/"))
+_attempt("inodes-home-kept", lambda: _empty_files(os.path.expanduser("~"), keep=True))
+""",
+            (
+                "inodes-working-folder",
+                "inodes-tmp-folders-and-links",
+                "inodes-socket-folder",
+                "inodes-dev-shm",
+                "inodes-filesystem-root",
+                "inodes-home-kept",
+            ),
+            FULL,
+        ),  # fmt: skip
+        Attack(
             "stdout_flood",
             "print 100 kB lines until the cell time limit",
             "",

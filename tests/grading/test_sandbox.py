@@ -27,6 +27,7 @@ from attack_corpus import (
     ASSIGNMENT,
     CELL_TIMEOUT,
     FULL,
+    PRELUDE,
     SECRET_ENV,
     Context,
     attack_lines,
@@ -211,6 +212,24 @@ def test_resource_limits_stop_forks_memory_and_files(graded):
 
 
 @pytest.mark.slow
+def test_no_place_the_kernel_can_write_takes_unlimited_files(graded):
+    limits = Course.open(graded["course"]).sandbox_limits()
+    lines = graded["lines"]["inodes"]
+    # /tmp (the home and working folder): full after at most tmp_inodes entries of any kind.
+    for probe in ("inodes-working-folder", "inodes-tmp-folders-and-links", "inodes-home-kept"):
+        text = lines[probe]
+        assert "No space left on device" in text, (probe, text)
+        made = int(text.split("OSError: [Errno 28] ")[1].split(" ")[0])
+        assert limits.tmp_inodes - 100 <= made < limits.tmp_inodes, (probe, text)
+    # The socket folder (locked before any student code runs), /dev and the root folder.
+    for probe in ("inodes-socket-folder", "inodes-dev-shm", "inodes-filesystem-root"):
+        text = lines[probe]
+        assert "0 files made, then" in text and "Read-only file system" in text, (probe, text)
+    # With /tmp left full, the rest of the notebook was graded as usual.
+    assert graded["rows"]["inodes"]["auto_score"] == f"{FULL:g}"
+
+
+@pytest.mark.slow
 def test_endless_cells_are_cut_off_and_their_output_capped(graded):
     course = Path(graded["course"])
     for student in ("stdout_flood", "sleep_forever"):
@@ -319,6 +338,24 @@ def test_a_bad_limit_is_a_clear_error(tmp_path, value):
         course.sandbox_limits()
 
 
+_PRINT_COMMAND = """import json, sys
+from coursekit.grading import sandbox
+spec = sandbox.SandboxSpec.load(sys.argv[1])
+spec.enter()
+print(json.dumps(spec.command(sys.argv[2:])))
+"""
+
+
+def _command_of(root: Path, argv: list[str]) -> list[str]:
+    """The sandbox command as the runner builds it, after entering its own mounts."""
+    done = subprocess.run(
+        [sys.executable, "-c", _PRINT_COMMAND, str(root), *argv],
+        capture_output=True, text=True, timeout=60,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    return json.loads(done.stdout)
+
+
 def test_the_command_isolates_the_kernel(tmp_path):
     files = tmp_path / "run" / "work"
     files.mkdir(parents=True)
@@ -327,7 +364,7 @@ def test_the_command_isolates_the_kernel(tmp_path):
         tmp_path, files, record, sandbox.SandboxLimits(), {"OMP_NUM_THREADS": "1", "SECRET": "x"}
     )
     spec = sandbox.SandboxSpec.load(root)
-    cmd = spec.command(["python", "-m", "ipykernel_launcher", "-f", "conn.json"])
+    cmd = _command_of(root, ["python", "-m", "ipykernel_launcher", "-f", "conn.json"])
     assert cmd[0] == "bwrap" and cmd[-5:] == [
         "python",
         "-m",
@@ -350,10 +387,16 @@ def test_the_command_isolates_the_kernel(tmp_path):
     assert ("--bind", str(spec.kernel_dir), str(spec.kernel_dir)) in pairs
     for path in sandbox.python_paths():
         assert ("--ro-bind", str(path), str(path)) in pairs
-    # Read-write binds: the record and the socket folder, nothing else.
+    # Read-write binds: the record, the socket folder and /tmp, nothing else; the last two
+    # are the limited tmpfs the runner mounts, and bwrap's own tmpfs end up read-only.
     assert sorted(cmd[i + 1] for i, word in enumerate(cmd) if word == "--bind") == sorted(
-        [str(record), str(spec.kernel_dir)]
+        [str(record), str(spec.kernel_dir), str(spec.tmp_dir)]
     )
+    assert ("--bind", str(spec.tmp_dir), "/tmp") in pairs
+    # bwrap's tmpfs have no inode limit: the only one left is the package folder, read-only.
+    assert [cmd[i + 1] for i, word in enumerate(cmd) if word == "--tmpfs"] == [spec.package]
+    read_only = [cmd[i + 1] for i, word in enumerate(cmd) if word == "--remount-ro"]
+    assert {"/", "/dev", spec.package} <= set(read_only)
     # The repository itself is not visible, only the environment and of the package the
     # modules a kernel may import: no reference implementation.
     assert not any(
@@ -388,6 +431,27 @@ def test_the_command_isolates_the_kernel(tmp_path):
         )
 
 
+def test_the_command_needs_the_limited_file_systems(tmp_path):
+    files = tmp_path / "files"
+    files.mkdir()
+    spec = sandbox.SandboxSpec.load(
+        sandbox.prepare(tmp_path, files, None, sandbox.SandboxLimits(), {})
+    )
+    # This process never called enter(): /tmp would be a plain host folder, so no command.
+    with pytest.raises(sandbox.SandboxUnavailable, match="is not a mount point"):
+        spec.command(["true"])
+
+
+def test_the_inode_limit_is_a_setting(tmp_path):
+    assert sandbox.SandboxLimits().tmp_inodes == 10_000
+    course = _course_with(tmp_path, "c.CoursekitGrading.tmp_inodes = 2500\n")
+    assert course.sandbox_limits().tmp_inodes == 2500
+    (tmp_path / "bad").mkdir()
+    bad = _course_with(tmp_path / "bad", "c.CoursekitGrading.tmp_inodes = 0\n")
+    with pytest.raises(CourseError, match="tmp_inodes must be a positive whole number"):
+        bad.sandbox_limits()
+
+
 def test_an_environment_under_tmp_stays_visible_inside(tmp_path):
     # A clean clone under /tmp (as on a CI machine) puts the virtual environment and the
     # editable coursekit below the sandbox's private /tmp; they must not be hidden by it.
@@ -402,12 +466,12 @@ def test_an_environment_under_tmp_stays_visible_inside(tmp_path):
             sandbox.prepare(tmp_path, files, None, sandbox.SandboxLimits(), {})
         )
         spec.python.append(str(env_dir))
+        spec.save()
         done = subprocess.run(
-            spec.command(["cat", str(env_dir / "marker.txt")]),
-            capture_output=True,
-            text=True,
-            timeout=30,
-        )
+            [sys.executable, "-m", "coursekit.grading.sandbox", spec.root, "--",
+             "cat", str(env_dir / "marker.txt")],
+            capture_output=True, text=True, timeout=30,
+        )  # fmt: skip
         assert (done.returncode, done.stdout) == (0, "visible"), done.stderr
     finally:
         shutil.rmtree(env_dir, ignore_errors=True)
@@ -469,3 +533,122 @@ def _sandbox_dirs(workdir: Path) -> list[str]:
     return sorted(
         {word.rsplit("/kernel/", 1)[0] for word in log.split() if "/kernel/connection.json" in word}
     )
+
+
+# --------------------------------------------------------------------------------------------
+# Files: as root and as an ordinary user, no writable place without a limit
+# --------------------------------------------------------------------------------------------
+
+_RUN_PROBE = """import json, sys
+from pathlib import Path
+import nbformat
+from coursekit.grading import runner as rn
+from coursekit.grading import sandbox
+nb = nbformat.read(sys.argv[1], as_version=4)
+limits = rn.RunLimits(timeout=20, sandbox=sandbox.SandboxLimits(tmp_inodes=int(sys.argv[3])))
+result = rn.run_notebook(nb, Path(sys.argv[2]), limits, record=True)
+print(json.dumps({"failure": result.failure,
+                  "cells": [[c.status, c.outputs] for c in result.cells.values()]}))
+"""
+
+
+def _visible_python_as_nobody() -> list[str]:
+    """Shell commands (run as root in a private mount namespace) that let "nobody" run this
+    interpreter when a folder above it is closed to others (a Python under /root)."""
+    base = Path(os.path.realpath(sys.base_prefix))
+    closed = next(
+        (p for p in [*reversed(base.parents), base] if not os.stat(p).st_mode & 0o001), None
+    )
+    if closed is None:
+        return []
+    stash = Path(tempfile.mkdtemp(prefix="ck-python-"))
+    return [
+        f"mount --bind {base} {stash}",
+        f"mount -t tmpfs -o mode=0755 tmpfs {closed}",
+        f"mkdir -p {base}",
+        f"mount --bind {stash} {base}",
+    ]
+
+
+def _as_nobody(command: list[str]) -> list[str]:
+    """``command`` run by root as the user "nobody", with this interpreter visible to it."""
+    steps = [
+        *_visible_python_as_nobody(),
+        'exec setpriv --reuid=65534 --regid=65534 --clear-groups "$@"',
+    ]
+    return ["unshare", "--mount", "--propagation", "private", "sh", "-c", " && ".join(steps), "sh", *command]  # fmt: skip
+
+
+def _run_in_sandbox(cells: list[str], as_nobody: bool, inodes: int) -> tuple[dict, Path]:
+    """Run ``cells`` in a sandboxed kernel through the runner, as this user or as "nobody"."""
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(c) for c in cells])
+    nb.metadata.kernelspec = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    scratch = Path(tempfile.mkdtemp(prefix="ck-probe-"))
+    os.chmod(scratch, 0o777)
+    nbformat.write(nb, str(scratch / "probe.ipynb"))
+    env = dict(os.environ, HOME=str(scratch), TMPDIR=str(scratch))
+    command = [sys.executable, "-c", _RUN_PROBE, str(scratch / "probe.ipynb"), str(scratch / "run"), str(inodes)]  # fmt: skip
+    if as_nobody:
+        command = _as_nobody(command)
+    done = subprocess.run(command, capture_output=True, text=True, timeout=300, env=env, cwd=str(REPO))  # fmt: skip
+    assert done.returncode == 0, done.stderr[-3000:]
+    return json.loads(done.stdout.strip().splitlines()[-1]), scratch
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("as_nobody", [False, True], ids=["grader-as-is", "grader-as-nobody"])
+def test_every_writable_place_is_limited_in_files(as_nobody):
+    if as_nobody and os.geteuid() != 0:
+        pytest.skip("needs root to become another user")
+    inodes = 3000
+    attack = next(a for a in CORPUS if a.student == "inodes")
+    run, scratch = _run_in_sandbox(
+        [PRELUDE + attack.code, "print('still running')"], as_nobody, inodes
+    )
+    try:
+        assert run["failure"] is None, run
+        (status, outputs), (after_status, after) = run["cells"]
+        assert (status, after_status) == (rn.OK, rn.OK), run
+        lines = {
+            line.split(": ", 1)[0]: line.split(": ", 1)[1]
+            for out in outputs
+            for line in out.get("text", "").splitlines()
+            if line.startswith("ATTACK ")
+        }
+        assert len(lines) == 6 and all(v.startswith("blocked") for v in lines.values()), lines
+        for probe in ("working-folder", "tmp-folders-and-links", "home-kept"):
+            text = lines[f"ATTACK inodes-{probe}"]
+            made = int(text.split("[Errno 28] ")[1].split(" ")[0])
+            assert inodes - 100 <= made < inodes, text  # "No space left on device"
+        for probe in ("socket-folder", "dev-shm", "filesystem-root"):
+            text = lines[f"ATTACK inodes-{probe}"]
+            assert "0 files made" in text and "Read-only file system" in text, text
+        assert "still running" in after[0]["text"]
+        # Nothing reached the host: the run's folders hold only what the grader wrote.
+        host_files = [p for p in scratch.rglob("*") if "empty" in p.name or "entry" in p.name]
+        assert host_files == []
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)
+
+
+@pytest.mark.slow
+def test_the_socket_folder_cannot_be_reopened_by_an_ordinary_grader():
+    # Without root the kernel's user is the grader's own and "owns" the socket folder; once
+    # locked, the folder's file system is read-only, so changing its mode fails too.
+    if os.geteuid() != 0:
+        pytest.skip("needs root to become another user")
+    probe = (
+        PRELUDE
+        + "import ipykernel\n_k = os.path.dirname(ipykernel.get_connection_file())\n"
+        + '_attempt("chmod", lambda: os.chmod(_k, 0o755))\n'
+        + '_attempt("create", lambda: open(os.path.join(_k, "x"), "x").close())\n'
+        + '_attempt("connection-file", lambda: open(ipykernel.get_connection_file(), "a").close())\n'
+    )
+    run, scratch = _run_in_sandbox([probe], as_nobody=True, inodes=100)
+    try:
+        text = "".join(o.get("text", "") for o in run["cells"][0][1])
+        for name in ("chmod", "create", "connection-file"):
+            blocked = f"ATTACK {name}: blocked (OSError: [Errno 30] Read-only file system"
+            assert blocked in text, text
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)

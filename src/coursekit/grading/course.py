@@ -233,10 +233,10 @@ class Course:
     def sandbox_limits(self) -> SandboxLimits:
         """Resource limits of the grading sandbox (``CoursekitGrading.*`` in the config).
 
-        ``memory_limit_mb``, ``max_processes``, ``max_file_size_mb`` and ``tmp_size_mb`` map to
-        :class:`~coursekit.grading.sandbox.SandboxLimits`; ``cpu_limit_seconds`` defaults to the
-        notebook time limit plus a minute (CPU time cannot run out before the wall clock does,
-        unless the code runs several threads).
+        ``memory_limit_mb``, ``max_processes``, ``max_file_size_mb``, ``tmp_size_mb`` and
+        ``tmp_inodes`` map to :class:`~coursekit.grading.sandbox.SandboxLimits`;
+        ``cpu_limit_seconds`` defaults to the notebook time limit plus a minute (CPU time cannot
+        run out before the wall clock does, unless the code runs several threads).
 
         Raises:
             CourseError: if a value is not a positive whole number.
@@ -252,6 +252,7 @@ class Course:
             "max_processes": ("max_processes", defaults.max_processes),
             "max_file_size_mb": ("max_file_mb", defaults.max_file_mb),
             "tmp_size_mb": ("tmp_mb", defaults.tmp_mb),
+            "tmp_inodes": ("tmp_inodes", defaults.tmp_inodes),
         }
         values = {}
         for key, (field, default) in names.items():

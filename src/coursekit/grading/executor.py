@@ -45,6 +45,7 @@ from coursekit.checks import RECORD_ENV
 from coursekit.grading import cells as nbcells
 from coursekit.grading import kernel_harness, kernel_output
 from coursekit.grading.blind import is_student_code
+from coursekit.grading.sandbox import SandboxSpec
 
 TIMEOUT_ENAME = "CellTimeoutError"
 MAX_RECORD_BYTES_PER_CELL = 20_000_000
@@ -284,7 +285,7 @@ def _called_exit(cell) -> bool:
     )
 
 
-async def _run(args: argparse.Namespace) -> None:
+async def _run(args: argparse.Namespace, box: SandboxSpec | None) -> None:
     from nbclient.exceptions import DeadKernelError
 
     from coursekit.grading.kernel_channels import install
@@ -293,11 +294,10 @@ async def _run(args: argparse.Namespace) -> None:
 
     nb = nbformat.read(args.notebook, as_version=4)
     client_class = _make_client_class()
-    box, sandboxed = None, {}
-    if args.sandbox_dir:
+    sandboxed = {}
+    if box is not None:
         from coursekit.grading import sandbox
 
-        box = sandbox.SandboxSpec.load(args.sandbox_dir)
         sandboxed = {"kernel_manager_class": sandbox.kernel_manager_class(box)}
     client = client_class(
         nb,
@@ -438,7 +438,12 @@ def main(argv: list[str] | None = None) -> int:
         "--sandbox-dir", default=None, help="run the kernel in this sandbox (see sandbox.prepare)"
     )
     args = parser.parse_args(argv)
-    asyncio.run(_run(args))
+    box = None
+    if args.sandbox_dir:
+        # First, while this process has one thread: the kernel's limited file systems.
+        box = SandboxSpec.load(args.sandbox_dir)
+        box.enter()
+    asyncio.run(_run(args, box))
     return 0
 
 

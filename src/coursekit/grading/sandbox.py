@@ -10,13 +10,24 @@ The grader runs student code in a Jupyter kernel started by the runner
 * **a read-only Python**: ``/usr`` and the library folders, the virtual environment
   (``sys.prefix``), the interpreter it was made from (``sys.base_prefix``) and the ``coursekit``
   package, all mounted read-only at their usual paths;
-* **a private, size-limited** ``/tmp`` (a tmpfs) holding its working folder ``/tmp/work``, a
-  copy of the assignment's data files (mounted read-only at :data:`INNER_FILES` and copied in
-  when the kernel starts);
+* **a private** ``/tmp`` (a tmpfs limited in size and in number of files) holding its home and
+  working folder ``/tmp/work``, a copy of the assignment's data files (mounted read-only at
+  :data:`INNER_FILES` and copied in when the kernel starts);
 * **two grader files**: the answer record (:data:`INNER_RECORD`, the only host file it may
   write) and the folder of the kernel's ZeroMQ sockets (the same path inside and outside,
-  because the runner connects to those sockets as files; it is made read-only once the kernel
-  has started, so nothing else can be written there).
+  because the runner connects to those sockets as files). That folder is a tiny tmpfs of its
+  own, which the runner makes read-only once the kernel has started, so nothing else can be
+  written there, whoever owns it;
+* **nothing else writable**: the sandbox's root folder and ``/dev`` (tmpfs made by ``bwrap``,
+  with no limits of their own) are read-only.
+
+Where a kernel may write, the environment sets the limit. ``bwrap`` can give a tmpfs a size
+but not a number of files (inodes), and a kernel that creates millions of empty files uses no
+space but the machine's memory. So the runner mounts both tmpfs itself, with ``size=`` and
+``nr_inodes=``, in a mount namespace of its own (:meth:`SandboxSpec.enter`, before it starts
+the kernel; as root a plain mount namespace, otherwise inside a user namespace, where tmpfs
+mounts are allowed), and ``bwrap`` binds them in. They exist for the runner and the kernel
+only, and disappear with them.
 
 Nothing else exists inside: not the course directory (sources, hidden tests, gradebook, other
 submissions, the reference answers), not the runner's own files (the notebook it runs, which
@@ -41,10 +52,11 @@ Inside, before the kernel starts, the process
   kernel processes are the first ones the kernel's OOM killer stops.
 
 The sandbox is built from a :class:`SandboxSpec` that the grader writes next to the run
-(:func:`prepare`) and that the runner loads (:meth:`SandboxSpec.load`) to make its
-:func:`kernel_manager_class`. :func:`unavailable_reason` says why no sandbox can be made on
-this machine (not Linux, no ``bwrap``, or ``bwrap`` fails a self-test); ``coursekit grade``
-then refuses to run unless ``--no-sandbox`` is given.
+(:func:`prepare`) and that the runner loads (:meth:`SandboxSpec.load`), enters
+(:meth:`SandboxSpec.enter`) and makes its :func:`kernel_manager_class` from.
+:func:`unavailable_reason` says why no sandbox can be made on this machine (not Linux, no
+``bwrap``, or ``bwrap`` or the private mounts fail a self-test); ``coursekit grade`` then
+refuses to run unless ``--no-sandbox`` is given.
 """
 
 from __future__ import annotations
@@ -78,6 +90,11 @@ UID_RANGE = (1_000_000_000, 2_000_000_000)
 NOBODY = 65534
 SPEC_FILE = "sandbox.json"
 KERNEL_DIR = "kernel"
+TMP_DIR = "tmp"
+"""Mount point, in the run's private folder, of the tmpfs that becomes the kernel's ``/tmp``."""
+SOCKET_DIR_BYTES = 1024 * 1024
+SOCKET_DIR_INODES = 32
+"""Limits of the socket folder's tmpfs: the connection file and five sockets fit easily."""
 
 _KERNEL_ENV = (
     "OMP_NUM_THREADS",
@@ -118,6 +135,9 @@ class SandboxLimits:
         max_file_mb: size of any one file the kernel writes (``RLIMIT_FSIZE``), the answer
             record included.
         tmp_mb: size of the private ``/tmp`` (working folder and all files written there).
+        tmp_inodes: files, folders and links the private ``/tmp`` may hold (its ``nr_inodes``).
+            Empty files take no space, so without this a kernel could create millions; a
+            notebook of this course makes a few dozen (its data files, Matplotlib's cache).
     """
 
     memory_mb: int = 2048
@@ -125,6 +145,7 @@ class SandboxLimits:
     max_processes: int = 64
     max_file_mb: int = 64
     tmp_mb: int = 512
+    tmp_inodes: int = 10_000
 
     def __post_init__(self) -> None:
         for name, value in asdict(self).items():
@@ -147,8 +168,9 @@ def _tools(as_root: bool) -> list[str]:
 def unavailable_reason() -> str | None:
     """Why no sandbox can be made here, in words; None if it can.
 
-    Checks the platform, the commands the sandbox needs, and runs ``bwrap`` once with the
-    namespaces the sandbox uses (a fraction of a second; the answer is cached per process).
+    Checks the platform, the commands the sandbox needs, runs ``bwrap`` once with the
+    namespaces the sandbox uses and mounts a limited tmpfs as :meth:`SandboxSpec.enter` does,
+    in a child process (a fraction of a second; the answer is cached per process).
     """
     if not sys.platform.startswith("linux"):
         return f"the grading sandbox needs Linux (this is {sys.platform})"
@@ -171,6 +193,18 @@ def unavailable_reason() -> str | None:
     if done.returncode != 0:
         message = (done.stderr.strip().splitlines() or ["no message"])[-1]
         return f"bwrap cannot create the sandbox on this machine ({message})"
+    with tempfile.TemporaryDirectory(prefix="ck-check-") as folder:
+        check = f"from {__name__} import check_private_mounts; check_private_mounts({folder!r})"
+        try:
+            done = subprocess.run(
+                [sys.executable, "-c", check],
+                capture_output=True, text=True, timeout=60, stdin=subprocess.DEVNULL,
+            )  # fmt: skip
+        except (OSError, subprocess.TimeoutExpired) as exc:
+            return f"the sandbox's private mounts could not be tried: {exc}"
+    if done.returncode != 0:
+        message = (done.stderr.strip().splitlines() or ["no message"])[-1]
+        return f"the sandbox's limited file systems cannot be made on this machine ({message})"
     return None
 
 
@@ -179,6 +213,88 @@ def require_sandbox() -> None:
     reason = unavailable_reason()
     if reason:
         raise SandboxUnavailable(f"{reason}; {INSTALL_HINT}")
+
+
+# --------------------------------------------------------------------------------------------
+# The runner's private mounts
+# --------------------------------------------------------------------------------------------
+
+# From <sched.h> and <sys/mount.h> (the same on every Linux architecture).
+_CLONE_NEWNS, _CLONE_NEWUSER = 0x00020000, 0x10000000
+_MS_RDONLY, _MS_NOSUID, _MS_NODEV, _MS_NOEXEC = 1, 2, 4, 8
+_MS_REMOUNT, _MS_REC, _MS_PRIVATE = 32, 16384, 1 << 18
+_TMPFS_FLAGS = _MS_NOSUID | _MS_NODEV
+
+
+def _libc_call(name: str, *args: object) -> None:
+    """Call ``name`` in the C library; raise ``OSError`` (with its errno) if it fails."""
+    import ctypes
+
+    libc = ctypes.CDLL(None, use_errno=True)
+    if getattr(libc, name)(*args) != 0:
+        errno = ctypes.get_errno()
+        raise OSError(errno, f"{name}: {os.strerror(errno)}")
+
+
+def _mount(source: str | None, target: str, fstype: str | None, flags: int, data: str) -> None:
+    encode = lambda text: None if text is None else text.encode()  # noqa: E731
+    try:
+        _libc_call("mount", encode(source), target.encode(), encode(fstype), flags, encode(data))
+    except OSError as exc:
+        raise SandboxUnavailable(f"cannot mount {fstype or 'over'} {target}: {exc}") from exc
+
+
+def _private_mount_namespace(as_root: bool) -> None:
+    """Move this process into a mount namespace of its own, whose mounts the host never sees.
+
+    As root a new mount namespace suffices. Otherwise it comes with a user namespace, in which
+    this process may mount a tmpfs; the user namespace maps only the process's own user and
+    group to themselves, so files it writes outside keep their owner. Linux allows a new user
+    namespace only to a process with one thread: call this before anything starts a thread.
+    """
+    if _thread_count() > 1:
+        raise SandboxUnavailable(
+            "the sandbox's mounts must be made before the runner starts any thread"
+        )
+    uid, gid = os.getuid(), os.getgid()
+    try:
+        _libc_call("unshare", _CLONE_NEWNS | (0 if as_root else _CLONE_NEWUSER))
+        if not as_root:
+            Path("/proc/self/setgroups").write_text("deny")
+            Path("/proc/self/uid_map").write_text(f"{uid} {uid} 1")
+            Path("/proc/self/gid_map").write_text(f"{gid} {gid} 1")
+    except OSError as exc:
+        kind = "mount" if as_root else "user and mount"
+        raise SandboxUnavailable(f"cannot make a private {kind} namespace: {exc}") from exc
+    # Mounts made from now on must not propagate to the host's namespace (as root its mounts
+    # may be shared with it).
+    _mount(None, "/", None, _MS_REC | _MS_PRIVATE, "")
+
+
+def _thread_count() -> int:
+    """Threads of this process (from ``/proc``, which also counts threads not made by Python)."""
+    try:
+        return len(os.listdir("/proc/self/task"))
+    except OSError:
+        return 1
+
+
+def check_private_mounts(folder: str) -> None:
+    """Make a private mount namespace and a limited tmpfs on ``folder`` in it, as
+    :meth:`SandboxSpec.enter` does. Run it in a child process of its own: it changes the
+    namespaces of the process that calls it.
+
+    Raises:
+        SandboxUnavailable: saying what failed.
+    """
+    _private_mount_namespace(os.geteuid() == 0)
+    _mount("tmpfs", folder, "tmpfs", _TMPFS_FLAGS, "size=65536,nr_inodes=4,mode=0700")
+    try:
+        for made in range(8):
+            (Path(folder) / str(made)).touch()
+    except OSError:
+        return
+    raise SandboxUnavailable("a tmpfs mounted with nr_inodes=4 accepted 8 files")
 
 
 # --------------------------------------------------------------------------------------------
@@ -318,6 +434,38 @@ class SandboxSpec:
         """Folder of the connection file and the sockets; same path inside and outside."""
         return Path(self.root) / KERNEL_DIR
 
+    @property
+    def tmp_dir(self) -> Path:
+        """Where the tmpfs that becomes the kernel's ``/tmp`` is mounted (see :meth:`enter`)."""
+        return Path(self.root) / TMP_DIR
+
+    def _socket_dir_options(self, read_only: bool = False) -> tuple[int, str]:
+        # As root the folder is root's, sticky and writable by others, so that the kernel's
+        # user can create its sockets; otherwise the kernel's user is the grader's own.
+        mode = "1733" if self.uid is not None else "0700"
+        flags = _TMPFS_FLAGS | _MS_NOEXEC | (_MS_REMOUNT | _MS_RDONLY if read_only else 0)
+        return flags, f"size={SOCKET_DIR_BYTES},nr_inodes={SOCKET_DIR_INODES},mode={mode}"
+
+    def enter(self) -> None:
+        """Give this process the kernel's writable file systems, limited in size and inodes.
+
+        Moves the calling process (the runner, before it starts the kernel and any thread) into
+        a private mount namespace and mounts there a tmpfs on :attr:`tmp_dir` (``size=`` and
+        ``nr_inodes=`` from the limits) and a tiny one on :attr:`kernel_dir`. :meth:`command`
+        binds them into the sandbox, and refuses to run without them.
+
+        Raises:
+            SandboxUnavailable: if the namespace or the mounts cannot be made.
+        """
+        _private_mount_namespace(self.uid is not None)
+        lim = self.limits
+        _mount(
+            "tmpfs", str(self.tmp_dir), "tmpfs", _TMPFS_FLAGS,
+            f"size={lim.tmp_mb * MIB},nr_inodes={lim.tmp_inodes},mode=1777",
+        )  # fmt: skip
+        flags, options = self._socket_dir_options()
+        _mount("tmpfs", str(self.kernel_dir), "tmpfs", flags, options)
+
     def save(self) -> Path:
         path = Path(self.root) / SPEC_FILE
         data = asdict(self)
@@ -342,7 +490,19 @@ class SandboxSpec:
             ) from exc
 
     def command(self, kernel_argv: list[str]) -> list[str]:
-        """The full command line: bwrap, then the user switch and limits, then the kernel."""
+        """The full command line: bwrap, then the user switch and limits, then the kernel.
+
+        Run it from the process that called :meth:`enter`.
+
+        Raises:
+            SandboxUnavailable: if the limited file systems of :meth:`enter` are not mounted.
+        """
+        for folder in (self.tmp_dir, self.kernel_dir):
+            if not os.path.ismount(folder):
+                raise SandboxUnavailable(
+                    f"{folder} is not a mount point: the sandbox's limited file systems are "
+                    "missing (SandboxSpec.enter() was not called in this process)"
+                )
         as_root = self.uid is not None
         made: set[str] = {"/"}
         cmd = ["bwrap", *_namespace_options(as_root)]
@@ -377,10 +537,10 @@ class SandboxSpec:
         for name in ("passwd", "group"):
             mount("--ro-bind", str(Path(self.root) / name), f"/etc/{name}")
         cmd.extend(["--proc", "/proc", "--dev", "/dev"])
-        # Private /tmp, mounted before anything that may live below it: a virtual environment
-        # or a course checkout under /tmp (a CI clone) would otherwise be hidden by it.
-        tmp_bytes = str(self.limits.tmp_mb * MIB)
-        cmd.extend(["--perms", "1777", "--size", tmp_bytes, "--tmpfs", INNER_TMP])
+        # Private /tmp (the limited tmpfs of enter()), mounted before anything that may live
+        # below it: a virtual environment or a course checkout under /tmp (a CI clone) would
+        # otherwise be hidden by it.
+        cmd.extend(["--bind", str(self.tmp_dir), INNER_TMP])
         made.add(INNER_TMP)
         # The Python environment, read-only at its own paths.
         for path in self.python:
@@ -398,6 +558,9 @@ class SandboxSpec:
         if self.record is not None:
             mount("--bind", self.record, INNER_RECORD)
         mount("--bind", str(self.kernel_dir), str(self.kernel_dir))
+        # bwrap's own tmpfs (the root folder and /dev) have no limits, and without root the
+        # kernel's user owns them: read-only, like the rest.
+        cmd.extend(["--remount-ro", "/dev", "--remount-ro", "/"])
         cmd.append("--clearenv")
         for key, value in sorted(self.env.items()):
             cmd.extend(["--setenv", key, value])
@@ -426,9 +589,15 @@ class SandboxSpec:
         return cmd
 
     def lock(self) -> None:
-        """Make the socket folder read-only for the kernel (once its sockets exist)."""
-        if self.uid is not None:
-            os.chmod(self.kernel_dir, 0o555)  # the kernel's user does not own it: cannot undo
+        """Make the socket folder read-only (once the kernel's sockets exist).
+
+        The whole tmpfs becomes read-only, in every mount of it, the sandbox's included: no
+        file can be made, changed or given other permissions there, even by its owner (without
+        root the kernel's user is the grader's own), and only a process with the rights to
+        mount in the runner's namespace could undo it. Connecting to the sockets still works.
+        """
+        flags, options = self._socket_dir_options(read_only=True)
+        _mount(None, str(self.kernel_dir), None, flags, options)
 
 
 def prepare(
@@ -460,6 +629,7 @@ def prepare(
     uid = secrets.randbelow(UID_RANGE[1] - UID_RANGE[0]) + UID_RANGE[0] if as_root else None
     kernel_dir = root / KERNEL_DIR
     kernel_dir.mkdir()
+    (root / TMP_DIR).mkdir()  # mount points for SandboxSpec.enter()
     inner_uid = uid if as_root else NOBODY
     passwd = f"student:x:{inner_uid}:{inner_uid}:student:{INNER_TMP}:/usr/sbin/nologin\n"
     (root / "passwd").write_text(passwd)
@@ -477,12 +647,9 @@ def prepare(
         record.touch()
         kernel_env[RECORD_ENV] = INNER_RECORD
     if as_root:
-        # The folder itself stays root's (0711); inside it the kernel's user may create its
-        # sockets until lock(), and may write the record and read the data files. The socket
-        # folder stays root's too (sticky, writable by others until lock()): an owner could
-        # chmod it writable again after lock() and fill the host's disk through it.
+        # The folder itself stays root's (0711); inside it the kernel's user may write the
+        # record and read the data files. (The socket folder and /tmp are tmpfs, see enter().)
         os.chmod(root, 0o711)
-        os.chmod(kernel_dir, 0o1733)
         if record is not None:
             assert uid is not None  # as_root chose the kernel's uid above
             os.chown(record, uid, uid)
@@ -545,3 +712,21 @@ def kernel_manager_class(spec: SandboxSpec):
             return kc
 
     return SandboxedKernelManager
+
+
+def main(argv: list[str] | None = None) -> int:
+    """``python -m coursekit.grading.sandbox ROOT -- COMMAND...``: run a command in the sandbox
+    that :func:`prepare` made in ``ROOT``, as the runner runs the kernel (to try the sandbox
+    by hand or in tests)."""
+    args = list(sys.argv[1:] if argv is None else argv)
+    if len(args) < 3 or args[1] != "--":
+        print(main.__doc__, file=sys.stderr)
+        return 2
+    spec = SandboxSpec.load(args[0])
+    spec.enter()
+    command = spec.command(args[2:])
+    os.execvp(command[0], command)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
