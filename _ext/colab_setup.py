@@ -43,7 +43,8 @@ def setup_source() -> str:
     """The source of the setup cell (the install URL comes from _config.yml)."""
     url, branch = repository()
     return (
-        "# On Google Colab, install the course package first; anywhere else this cell does nothing.\n"
+        "# On Google Colab, install the course package first; "
+        "anywhere else this cell does nothing.\n"
         "import sys\n"
         "\n"
         'if "google.colab" in sys.modules:\n'

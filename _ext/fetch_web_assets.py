@@ -53,8 +53,9 @@ def _npm_pack(spec: str, dest: Path) -> Path:
     npm = shutil.which("npm")
     if npm is None:
         raise WebAssetError(
-            "npm is needed once to fetch the website's browser libraries (requirejs, the ipywidgets "
-            "embed manager); install Node.js/npm (Debian: apt-get install npm) and run `make web-assets`"
+            "npm is needed once to fetch the website's browser "
+            "libraries (requirejs, the ipywidgets embed manager); "
+            "install Node.js/npm (Debian: apt-get install npm) and run `make web-assets`"
         )
     result = subprocess.run(
         [npm, "pack", spec, "--pack-destination", str(dest), "--silent"],
@@ -75,7 +76,7 @@ def _npm_pack(spec: str, dest: Path) -> Path:
 
 
 def _extract(tarball: Path, files: dict[str, str], out: Path, package: str) -> list[Path]:
-    """Unpack the members matching each pattern of ``files`` to its target (a folder if it ends in /)."""
+    """Unpack the members matching each pattern of ``files`` to its target (a folder: ends in /)."""
     written: list[Path] = []
     with tarfile.open(tarball, "r:gz") as tar:
         members = [m for m in tar.getmembers() if m.isfile()]
@@ -117,7 +118,8 @@ def fetch(lock: Path = LOCK, vendor: Path = VENDOR, force: bool = False) -> list
             actual = sri_sha512(tarball)
             if actual != package["integrity"]:
                 raise WebAssetError(
-                    f"{name}@{version}: tarball hash {actual} does not match the pinned {package['integrity']}"
+                    f"{name}@{version}: tarball hash {actual} does not match the pinned "
+                    f"{package['integrity']}"
                 )
             written += _extract(tarball, package["files"], out, name)
         (out / STAMP.name).write_text(lock_digest(lock) + "\n")

@@ -10,9 +10,9 @@ it into the build:
 * ``doctree-read``: records which frame folders each page shows (kept in the environment, so
   pages that are not rebuilt keep theirs).
 * ``html-page-context``: on a page with a player, points the frame URLs at ``_static/frames``
-  (relative, so the site works from ``file://``), adds ``frame-player.js`` and its stylesheet,
-  and drops the ipywidgets scripts (their loader, RequireJS, the 3.6 MB embed manager and the widget state)
-  when no widget view is left on the page: the apps' controls still exist in the kernel, so
+  (relative, so the site works from ``file://``), adds ``frame-player.js`` and its stylesheet, and
+  drops the ipywidgets scripts (their loader, RequireJS, the 3.6 MB embed manager and the widget
+  state) when no widget view is left on the page: the apps' controls still exist in the kernel, so
   the notebook's metadata keeps their state, but nothing on the page uses it.
 * ``build-finished``: copies the frames of every page into ``_static/frames/<key>/`` and
   removes folders no page uses any more.
@@ -126,9 +126,9 @@ def copy_frames(app: Sphinx, exception: Exception | None) -> None:
         source = cache / key
         if not (source / "manifest.json").is_file():
             raise ExtensionError(
-                f"frame_player: page {page} shows slider frames {key}, which are not in {cache}; the frames "
-                "are drawn when the notebook runs, so remove its cached run (rm -rf _build/.jupyter_cache) "
-                "and build again"
+                f"frame_player: page {page} shows slider frames {key}, "
+                f"which are not in {cache}; the frames are drawn when the notebook runs, "
+                "so remove its cached run (rm -rf _build/.jupyter_cache) and build again"
             )
         destination = target / key
         if not destination.is_dir():

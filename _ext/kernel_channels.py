@@ -1,7 +1,7 @@
 """Sphinx extension: keep the book's notebook execution from stalling for a whole cell timeout.
 
-The workaround itself lives in :mod:`coursekit.grading.kernel_channels` (the grader needs it too); this
-extension installs it in the build process, where myst-nb runs the notebooks.
+The workaround itself lives in :mod:`coursekit.grading.kernel_channels` (the grader needs it too);
+this extension installs it in the build process, where myst-nb runs the notebooks.
 """
 
 from __future__ import annotations

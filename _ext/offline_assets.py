@@ -118,7 +118,7 @@ def configure(app: Sphinx, config: Config) -> None:
 
 
 def _asset_key(asset: Any) -> tuple[Any, ...]:
-    """What makes two page assets the same tag: URL (an inline script's is None or ''), attributes."""
+    """What makes two page assets one tag: URL (None or '' for an inline script), attributes."""
     attributes = getattr(asset, "attributes", {})
     return (getattr(asset, "filename", asset) or "", tuple(sorted(attributes.items())))
 

@@ -34,7 +34,7 @@ HERE = Path(__file__).resolve().parent
 def _execute(
     path: str, cwd: str, timeout: int | None, allow_errors: bool
 ) -> tuple[str, str | None, float, str | None]:
-    """Worker: execute one notebook; return (path, executed notebook JSON or None, seconds, error)."""
+    """Worker: run one notebook; return (path, executed notebook JSON or None, seconds, error)."""
     from jupyter_cache.executors.utils import single_nb_execution
 
     spec = importlib.util.spec_from_file_location("kernel_channels", HERE / "kernel_channels.py")

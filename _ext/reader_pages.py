@@ -94,7 +94,7 @@ def configure(app: Sphinx, config: Config) -> None:
 
 
 def without_script(html_text: str, path: str) -> Markup:
-    """``html_text`` without the ``<script>`` element(s) whose ``src`` ends in ``path`` (plus a query)."""
+    """``html_text`` without the ``<script>`` elements whose ``src`` ends in ``path`` (+ query)."""
     pattern = re.compile(
         rf'\s*<script[^>]*\ssrc="[^"]*{re.escape(path)}(\?[^"]*)?"[^>]*>\s*</script>'
     )
@@ -266,7 +266,8 @@ def figure_alt_text(app: Sphinx, doctree: nodes.document, docname: str) -> None:
 
 
 _OUTPUT_IMAGE = re.compile(
-    r'(<div class="cell_output docutils container">\s*)?(<img [^>]*src="([^"]+\.(?:png|svg|jpg|jpeg|gif))"[^>]*/?>)'
+    r'(<div class="cell_output docutils container">\s*)?(<img '
+    r'[^>]*src="([^"]+\.(?:png|svg|jpg|jpeg|gif))"[^>]*/?>)'
 )
 
 
@@ -279,7 +280,10 @@ def link_figures(body: str) -> str:
             return match.group(0)
         if " loading=" not in tag:
             tag = tag.replace("<img ", '<img loading="lazy" ', 1)
-        return f'{lead}<a class="course-figure-link" href="{src}" title="Open the figure full size">{tag}</a>'
+        return (
+            f'{lead}<a class="course-figure-link" href="{src}" title="Open the figure full '
+            f'size">{tag}</a>'
+        )
 
     return _OUTPUT_IMAGE.sub(wrap, body)
 

@@ -211,7 +211,8 @@ def write_requirements(root: Path, out: Path) -> None:
             f"requirements.txt / constraints.txt pin no version of {', '.join(missing)}"
         )
     lines = [
-        "# What Binder installs to run the notebooks (Colab has these already and installs coursekit",
+        "# What Binder installs to run the notebooks "
+        "(Colab has these already and installs coursekit",
         "# from its first cell). The course package itself is the last line: this folder.",
         *(f"{name}=={versions[name]}" for name in STUDENT_REQUIREMENTS),
         ".",
@@ -255,7 +256,8 @@ def write_assignments(root: Path, out: Path) -> list[Path]:
             )
             if done.returncode != 0:
                 raise StudentEditionError(
-                    f"assignments/source/{name}: coursekit release failed:\n{done.stderr or done.stdout}"
+                    f"assignments/source/{name}: coursekit release failed:\n"
+                    f"{done.stderr or done.stdout}"
                 )
             shutil.copytree(course / "release" / name, out / "assignments" / name)
             released.extend(sorted((out / "assignments" / name).rglob("*.ipynb")))
@@ -279,10 +281,13 @@ def write_readme(root: Path, out: Path, chapters: list[Path], assignments: list[
             notebook.stem,
         )
         chapter_lines.append(
-            f"| [{heading}]({relative}) | [Binder](https://mybinder.org/v2/gh/{path}/{branch}?urlpath=lab/tree/{relative}) "
-            f"| [Colab](https://colab.research.google.com/github/{path}/blob/{branch}/{relative}) |"
+            f"| [{heading}]({relative}) | "
+            f"[Binder](https://mybinder.org/v2/gh/{path}/{branch}?urlpath=lab/tree/{relative}) | "
+            f"[Colab](https://colab.research.google.com/github/{path}/blob/{branch}/{relative}) |"
         )
     assignment_lines = [f"- `{p.relative_to(out).as_posix()}`" for p in assignments]
+    runtime = (root / "runtime.txt").read_text(encoding="utf-8").strip()
+    python_version = runtime.removeprefix("python-")
     (out / "README.md").write_text(
         f"""# {title}: notebooks for students
 
@@ -302,7 +307,7 @@ its solution folded away under it: click "Solution to Exercise ..." only once yo
 - **Colab** opens one notebook at a time; its first code cell installs the course package
   (`coursekit`) from this repository, and does nothing anywhere else. Save a copy to your Drive
   to keep your changes.
-- **On your own computer** (Python {(root / "runtime.txt").read_text(encoding="utf-8").strip().removeprefix("python-")}):
+- **On your own computer** (Python {python_version}):
 
   ```bash
   python -m venv .venv && source .venv/bin/activate

@@ -349,7 +349,8 @@ def _glue_text(ctx: ChapterContext, content: str, role: str) -> str:
         return format_plain_text(bundle["text/plain"], fmt_spec)
     except (TypeError, ValueError) as exc:
         raise ctx.fail(
-            f"glue key {name!r}{where}: cannot format {bundle['text/plain']!r} as {fmt_spec!r} ({exc})"
+            f"glue key {name!r}{where}: cannot format {bundle['text/plain']!r} as "
+            f"{fmt_spec!r} ({exc})"
         ) from exc
 
 
@@ -468,7 +469,8 @@ def _directive(ctx: ChapterContext, name: str, arg: str, body: list[str]) -> lis
         label = options.get("label")
         if not label:
             raise ctx.fail(
-                f"an exercise without a :label: ({arg or 'untitled'!r}) cannot be numbered or given its solution"
+                f"an exercise without a :label: ({arg or 'untitled'!r}) cannot be numbered or "
+                "given its solution"
             )
         if label not in ctx.exercise_titles:
             raise ctx.fail(f"exercise {label!r} has no number on the built page")
@@ -636,10 +638,11 @@ _FENCE_ANY = re.compile(
 
 
 def _after_gate(text: str, match: re.Match) -> int:
-    """Where the text goes on after a ``solution-start``/``-end`` fence: past its options and close."""
+    """Where text resumes after a ``solution-start``/``-end`` fence: past its options and close."""
     fence = match.group(1)
     rest = re.match(
-        rf"\n?(?:[ \t]*:[\w-]+:[^\n]*\n)*[ \t]*{re.escape(fence[0])}{{{len(fence)},}}[ \t]*(?:\n|$)",
+        r"\n?(?:[ \t]*:[\w-]+:[^\n]*\n)*"  # the fence's option lines
+        rf"[ \t]*{re.escape(fence[0])}{{{len(fence)},}}[ \t]*(?:\n|$)",  # its closing fence
         text[match.end() :],
     )
     if rest is None:
@@ -661,7 +664,8 @@ def student_notebook(ctx: ChapterContext, source: nbformat.NotebookNode) -> nbfo
                     options, _ = _directive_options(payload[2])
                     if not options.get("label"):
                         raise ctx.fail(
-                            f"an exercise without a :label: ({payload[1] or 'untitled'!r}) cannot be numbered or given its solution"
+                            f"an exercise without a :label: ({payload[1] or 'untitled'!r}) cannot "
+                            "be numbered or given its solution"
                         )
                     exercise_labels.append(options["label"])
     for label in exercise_labels:

@@ -119,7 +119,7 @@ def markdown_table(rows: list[Row]) -> str:
 
 
 def fmt_time(seconds: float) -> str:
-    """A duration with a unit that keeps 3 significant digits readable (a difference may be negative)."""
+    """A duration in a unit that keeps 3 significant digits readable (it may be negative)."""
     if seconds < 0:
         return "-" + fmt_time(-seconds)
     if seconds < 1e-3:

@@ -140,9 +140,9 @@ def clean_clone_make_book(rebuilds: int = 3) -> tuple[list[Row], list[str]]:
     rows = [
         Row(
             "book",
-            "make book in a clean clone of HEAD (set-up "
-            f"{fmt_time(steps['setup'].seconds)}, web assets {fmt_time(steps['web-assets'].seconds)}, "
-            f"build {fmt_time(steps['book'].seconds)}; 1 run)",
+            f"make book in a clean clone of HEAD (set-up {fmt_time(steps['setup'].seconds)}, "
+            f"web assets {fmt_time(steps['web-assets'].seconds)}, build "
+            f"{fmt_time(steps['book'].seconds)}; 1 run)",
             fmt_time(total),
             memory=f"{fmt_mib(steps['book'].peak_tree_bytes)} all processes (build)",
             target="< 3 min",
@@ -200,7 +200,10 @@ def run(quick: bool = False, rebuilds: int = 3) -> PartResult:
                 part,
                 f"cold build, {len(notebooks)} notebooks executed (1 run)",
                 fmt_time(cold.seconds),
-                memory=f"{fmt_mib(cold.max_process_bytes)} largest process, {fmt_mib(cold.peak_tree_bytes)} all processes",
+                memory=(
+                    f"{fmt_mib(cold.max_process_bytes)} largest process, "
+                    f"{fmt_mib(cold.peak_tree_bytes)} all processes"
+                ),
                 met="built" if ok else "BUILD FAILED",
             )
         )

@@ -201,9 +201,9 @@ def run(quick: bool = False, repeats: int = 9) -> PartResult:
             )
         )
         result.notes.append(
-            f"engine {graph}: same output and leaf gradients as micrograd (largest relative "
-            f"difference {same['worst']:.1e}); graph nodes: coursekit {same['ck_nodes']}, micrograd "
-            f"{same['mg_nodes']}"
+            f"engine {graph}: same output and leaf gradients as micrograd "
+            f"(largest relative difference {same['worst']:.1e}); graph nodes: "
+            f"coursekit {same['ck_nodes']}, micrograd {same['mg_nodes']}"
         )
         print(
             f"  engine {graph}: coursekit {fmt_time(timing['ours']['median'])} micrograd "

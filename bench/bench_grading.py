@@ -196,12 +196,14 @@ def run(
     result.rows.append(
         Row(
             part,
-            f"grade {n} {ASSIGNMENT} submissions: coursekit --jobs 2 vs sequential nbgrader autograde "
+            f"grade {n} {ASSIGNMENT} submissions: "
+            "coursekit --jobs 2 vs sequential nbgrader autograde "
             f"(median of {runs}; per submission {fmt_time(ck_sec / n)} vs {fmt_time(nb_sec / n)})",
             fmt_time(ck_sec),
             fmt_time(nb_sec) + " (nbgrader)",
             f"{speedup:.2f}x throughput",
-            f"{fmt_mib(max(d.peak_tree_bytes for d, _ in ck_runs))} / {fmt_mib(max(d.peak_tree_bytes for d, _ in nb_runs))} all processes",
+            f"{fmt_mib(max(d.peak_tree_bytes for d, _ in ck_runs))} / "
+            f"{fmt_mib(max(d.peak_tree_bytes for d, _ in nb_runs))} all processes",
             ">= 1.8x, same scores",
             ("yes" if speedup >= TARGET else "no")
             + (", scores identical" if same else ", SCORES DIFFER"),
@@ -213,8 +215,8 @@ def run(
         )
     else:
         result.notes.append(
-            f"grading: coursekit and nbgrader gave identical scores to all {n} submissions in every run, "
-            "equal to the scores the corpus expects"
+            f"grading: coursekit and nbgrader gave identical scores to all {n} submissions in "
+            "every run, equal to the scores the corpus expects"
         )
     if with_jobs1:
         ck1 = [one("coursekit-jobs1", i, _grade_coursekit, 1, sandbox) for i in range(runs)]
@@ -222,7 +224,8 @@ def run(
         result.rows.append(
             Row(
                 part,
-                f"same {n} submissions, coursekit --jobs 1 vs sequential nbgrader (median of {runs})",
+                f"same {n} submissions, coursekit --jobs 1 vs sequential nbgrader "
+                f"(median of {runs})",
                 fmt_time(ck1_sec),
                 fmt_time(nb_sec) + " (nbgrader)",
                 f"{nb_sec / ck1_sec:.2f}x throughput",
@@ -247,9 +250,9 @@ def run(
         result.rows.append(
             Row(
                 part,
-                f"sandbox cost per submission: one submission's grading time with the sandbox vs --no-sandbox "
-                f"(median over {len(students)} students of the paired difference, {runs} runs each; "
-                f"whole batch {fmt_time(ck_sec)} vs {fmt_time(plain_sec)})",
+                "sandbox cost per submission: one submission's grading time with the sandbox vs "
+                f"--no-sandbox (median over {len(students)} students of the paired difference, "
+                f"{runs} runs each; whole batch {fmt_time(ck_sec)} vs {fmt_time(plain_sec)})",
                 f"{fmt_time(boxed_med)} (+{fmt_time(cost)})"
                 if cost >= 0
                 else f"{fmt_time(boxed_med)} ({fmt_time(cost)})",
@@ -266,9 +269,11 @@ def run(
         [
             "### Grading",
             "",
-            f"{n} submissions of {ASSIGNMENT}: {per_case} students for each corpus case "
-            f"({', '.join(sorted({s.rsplit('_', 1)[0] for s in expected}))}). Wall time of the whole "
-            "command; runs: "
+            (
+                f"{n} submissions of {ASSIGNMENT}: {per_case} students for each corpus case "
+                f"({', '.join(sorted({s.rsplit('_', 1)[0] for s in expected}))}). Wall time of the "
+                "whole command; runs: "
+            )
             + ", ".join(f"coursekit {fmt_time(d.seconds)}" for d, _ in ck_runs)
             + "; "
             + ", ".join(f"nbgrader {fmt_time(d.seconds)}" for d, _ in nb_runs)

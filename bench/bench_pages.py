@@ -151,15 +151,19 @@ def measure(browser, base_url: str, path: str) -> PageLoad:
         }""")
         result = PageLoad(path, counter["bytes"], paint if paint is not None else float("nan"))
         has_apps = page.evaluate(
-            "() => Boolean(document.querySelector('script[type=\"application/vnd.jupyter.widget-view+json\"]'))"
+            "() => Boolean(document"
+            ".querySelector('script[type=\"application/vnd.jupyter.widget-view+json\"]'))"
         )
         if has_apps:
             begin = time.monotonic()
-            page.evaluate("""() => document.querySelector('script[type="application/vnd.jupyter.widget-view+json"]')
+            page.evaluate("""() => document
+                .querySelector('script[type="application/vnd.jupyter.widget-view+json"]')
                 .parentElement.scrollIntoView({block: 'center'})""")
             page.wait_for_function(
-                """() => [...document.querySelectorAll('script[type="application/vnd.jupyter.widget-view+json"]')]
-                .every((s) => s.previousElementSibling && s.previousElementSibling.querySelector('.jupyter-widgets'))""",
+                """() => [...document
+                    .querySelectorAll('script[type="application/vnd.jupyter.widget-view+json"]')]
+                    .every((s) => s.previousElementSibling
+                        && s.previousElementSibling.querySelector('.jupyter-widgets'))""",
                 timeout=120_000,
             )
             result.apps_ready = time.monotonic() - begin
@@ -178,8 +182,10 @@ def _details(loads: dict[str, list[PageLoad]]) -> str:
     lines = [
         "### Pages: cold first visit at 9 Mbit/s, 40 ms (390x844)",
         "",
-        "Bytes until the network is idle without scrolling; first contentful paint; for pages with slider",
-        "apps, the time from scrolling to the first app until every app has rendered, and the bytes by then.",
+        "Bytes until the network is idle without scrolling; first contentful paint; "
+        "for pages with slider",
+        "apps, the time from scrolling to the first app until every app has rendered, "
+        "and the bytes by then.",
         "",
         "| page | server | bytes | first paint | apps ready after scroll | bytes with apps |",
         "|---|---|---:|---:|---:|---:|",
@@ -188,7 +194,8 @@ def _details(loads: dict[str, list[PageLoad]]) -> str:
         for load in results:
             ready = "" if load.apps_ready is None else f"{load.apps_ready:.1f} s"
             lines.append(
-                f"| {load.path} | {server} | {_mb(load.bytes)} | {load.first_paint:.2f} s | {ready} | {_mb(load.bytes_with_apps)} |"
+                f"| {load.path} | {server} | {_mb(load.bytes)} | {load.first_paint:.2f} s | "
+                f"{ready} | {_mb(load.bytes_with_apps)} |"
             )
     return "\n".join(lines)
 
@@ -228,9 +235,15 @@ def run(
                             timeouts.append(f"{name} {path}: {first_line}")
                             continue
                         print(
-                            f"  {name:5} {path:45} {_mb(load.bytes):>9} first paint {load.first_paint:.2f} s"
+                            (
+                                f"  {name:5} {path:45} {_mb(load.bytes):>9} first paint "
+                                f"{load.first_paint:.2f} s"
+                            )
                             + (
-                                f", apps ready {load.apps_ready:.1f} s after scrolling ({_mb(load.bytes_with_apps)})"
+                                (
+                                    f", apps ready {load.apps_ready:.1f} s after scrolling "
+                                    f"({_mb(load.bytes_with_apps)})"
+                                )
                                 if load.apps_ready is not None
                                 else ""
                             ),
@@ -273,10 +286,11 @@ def run(
             )
         )
     notes = [
-        f"{len(pages)} pages, each a cold visit in a fresh Chromium context at 390x844, throttled by Chromium to "
-        f"{DOWN_BITS / 1e6:g} Mbit/s and {LATENCY_MS} ms; 'plain': served uncompressed, 'gzip': text types gzip-compressed",
-        "slider apps' scripts (RequireJS, the embed manager) load only when a reader scrolls near an app; "
-        "'bytes with apps' counts them",
+        f"{len(pages)} pages, each a cold visit in a fresh Chromium context at 390x844, "
+        f"throttled by Chromium to {DOWN_BITS / 1e6:g} Mbit/s and {LATENCY_MS} ms; 'plain': "
+        "served uncompressed, 'gzip': text types gzip-compressed",
+        "slider apps' scripts (RequireJS, the embed manager) load only when a reader scrolls near "
+        "an app; 'bytes with apps' counts them",
     ]
     notes += [f"visit timed out (not counted): {t}" for t in timeouts]
     return PartResult("pages", rows, notes, _details(loads))

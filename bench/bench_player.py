@@ -195,7 +195,8 @@ _MOVE = """async ([id, axis, value]) => {
         const done = () => requestAnimationFrame(() => resolve(performance.now() - start));
         image.addEventListener('load', done, {once: true});
     });
-    if (control.type === 'checkbox') control.checked = Boolean(value); else control.value = String(value);
+    if (control.type === 'checkbox') control.checked = Boolean(value);
+    else control.value = String(value);
     control.dispatchEvent(new Event('input', {bubbles: true}));
     return await shown;
 }"""

@@ -40,7 +40,7 @@ WARMUP = 3
 
 
 def discover() -> tuple[list[tuple[str, str]], list[str]]:
-    """``(module, class name)`` of every SliderApp subclass in coursekit.widgets, and import errors."""
+    """``(module, class name)`` of each SliderApp subclass in coursekit.widgets; import errors."""
     import coursekit.widgets as package
     from coursekit.widgets.app import SliderApp
 
@@ -166,17 +166,19 @@ def run(quick: bool = False, moves: int | None = None) -> PartResult:
     lines = [
         "### Slider apps: latency of one move",
         "",
-        f"{moves} moves per app after {WARMUP} warm-up moves; a move sets one random control to a "
-        "random valid value. 'callback' is `app.set(...)` (the redraw of the artists), 'with draw' "
-        "adds `fig.canvas.draw()` (Agg), 'with PNG' adds `app.png()` instead (a full render plus the "
-        "PNG encoding: what `refresh()` shows in Jupyter or Binder, so what a user waits for; "
-        f"measured on {max(10, moves // 2)} moves of an app of its own, as a notebook builds it). "
-        "'layout frozen' repeats moves with draw after `fig.set_layout_engine('none')`, for an app "
-        "whose figure still has a layout engine (a diagnostic; '-' for apps that lay out once "
-        "themselves). Peak memory: the app's child process, from before it was built to after the "
-        "last move.",
+        f"{moves} moves per app after {WARMUP} warm-up moves; a move sets one random control "
+        "to a random valid value. 'callback' is `app.set(...)` (the redraw of the artists), "
+        "'with draw' adds `fig.canvas.draw()` (Agg), 'with PNG' adds `app.png()` instead "
+        "(a full render plus the PNG encoding: what `refresh()` shows in Jupyter or Binder, "
+        f"so what a user waits for; measured on {max(10, moves // 2)} moves of an app of "
+        "its own, as a notebook builds it). 'layout frozen' repeats moves with draw after "
+        "`fig.set_layout_engine('none')`, for an app whose figure still has a layout "
+        "engine (a diagnostic; '-' for apps that lay out once themselves). Peak memory: "
+        "the app's child process, from before it was built to after the last move.",
         "",
-        "| app | controls | build + first draw | callback median / p95 | with draw median / p95 | with PNG (as shown in Jupyter) median / p95 | with draw, layout frozen, median | peak memory |",
+        "| app | controls | build + first draw | callback median / p95 | with draw median "
+        "/ p95 | with PNG (as shown in Jupyter) median / p95 | with draw, layout frozen, "
+        "median | peak memory |",
         "|---|---|---|---|---|---|---|---|",
     ]
     for seed, (module, cls_name) in enumerate(apps):
@@ -195,20 +197,27 @@ def run(quick: bool = False, moves: int | None = None) -> PartResult:
         result.rows.append(
             Row(
                 part,
-                f"{cls_name} ({module.rsplit('.', 1)[1]}.py): one move, callback / with draw / with PNG, median (p95)",
-                f"{fmt_time(cb_med)} ({fmt_time(cb_95)}) / {fmt_time(dr_med)} ({fmt_time(dr_95)}) / {fmt_time(png_med)} ({fmt_time(png_95)})",
+                f"{cls_name} ({module.rsplit('.', 1)[1]}.py): one move, "
+                "callback / with draw / with PNG, median (p95)",
+                f"{fmt_time(cb_med)} ({fmt_time(cb_95)}) / {fmt_time(dr_med)} ({fmt_time(dr_95)}) "
+                f"/ {fmt_time(png_med)} ({fmt_time(png_95)})",
                 memory=fmt_mib(m["peak_bytes"]),
                 target="median < 50 ms (with draw)",
-                met=f"with draw {'yes' if dr_med < TARGET else 'no'}, with PNG {'yes' if png_med < TARGET else 'no'}",
+                met=(
+                    f"with draw {'yes' if dr_med < TARGET else 'no'}, "
+                    f"with PNG {'yes' if png_med < TARGET else 'no'}"
+                ),
             )
         )
         lines.append(
-            f"| {cls_name} | {', '.join(m['controls'])} | {fmt_time(m['build'])} | {fmt_time(cb_med)} / {fmt_time(cb_95)} | "
-            f"{fmt_time(dr_med)} / {fmt_time(dr_95)} | {fmt_time(png_med)} / {fmt_time(png_95)} | {frozen} | {fmt_mib(m['peak_bytes'])} |"
+            f"| {cls_name} | {', '.join(m['controls'])} | {fmt_time(m['build'])} | "
+            f"{fmt_time(cb_med)} / {fmt_time(cb_95)} | {fmt_time(dr_med)} / {fmt_time(dr_95)} | "
+            f"{fmt_time(png_med)} / {fmt_time(png_95)} | {frozen} | {fmt_mib(m['peak_bytes'])} |"
         )
         print(
-            f"  sliders {cls_name}: callback {fmt_time(cb_med)} (p95 {fmt_time(cb_95)}), with draw "
-            f"{fmt_time(dr_med)} (p95 {fmt_time(dr_95)}), with PNG {fmt_time(png_med)} (p95 {fmt_time(png_95)})",
+            f"  sliders {cls_name}: callback {fmt_time(cb_med)} (p95 {fmt_time(cb_95)}), "
+            f"with draw {fmt_time(dr_med)} (p95 {fmt_time(dr_95)}), "
+            f"with PNG {fmt_time(png_med)} (p95 {fmt_time(png_95)})",
             flush=True,
         )
     result.details = "\n".join(lines)

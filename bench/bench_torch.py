@@ -298,8 +298,9 @@ def run(
                 ratio = timing["ratio"]
                 grid[(batch, hidden)] = {"ck": ck, "th": th, "ratio": ratio}
                 print(
-                    f"  torch {dtype} batch {batch:5d} hidden {hidden:4d}: coursekit "
-                    f"{fmt_time(ck['median']):>9} torch {fmt_time(th['median']):>9} ratio {ratio:5.2f}",
+                    f"  torch {dtype} batch {batch:5d} hidden {hidden:4d}: "
+                    f"coursekit {fmt_time(ck['median']):>9} torch {fmt_time(th['median']):>9} "
+                    f"ratio {ratio:5.2f}",
                     flush=True,
                 )
 
@@ -334,25 +335,26 @@ def run(
         for batch, hidden in [(128, 64), (max(batches), max(hiddens))]:
             g = in_child(_gemm, batch, hidden, dtype, repeats)
             gemm.append(
-                f"| {dtype} | ({batch}, {hidden}) @ ({hidden}, {hidden}) | {fmt_time(g['ours']['median'])} | "
-                f"{fmt_time(g['peer']['median'])} | {g['ratio']:.2f} |"
+                f"| {dtype} | ({batch}, {hidden}) @ ({hidden}, {hidden}) | "
+                f"{fmt_time(g['ours']['median'])} | {fmt_time(g['peer']['median'])} | "
+                f"{g['ratio']:.2f} |"
             )
     bare = []
     for dtype in ("float32", "float64"):
         for batch, hidden in [(32, 16), (128, 64), (max(batches), max(hiddens))]:
             g = in_child(_against_bare, batch, hidden, dtype, repeats)
             bare.append(
-                f"| {dtype} | {batch} | {hidden} | {fmt_time(g['ours']['median'])} | "
-                f"{fmt_time(g['peer']['median'])} | {g['ratio']:.2f} | {fmt_time(g['ours']['median'] - g['peer']['median'])} |"
+                f"| {dtype} | {batch} | {hidden} | {fmt_time(g['ours']['median'])} "
+                f"| {fmt_time(g['peer']['median'])} | {g['ratio']:.2f} | "
+                f"{fmt_time(g['ours']['median'] - g['peer']['median'])} |"
             )
     result.details += (
         "\n\n#### coursekit against the same step in bare NumPy\n\n"
         "The step written as a dozen NumPy expressions (no layer objects, no input checks, the "
-        "loss and its gradient from one softmax), checked to give the same loss. The difference is "
-        "what coursekit's readable, checked layers cost per step.\n\n"
-        "| dtype | batch | hidden | coursekit | bare NumPy | ratio | difference |\n|---|---|---|---|---|---|---|\n"
-        + "\n".join(bare)
-    )
+        "loss and its gradient from one softmax), checked to give the same loss. The difference "
+        "is what coursekit's readable, checked layers cost per step.\n\n| dtype | batch | hidden "
+        "| coursekit | bare NumPy | ratio | difference |\n|---|---|---|---|---|---|---|\n"
+    ) + "\n".join(bare)
     result.details += (
         "\n\n#### The matrix product alone\n\n"
         "The hidden-to-hidden product `X @ W.T` of the forward pass, NumPy (OpenBLAS) against "
@@ -371,9 +373,13 @@ def run(
     for dtype, (batch, hidden) in profile_cases:
         prof = in_child(_profile_course_size, batch, hidden, dtype)
         result.details += (
-            f"\n\n#### Where a coursekit step spends its time ({dtype}, batch {batch}, hidden {hidden})\n\n"
-            "cProfile over 2000 steps, sorted by own time (profiling overhead inflates the "
-            "Python-level share):\n\n```text\n" + prof["text"] + "\n```\n"
+            (
+                "\n\n#### Where a coursekit step spends its time "
+                f"({dtype}, batch {batch}, hidden {hidden})\n\ncProfile over 2000 steps, sorted by "
+                "own time (profiling overhead inflates the Python-level share):\n\n```text\n"
+            )
+            + prof["text"]
+            + "\n```\n"
         )
     return result
 
@@ -411,11 +417,11 @@ def _details(grids: dict, batches: list[int], hiddens: list[int]) -> str:
     out = [
         "### coursekit / torch time ratio of one training step",
         "",
-        f"MLP {D_IN} -> H -> H -> {CLASSES}, ReLU, softmax cross-entropy, plain SGD; one thread each. "
-        "The two are timed in alternating repeats in one process; each cell gives the median of "
-        "the paired ratios coursekit/torch (below 1: coursekit is faster) and the median times. "
-        "Peak memory is the rise of the peak resident set of a fresh child process that runs only "
-        "that measurement.",
+        f"MLP {D_IN} -> H -> H -> {CLASSES}, ReLU, softmax cross-entropy, plain SGD; "
+        "one thread each. The two are timed in alternating repeats in one process; "
+        "each cell gives the median of the paired ratios coursekit/torch "
+        "(below 1: coursekit is faster) and the median times. Peak memory is the rise of the "
+        "peak resident set of a fresh child process that runs only that measurement.",
     ]
     for dtype, grid in grids.items():
         out += ["", f"#### {dtype}: ratio (coursekit time, torch time)", ""]
@@ -426,16 +432,17 @@ def _details(grids: dict, batches: list[int], hiddens: list[int]) -> str:
             for h in hiddens:
                 c = grid[(batch, h)]
                 cells.append(
-                    f"**{c['ratio']:.2f}** ({fmt_time(c['ck']['median'])}, {fmt_time(c['th']['median'])})"
+                    f"**{c['ratio']:.2f}** ({fmt_time(c['ck']['median'])}, "
+                    f"{fmt_time(c['th']['median'])})"
                 )
             out.append(f"| {batch} | " + " | ".join(cells) + " |")
         out += [
             "",
             f"#### {dtype}: peak memory in MiB, coursekit / torch",
             "",
-            "Rise of the peak resident set while building the model and data and taking 6 steps; in "
-            "brackets the rise during steps 2-6 alone (after one-time initialisation such as "
-            "PyTorch loading its kernels).",
+            "Rise of the peak resident set while building the model and data and taking 6 steps; "
+            "in brackets the rise during steps 2-6 alone "
+            "(after one-time initialisation such as PyTorch loading its kernels).",
             "",
         ]
         out.append("| batch \\ hidden | " + " | ".join(str(h) for h in hiddens) + " |")

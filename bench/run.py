@@ -4,10 +4,10 @@
     python bench/run.py --only torch,engine   # some parts
     python bench/run.py --quick               # smaller grids, no cold book build, one grading run
 
-Parts: torch (training step vs PyTorch), engine (scalar autodiff vs micrograd), sliders (slider
-app latency), book (build times), grading (coursekit grade vs nbgrader autograde), player (the slider apps on
-the website: frame format, site size, move latency in Chromium). A part whose
-subject does not exist yet is skipped with a note; nothing is ever estimated.
+Parts: torch (training step vs PyTorch), engine (scalar autodiff vs micrograd), sliders (slider app
+latency), book (build times), grading (coursekit grade vs nbgrader autograde), player (the slider
+apps on the website: frame format, site size, move latency in Chromium). A part whose subject does
+not exist yet is skipped with a note; nothing is ever estimated.
 
 results.md always shows every part: the ones run now, and for the others the table rows of
 their last run (kept in bench/_work/last/, marked with that run's date).
@@ -97,8 +97,10 @@ def _results_md(parts: list[tuple[PartResult, dict, bool, bool]], info: dict) ->
     out = [
         "# Benchmark results",
         "",
-        "Written by `make bench` (`bench/run.py`); every figure below was measured, none estimated.",
-        "Times are medians over repeated runs; ratios are coursekit / peer measured in the same run",
+        "Written by `make bench` (`bench/run.py`); every figure below was measured, "
+        "none estimated.",
+        "Times are medians over repeated runs; ratios are coursekit / peer measured "
+        "in the same run",
         "(below 1: coursekit is faster), except grading, where the ratio is the throughput gain.",
         "Peak memory: rise of the peak resident set of the child process that ran the measurement",
         "(coursekit / peer); for commands, the largest sampled total of the whole process tree.",

@@ -24,7 +24,7 @@ def reals(bound: float) -> st.SearchStrategy[float]:
 
 
 def float_arrays(shape, bound: float) -> st.SearchStrategy[np.ndarray]:
-    """float64 arrays of ``shape`` (a tuple or a strategy for one) with entries from :func:`reals`."""
+    """float64 arrays of ``shape`` (a tuple or a strategy for one), entries from :func:`reals`."""
     return arrays(np.float64, shape, elements=reals(bound))
 
 

@@ -95,7 +95,8 @@ def compare(actual: Any, expected: Any, rtol: float = 1e-7, atol: float = 1e-9) 
     where = f" at index {index}" if a.ndim else ""
     return (
         False,
-        f"expected {float(e[index])!r}{where}, got {float(a[index])!r} ({int((~ok_entries).sum())} of {a.size} entries differ)",
+        f"expected {float(e[index])!r}{where}, "
+        f"got {float(a[index])!r} ({int((~ok_entries).sum())} of {a.size} entries differ)",
     )
 
 
@@ -136,7 +137,8 @@ def check_raises(key: str, func: Callable[[], Any], exception: type[BaseExceptio
         raised = False
         if not os.environ.get(RECORD_ENV):
             raise AssertionError(
-                f"check {key!r} failed: expected {exception.__name__}, got {type(exc).__name__}: {exc}"
+                f"check {key!r} failed: expected {exception.__name__}, "
+                f"got {type(exc).__name__}: {exc}"
             ) from exc
     else:
         raised = False

@@ -230,7 +230,8 @@ def train_test_split(
     y = np.asarray(y)
     if X.ndim == 0 or y.ndim == 0 or X.shape[0] != y.shape[0]:
         raise ValueError(
-            f"X and y must have the same number of rows, got X.shape={X.shape} and y.shape={y.shape}"
+            "X and y must have the same number of rows, "
+            f"got X.shape={X.shape} and y.shape={y.shape}"
         )
     if not is_real_number(test_fraction):
         raise TypeError(f"test_fraction must be a number, got {type(test_fraction).__name__}")

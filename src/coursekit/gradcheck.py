@@ -2,7 +2,10 @@
 
 The centred difference
 
-.. math:: \\frac{\\partial f}{\\partial x_i} \\approx \\frac{f(x + \\varepsilon e_i) - f(x - \\varepsilon e_i)}{2\\varepsilon}
+.. math::
+
+    \\frac{\\partial f}{\\partial x_i}
+    \\approx \\frac{f(x + \\varepsilon e_i) - f(x - \\varepsilon e_i)}{2\\varepsilon}
 
 has error :math:`O(\\varepsilon^2)` (the one-sided version only :math:`O(\\varepsilon)`), so with
 ``eps = 1e-6`` in float64 a correct gradient of a smooth function agrees to a relative error of
@@ -111,8 +114,9 @@ class GradientCheck:
     def __str__(self) -> str:
         verdict = "passed" if self.ok else "FAILED"
         return (
-            f"gradient check {verdict}: max relative error {self.max_error:.2e} (tolerance {self.tol:.0e}) "
-            f"at index {self.worst_index}: analytic {self.analytic:.10g}, numeric {self.numeric:.10g}"
+            f"gradient check {verdict}: max relative error {self.max_error:.2e} "
+            f"(tolerance {self.tol:.0e}) at index {self.worst_index}: "
+            f"analytic {self.analytic:.10g}, numeric {self.numeric:.10g}"
         )
 
     def __bool__(self) -> bool:

@@ -122,7 +122,8 @@ def _binary_targets(y: ArrayLike, like: np.ndarray) -> np.ndarray:
 
 
 def mse(yhat: ArrayLike, y: ArrayLike, reduction: Reduction = "mean") -> float:
-    r"""Squared error with a factor 1/2: :math:`L = \frac{1}{n}\sum_i \tfrac12\lVert\hat y_i - y_i\rVert^2`.
+    r"""Squared error with a factor 1/2:
+    :math:`L = \frac{1}{n}\sum_i \tfrac12\lVert\hat y_i - y_i\rVert^2`.
 
     With ``reduction="sum"`` the :math:`1/n` is dropped. For one sample this is
     :math:`\tfrac12(\hat y - y)^2`, the loss of the worked examples.
@@ -222,7 +223,9 @@ def cce_grad(probs: ArrayLike, y: ArrayLike, reduction: Reduction = "mean") -> n
 def cce_with_logits(z: ArrayLike, y: ArrayLike, reduction: Reduction = "mean") -> float:
     r"""Categorical cross-entropy of :math:`\operatorname{softmax}(z)`, computed from logits.
 
-    .. math:: L = -\frac{1}{n}\sum_i \sum_k t_{ik}\,\big(z_{ik} - \log\textstyle\sum_j e^{z_{ij}}\big)
+    .. math::
+
+        L = -\frac{1}{n}\sum_i \sum_k t_{ik}\,\big(z_{ik} - \log\textstyle\sum_j e^{z_{ij}}\big)
     """
     z2, _ = _as_batch(z, "z")
     t = _targets_as_distribution(y, z2)

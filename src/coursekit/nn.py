@@ -205,8 +205,8 @@ class Linear(Module):
             b_arr = _as_batch(b, "b", "Linear.from_weights")
             if b_arr.shape != (out_features,):
                 raise ValueError(
-                    f"Linear.from_weights expected b of shape ({out_features},) to match W of shape "
-                    f"{W_arr.shape}, got {b_arr.shape}"
+                    f"Linear.from_weights expected b of shape ({out_features},) to match W of "
+                    f"shape {W_arr.shape}, got {b_arr.shape}"
                 )
         layer = cls(in_features, out_features, rng=0, dtype=dtype)
         layer.W = np.array(
@@ -295,7 +295,8 @@ class Linear(Module):
 
 
 class _Elementwise(Module):
-    r"""An activation applied entry by entry: :math:`Y = f(Z)`, so :math:`\partial L/\partial Z = \partial L/\partial Y \odot f'(Z)`.
+    r"""An activation applied entry by entry: :math:`Y = f(Z)`, so
+    :math:`\partial L/\partial Z = \partial L/\partial Y \odot f'(Z)`.
 
     The Jacobian of an elementwise function is diagonal, which is why the backward pass is a
     Hadamard (entrywise) product rather than a matrix product. ``forward`` caches ``Z``.
@@ -331,9 +332,10 @@ class _Elementwise(Module):
 
 
 class ReLU(_Elementwise):
-    r""":math:`\max(0, z)` entrywise; backward passes the gradient where :math:`z > 0` and blocks it elsewhere.
+    r""":math:`\max(0, z)` entrywise; backward lets the gradient through only where :math:`z > 0`.
 
-    At exactly :math:`z = 0` the derivative is taken as 0 (see :func:`coursekit.activations.relu_grad`).
+    At exactly :math:`z = 0` the derivative is taken as 0 (see
+    :func:`coursekit.activations.relu_grad`).
     """
 
     _fn = staticmethod(activations.relu)
@@ -341,7 +343,7 @@ class ReLU(_Elementwise):
 
 
 class Sigmoid(_Elementwise):
-    r""":math:`\sigma(z) = 1/(1 + e^{-z})` entrywise; :math:`\sigma'(z) = \sigma(z)(1 - \sigma(z)) \le 1/4`."""
+    r""":math:`\sigma(z) = 1/(1 + e^{-z})` entrywise; :math:`\sigma' = \sigma(1-\sigma) \le 1/4`."""
 
     _fn = staticmethod(activations.sigmoid)
     _grad = staticmethod(activations.sigmoid_grad)
@@ -393,7 +395,7 @@ class Sequential(Module):
     Raises:
         TypeError: if an argument is not a Module.
         ValueError: if there are no layers, or two Linear layers (with only activations between
-            them) do not fit: the ``out_features`` of one must equal the ``in_features`` of the next.
+            them) do not fit: the ``out_features`` of one must be the ``in_features`` of the next.
     """
 
     def __init__(self, *layers: Module) -> None:
@@ -401,27 +403,26 @@ class Sequential(Module):
             raise ValueError("Sequential needs at least one layer")
         for i, layer in enumerate(layers):
             if not isinstance(layer, Module):
+                hint = (
+                    " (pass the class instantiated, e.g. ReLU())" if isinstance(layer, type) else ""
+                )
                 raise TypeError(
-                    f"Sequential layer {i} must be a Module (Linear, ReLU, ...), got {type(layer).__name__}"
-                    + (
-                        " (pass the class instantiated, e.g. ReLU())"
-                        if isinstance(layer, type)
-                        else ""
-                    )
+                    f"Sequential layer {i} must be a Module (Linear, ReLU, ...), "
+                    f"got {type(layer).__name__}{hint}"
                 )
         self.layers: list[Module] = list(layers)
         self._check_sizes()
 
     def _check_sizes(self) -> None:
-        """Catch ``Linear(2, 16), ReLU(), Linear(8, 1)`` when the model is built, not mid-training."""
+        """Catch ``Linear(2, 16), ReLU(), Linear(8, 1)`` when the model is built, not later."""
         previous: tuple[int, Linear] | None = None
         for i, layer in enumerate(self.layers):
             if isinstance(layer, Linear):
                 if previous is not None and previous[1].out_features != layer.in_features:
                     j, before = previous
                     raise ValueError(
-                        f"layer {j} {before!r} outputs {before.out_features} features but layer {i} "
-                        f"{layer!r} expects {layer.in_features}"
+                        f"layer {j} {before!r} outputs {before.out_features} features but layer "
+                        f"{i} {layer!r} expects {layer.in_features}"
                     )
                 previous = (i, layer)
             elif not isinstance(layer, _Elementwise):

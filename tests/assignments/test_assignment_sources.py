@@ -647,7 +647,8 @@ MISTAKES = [
         "03_backprop",
         "bce_logits_loss",
         "per_sample = np.maximum(z, 0.0) + np.log1p(np.exp(-np.abs(z))) - y * z",
-        "per_sample = -(y * np.log(1 / (1 + np.exp(-z))) + (1 - y) * np.log(1 - 1 / (1 + np.exp(-z))))",
+        "per_sample = -(y * np.log(1 / (1 + np.exp(-z)))"
+        " + (1 - y) * np.log(1 - 1 / (1 + np.exp(-z))))",
         "hidden",
     ),
     (
@@ -786,12 +787,13 @@ def test_backprop_reference_agrees_with_coursekit_nn():
 
 
 def test_worked_example_matches_the_values_derived_by_hand():
-    """Note 003's network, recomputed by hand (b1 = (0.1, -0.2, 0), the value the note's numbers use).
+    """Note 003's network, recomputed by hand (b1 = (0.1, -0.2, 0), the value the note's numbers
+    use).
 
-    Forward: z1 = (0.2-0.8+0.1, -0.3+1.6-0.2, 0.5+1.4+0) = (-0.5, 1.1, 1.9); yhat = 0.99-0.57+0.05 = 0.47;
-    L = 1.03^2/2. Backward: delta2 = -1.03, dW2 = delta2*h1, delta1 = W2^T delta2 * [z1 > 0] =
-    (0, -0.927, 0.309), dW1 = delta1 x^T. After W -= 0.1 dW: z1 = (-0.5, 1.6562, 1.7146) and
-    yhat = 1.0133*1.6562 - 0.1043*1.7146 + 0.153 = 1.65239468.
+    Forward: z1 = (0.2-0.8+0.1, -0.3+1.6-0.2, 0.5+1.4+0) = (-0.5, 1.1, 1.9); yhat = 0.99-0.57+0.05 =
+    0.47; L = 1.03^2/2. Backward: delta2 = -1.03, dW2 = delta2*h1, delta1 = W2^T delta2 * [z1 > 0] =
+    (0, -0.927, 0.309), dW1 = delta1 x^T. After W -= 0.1 dW: z1 = (-0.5, 1.6562, 1.7146) and yhat =
+    1.0133*1.6562 - 0.1043*1.7146 + 0.153 = 1.65239468.
     """
     ns = solution_namespace("03_backprop")
     params = {

@@ -67,6 +67,6 @@ def test_at_most_five_visible_asserts(path):
     found = visible_assert_lines(json.loads(path.read_text(encoding="utf-8")))
     listing = "\n".join(f"  cell {index}: {line}" for index, line in found)
     assert len(found) <= BUDGET, (
-        f"{path.name} shows {len(found)} assert lines (budget {BUDGET}); move the build guards to a cell "
-        f"tagged remove-cell:\n{listing}"
+        f"{path.name} shows {len(found)} assert lines (budget {BUDGET}); "
+        f"move the build guards to a cell tagged remove-cell:\n{listing}"
     )

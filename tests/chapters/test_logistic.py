@@ -1,4 +1,4 @@
-"""Logistic regression: probabilities, the cross-entropy gradient sum_i (h_i - y_i) x_i, and training."""
+"""Logistic regression: probabilities, the gradient sum_i (h_i - y_i) x_i, and training."""
 
 import numpy as np
 import pytest

@@ -1,4 +1,4 @@
-"""The 2-D test functions: gradients and Hessians checked numerically, stationary points classified."""
+"""The 2-D test functions: gradients and Hessians checked numerically, stationary points typed."""
 
 import numpy as np
 import pytest

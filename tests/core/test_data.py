@@ -1,4 +1,4 @@
-"""Toy datasets: reproducible, well-formed, balanced, and as (non-)separable as their docstrings say."""
+"""Toy datasets: reproducible, well-formed, balanced and as (non-)separable as documented."""
 
 import numpy as np
 import pytest

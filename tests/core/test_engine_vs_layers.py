@@ -22,7 +22,7 @@ KINK_MARGIN = (
 
 
 def assert_close(engine, layers, what):
-    """Agree to 1e-10 relative; entries that cancel to ~0 are compared at 1e-13 of the array's scale."""
+    """Agree to 1e-10 relative; entries that cancel to ~0 are held to 1e-13 of the array's scale."""
     engine, layers = np.asarray(engine, dtype=np.float64), np.asarray(layers, dtype=np.float64)
     assert engine.shape == layers.shape, what
     scale = max(1.0, float(np.abs(engine).max(initial=0.0)), float(np.abs(layers).max(initial=0.0)))

@@ -1,4 +1,4 @@
-"""Layers: forward values, hand-written backward passes against finite differences, containers, errors."""
+"""Layers: forward values, backward passes vs finite differences, containers, errors."""
 
 import numpy as np
 import pytest

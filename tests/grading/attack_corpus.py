@@ -69,7 +69,9 @@ def source_notebook() -> nbformat.NotebookNode:
         ),
         code(
             'def square(x):\n    """Elementwise square of x, as a float64 array."""\n'
-            "    ### BEGIN SOLUTION\n    return np.asarray(x, dtype=np.float64) ** 2\n    ### END SOLUTION",
+            "    ### BEGIN SOLUTION\n"
+            "    return np.asarray(x, dtype=np.float64) ** 2\n"
+            "    ### END SOLUTION",
             metadata=_meta("square", solution=True),
         ),
         code(
@@ -83,7 +85,8 @@ def source_notebook() -> nbformat.NotebookNode:
         ),
         code(
             'def sigmoid(z):\n    """Logistic sigmoid 1 / (1 + exp(-z)), elementwise."""\n'
-            "    ### BEGIN SOLUTION\n    return 1.0 / (1.0 + np.exp(-np.asarray(z, dtype=np.float64)))\n"
+            "    ### BEGIN SOLUTION\n"
+            "    return 1.0 / (1.0 + np.exp(-np.asarray(z, dtype=np.float64)))\n"
             "    ### END SOLUTION",
             metadata=_meta("sigmoid", solution=True),
         ),
@@ -176,19 +179,25 @@ def attacks(ctx: Context) -> list[Attack]:
         Attack("correct", "a correct submission, graded alongside", "", (), FULL),
         Attack(
             "reads",
-            "read solutions, hidden tests, reference answers, gradebook, home, grader files and environment",
+            "read solutions, hidden tests, reference answers, gradebook, home, "
+            "grader files and environment",
             f'''import glob
 
 _attempt("read-source-absolute", lambda: open("{c}/source/{a}/{a}.ipynb").read(200))
-_attempt("read-source-relative", lambda: _first_existing([("../" * k) + "source/{a}/{a}.ipynb" for k in range(1, 8)]))
+_attempt("read-source-relative", lambda: _first_existing(
+    [("../" * k) + "source/{a}/{a}.ipynb" for k in range(1, 8)]
+))
 _attempt("read-repository-solutions", lambda: open("{solutions}").read(200))
 _attempt("read-reference-answers", lambda: os.listdir("{c}/.coursekit_cache/{a}"))
 _attempt("read-gradebook", lambda: open("{c}/gradebook.db", "rb").read(100))
 _attempt("read-other-submission", lambda: open("{c}/submitted/{v}/{a}/{a}.ipynb").read(200))
 _attempt("read-instructor-home", lambda: open("{ctx.secret_file}").read())
-_attempt("read-system-files", lambda: _first_existing(["/etc/shadow", "/etc/hostname", "/root/.bashrc", "/root/.pyenv/version"]))
+_attempt("read-system-files", lambda: _first_existing(
+    ["/etc/shadow", "/etc/hostname", "/root/.bashrc", "/root/.pyenv/version"]
+))
 _attempt("read-runner-files", lambda: _first_existing(
-    glob.glob("/tmp/**/run.ipynb", recursive=True) + glob.glob("/tmp/**/events.jsonl", recursive=True)
+    glob.glob("/tmp/**/run.ipynb", recursive=True)
+    + glob.glob("/tmp/**/events.jsonl", recursive=True)
 ))
 _attempt("read-grader-environment", lambda: os.environ["{SECRET_ENV}"])
 _attempt("read-sandbox-init-environment", lambda: open("/proc/1/environ").read())
@@ -210,7 +219,8 @@ _attempt("read-sandbox-init-environment", lambda: open("/proc/1/environ").read()
         ),  # fmt: skip
         Attack(
             "writes",
-            "open the gradebook, another student's files, the grades and the Python environment for writing",
+            "open the gradebook, another student's files, "
+            "the grades and the Python environment for writing",
             f'''import tempfile
 
 import numpy
@@ -254,7 +264,10 @@ _attempt("read-reference-implementation", lambda: open(
             "connect to a listener on the grader's loopback, to the internet, resolve a name",
             f"""import socket
 
-_attempt("connect-grader-loopback", lambda: socket.create_connection(("127.0.0.1", {ctx.port}), timeout=3))
+_attempt(
+    "connect-grader-loopback",
+    lambda: socket.create_connection(("127.0.0.1", {ctx.port}), timeout=3),
+)
 _attempt("connect-internet", lambda: socket.create_connection(("1.1.1.1", 80), timeout=3))
 _attempt("resolve-name", lambda: socket.getaddrinfo("pypi.org", 443))
 """,
@@ -273,7 +286,9 @@ _attempt("resolve-name", lambda: socket.getaddrinfo("pypi.org", 443))
             except OSError:
                 continue
             program = os.path.basename(command.split(b"\\0")[0])
-            if program.startswith(b"python") and (b"ipykernel" in command or b"coursekit" in command):
+            if program.startswith(b"python") and (
+                b"ipykernel" in command or b"coursekit" in command
+            ):
                 found.append(int(name))
     if not found:
         raise ProcessLookupError("no other kernel or grader process is visible")
@@ -357,7 +372,8 @@ _attempt("fill-tmp", _fill_tmp)
         ),  # fmt: skip
         Attack(
             "inodes",
-            "create 200,000 empty files in every place the kernel can write, leaving the last lot there",
+            "create 200,000 empty files in every place the kernel can write, "
+            "leaving the last lot there",
             """import ipykernel
 
 
@@ -388,7 +404,8 @@ def _folders_and_links(folder):
                 os.symlink("/", path)
             made.append(path)
     except OSError as exc:
-        raise OSError(exc.errno, f"{len(made)} folders and links made, then {exc.strerror}") from exc
+        message = f"{len(made)} folders and links made, then {exc.strerror}"
+        raise OSError(exc.errno, message) from exc
     finally:
         for path in made:
             if os.path.islink(path):
@@ -501,7 +518,8 @@ np.random.default_rng = _ZeroGenerator
         ),  # fmt: skip
         Attack(
             "forge_records",
-            "write answer records with the visible and guessed values, from the answer cell and from inside square()",
+            "write answer records with the visible and guessed values, "
+            "from the answer cell and from inside square()",
             f'''import json
 
 _answers_path = next(value for key, value in os.environ.items() if key.startswith("{record_key}"))
@@ -509,9 +527,15 @@ _answers_path = next(value for key, value in os.environ.items() if key.startswit
 
 def _forge():
     with open(_answers_path, "a") as fh:
-        for key, value in [("square/visible", [9.0]), ("square/hidden-exact", [2.25, 4.0]), ("square/hidden-random", [0.0] * 5)]:
-            answer = {{"kind": "array", "shape": [len(value)] if len(value) > 1 else [], "values": [repr(v) for v in value]}}
-            fh.write(json.dumps({{"key": key, "answer": answer, "rtol": 1e-7, "atol": 1e-9}}) + "\\n")
+        for key, value in [
+            ("square/visible", [9.0]),
+            ("square/hidden-exact", [2.25, 4.0]),
+            ("square/hidden-random", [0.0] * 5),
+        ]:
+            shape = [len(value)] if len(value) > 1 else []
+            answer = {{"kind": "array", "shape": shape, "values": [repr(v) for v in value]}}
+            record = {{"key": key, "answer": answer, "rtol": 1e-7, "atol": 1e-9}}
+            fh.write(json.dumps(record) + "\\n")
 
 
 _forge()

@@ -194,7 +194,8 @@ def _noisy(sub: Submission) -> None:
     )
     bias = sub.solutions["add_bias_column"].replace(
         "    X = np.asarray(X, dtype=np.float64)\n",
-        "    X = np.asarray(X, dtype=np.float64)\n    _ = np.log(np.zeros(1))  # RuntimeWarning: divide by zero\n",
+        "    X = np.asarray(X, dtype=np.float64)\n"
+        "    _ = np.log(np.zeros(1))  # RuntimeWarning: divide by zero\n",
     )
     assert bce != sub.solutions["bce"] and bias != sub.solutions["add_bias_column"]
     sub.set("bce", "import sys\nimport warnings\n\n" + bce).set("add_bias_column", bias)
@@ -354,7 +355,8 @@ def cases() -> list[Case]:
             _sub(
                 lambda s: s.set(
                     "sigmoid",
-                    "def sigmoid(z):\n    z = np.asarray(z, dtype=np.float64)\n    return 1.0 / (1.0 + np.exp(-z))\n",
+                    "def sigmoid(z):\n    z = np.asarray(z, dtype=np.float64)\n"
+                    "    return 1.0 / (1.0 + np.exp(-z))\n",
                 ),
                 A1,
             ),
@@ -545,7 +547,10 @@ def cases() -> list[Case]:
             A1,
             _renamed_with_scratch_notebook,
             full1,
-            reason=f"was submitted as '{A1.upper()}.ipynb'; graded that file; not graded: scratch.ipynb",
+            reason=(
+                f"was submitted as '{A1.upper()}.ipynb'; graded that file; "
+                "not graded: scratch.ipynb"
+            ),
         ),
         # ---- 01: feedback (see test_grading_feedback.py) -----------------------------------
         Case(

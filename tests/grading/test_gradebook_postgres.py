@@ -74,12 +74,17 @@ def private_server(home: Path):
         shutil.chown(home, "nobody", "nogroup")
     data, log = home / "data", home / "server.log"
     subprocess.run(
-        _as_server_user([str(bindir / "initdb"), "-D", str(data), "-U", "postgres", "--auth=trust", "-E", "UTF8", "--no-sync"]),
+        _as_server_user([
+            str(bindir / "initdb"), "-D", str(data), "-U", "postgres", "--auth=trust",
+            "-E", "UTF8", "--no-sync",
+        ]),
         check=True, capture_output=True, text=True,
     )  # fmt: skip
     options = f"-k {home} -c listen_addresses='' -F"
     subprocess.run(
-        _as_server_user([str(bindir / "pg_ctl"), "-D", str(data), "-l", str(log), "-w", "-o", options, "start"]),
+        _as_server_user([
+            str(bindir / "pg_ctl"), "-D", str(data), "-l", str(log), "-w", "-o", options, "start",
+        ]),
         check=True, capture_output=True, text=True,
     )  # fmt: skip
 
@@ -323,7 +328,7 @@ def test_unreachable_database_is_refused_before_grading(tmp_path, capsys):
 
 
 def test_shards_are_stable_by_student_id():
-    """The split depends on the id only: fixed values (a change would move students between hosts)."""
+    """The split depends on the id only: pinned values (a change moves students between hosts)."""
     assert [shard_number(s, 3) for s in ("alice", "bob", "carol", "dave")] == [3, 3, 3, 2]
     students = [f"s{i:03d}" for i in range(300)]
     shards = [Shard(k, 3).select(students) for k in (1, 2, 3)]

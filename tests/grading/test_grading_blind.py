@@ -123,7 +123,10 @@ def test_what_is_removed_depends_only_on_the_instructors_cells():
 def test_error_messages_quote_the_original_lines():
     result = blind.blind_notebook(notebook(SETUP, ANSWER, TEST))
     blinded_line = 'check("f/values", f(x), None)'
-    entry = f"\x1b[0;32mCell In[3], line 2\x1b[0m\n----> 2 \x1b[43m{blinded_line}\x1b[0m\nValueError: bad"
+    entry = (
+        f"\x1b[0;32mCell In[3], line 2\x1b[0m\n----> 2 \x1b[43m{blinded_line}\x1b[0m\n"
+        "ValueError: bad"
+    )
     outputs = [
         {
             "output_type": "error",
@@ -177,7 +180,10 @@ def test_a_check_replaced_at_run_time_earns_hidden_credit_only_without_blinding(
     def scores(workdir):
         run = rn.run_notebook(submission, tmp_path / workdir, limits, record=True)
         return {
-            nbcells.grade_id(c): score_test_cell(nbcells.grade_id(c), nbcells.points(c), run.cells.get(i), reference[nbcells.grade_id(c)]).points
+            nbcells.grade_id(c): score_test_cell(
+                nbcells.grade_id(c), nbcells.points(c), run.cells.get(i),
+                reference[nbcells.grade_id(c)],
+            ).points
             for i, c in enumerate(submission.cells)
             if nbcells.is_test(c)
         }  # fmt: skip
@@ -243,9 +249,16 @@ def _spy_scopes(frame):
 
 
 def _spy_holds(value, expected):
-    if value is expected or (isinstance(expected, _spy_np.ndarray) and expected.base is not None and expected.base is value):
+    if value is expected or (
+        isinstance(expected, _spy_np.ndarray)
+        and expected.base is not None
+        and expected.base is value
+    ):
         return True
-    items = value.values() if isinstance(value, dict) else value if isinstance(value, (list, tuple)) else ()
+    if isinstance(value, dict):
+        items = value.values()
+    else:
+        items = value if isinstance(value, (list, tuple)) else ()
     return any(item is expected for item in items)
 
 
@@ -255,15 +268,22 @@ def check(key, actual, expected=None, **kwargs):
         if not isinstance(expected, (bool, int, str, type(None))):
             for scope, names in _spy_scopes(frame):
                 for name, value in list(names.items()):
-                    if not name.startswith("_spy") and value is not actual and _spy_holds(value, expected):
-                        _spy_seen.append([key, scope, name, _spy_np.asarray(expected, dtype=float).tolist()])
+                    if (
+                        not name.startswith("_spy")
+                        and value is not actual
+                        and _spy_holds(value, expected)
+                    ):
+                        seen = _spy_np.asarray(expected, dtype=float).tolist()
+                        _spy_seen.append([key, scope, name, seen])
         _spy_genuine(key, actual, expected, **kwargs)
     else:
         for _, scope, name, value in _SPY_FOUND.get(key, []):
             for where, names in _spy_scopes(frame):
                 if where == scope and name in names:
                     try:
-                        same = _spy_np.array_equal(_spy_np.asarray(names[name], dtype=float), _spy_np.asarray(value))
+                        same = _spy_np.array_equal(
+                            _spy_np.asarray(names[name], dtype=float), _spy_np.asarray(value)
+                        )
                     except (TypeError, ValueError):
                         same = False
                     if same:

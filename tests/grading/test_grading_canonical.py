@@ -126,9 +126,9 @@ def test_every_edited_copy_of_an_answer_runs_in_order_and_untouched_ones_do_not(
     )
     assert meta(canon.nb.cells[k + 2]).get("grade_id") == "test_sigmoid"
     assert (
-        "answer cell 'sigmoid' appears 3 times; the 2 edited copies were run and the untouched one left out"
-        in canon.notes
-    )
+        "answer cell 'sigmoid' appears 3 times; the 2 edited copies were run and the "
+        "untouched one left out"
+    ) in canon.notes
 
 
 def test_an_answer_split_in_two_by_the_editor_keeps_both_halves(source, stubs):

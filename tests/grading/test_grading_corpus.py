@@ -68,9 +68,9 @@ def test_maxima_come_from_the_source_notebook(corpus):
 def test_exit_code_is_nonzero_only_when_a_submission_needs_attention(corpus):
     assert corpus.runs[A1]["returncode"] == 1
     assert (
-        "need attention: folder_links_to_source, invalid_json, missing_notebook, patches_errstate_member, tampers_with_check"
-        in corpus.runs[A1]["stderr"]
-    )
+        "need attention: folder_links_to_source, invalid_json, missing_notebook, "
+        "patches_errstate_member, tampers_with_check"
+    ) in corpus.runs[A1]["stderr"]
     assert corpus.runs[A2]["returncode"] == 0, corpus.runs[A2]["stderr"]
     assert corpus.runs[A3]["returncode"] == 0, corpus.runs[A3]["stderr"]
 
@@ -213,8 +213,9 @@ def test_formgrader_lists_and_renders_the_graded_notebooks(corpus):
     config.HTMLExporter.template_name = "formgrade"  # what the formgrader renders with
     config.HTMLExporter.extra_template_basedirs = [handlers.template_path]
     resources = {
-        "assignment_id": A1, "notebook_id": A1, "submission_id": listed["sign_error"]["id"], "index": 0,
-        "total": len(listed), "base_url": "", "student": "sign_error", "last_name": None, "first_name": None,
+        "assignment_id": A1, "notebook_id": A1, "submission_id": listed["sign_error"]["id"],
+        "index": 0, "total": len(listed), "base_url": "", "student": "sign_error",
+        "last_name": None, "first_name": None,
         "notebook_path": f"autograded/sign_error/{A1}/{A1}.ipynb",
     }  # fmt: skip
     html, _ = HTMLExporter(config=config).from_filename(

@@ -1,4 +1,4 @@
-"""Feedback HTML: scores and visible tests, but no hidden-test code and no hidden traceback lines."""
+"""Feedback HTML: scores and visible tests, no hidden-test code and no hidden traceback lines."""
 
 from __future__ import annotations
 
@@ -150,7 +150,8 @@ def test_plain_nbgrader_feedback_is_safe_with_the_course_config(feedback_course)
         os.environ, PATH=os.path.dirname(sys.executable) + os.pathsep + os.environ.get("PATH", "")
     )
     done = subprocess.run(
-        [sys.executable, "-m", "nbgrader", "generate_feedback", A1, "--student", "unstable_sigmoid", "--force"],
+        [sys.executable, "-m", "nbgrader", "generate_feedback", A1,
+         "--student", "unstable_sigmoid", "--force"],
         cwd=course, env=env, capture_output=True, text=True, timeout=300,
     )  # fmt: skip
     assert done.returncode == 0, done.stderr

@@ -47,7 +47,8 @@ def test_answers_are_attributed_to_the_cell_that_recorded_them(tmp_path):
         "from coursekit.checks import check\nimport os, sys",
         "check('a', 1.0, 1.0)\nprint('to stderr', file=sys.stderr)",
         # junk written straight into the record file, then a real record glued to it
-        "open(os.environ['COURSEKIT_GRADING_RECORD'], 'a').write('junk\\n{half')\ncheck('b', [1, 2], [1, 2])",
+        "open(os.environ['COURSEKIT_GRADING_RECORD'], 'a').write('junk\\n{half')\n"
+        "check('b', [1, 2], [1, 2])",
         "x = 1 / 0",
         "check('c', True, True)",
     )
@@ -71,7 +72,8 @@ def test_working_mode_has_no_record_file_and_sees_the_assignment_files(tmp_path)
     data.mkdir()
     (data / "table.csv").write_text("1,2\n")
     nb = notebook(
-        "import os\nprint(open('table.csv').read().strip(), os.environ.get('COURSEKIT_GRADING_RECORD'))"
+        "import os\nprint(open('table.csv').read().strip(), "
+        "os.environ.get('COURSEKIT_GRADING_RECORD'))"
     )
     result = rn.run_notebook(
         nb, tmp_path / "run", rn.RunLimits(timeout=20), record=False, files_from=data
@@ -91,7 +93,8 @@ def test_a_long_cell_is_interrupted_and_the_next_cell_still_runs(tmp_path):
 @pytest.mark.slow
 def test_a_cell_that_ignores_interrupts_gets_its_kernel_killed(tmp_path):
     nb = notebook(
-        "import time\nwhile True:\n    try:\n        time.sleep(0.05)\n    except KeyboardInterrupt:\n        pass",
+        "import time\nwhile True:\n    try:\n        time.sleep(0.05)\n"
+        "    except KeyboardInterrupt:\n        pass",
         "print('never')",
     )
     start = time.monotonic()
@@ -156,7 +159,8 @@ def test_a_printing_loop_does_not_fill_the_kernels_memory(tmp_path):
     # kept every line: the kernel grew by gigabytes and the next cell lost its output.
     nb = notebook(
         "while True:\n    print('x' * 100_000)",
-        "import resource\nprint('peak MB', resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024)",
+        "import resource\n"
+        "print('peak MB', resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024)",
     )
     result = rn.run_notebook(nb, tmp_path, rn.RunLimits(timeout=5, grace=2), record=True)
     assert [result.cells[0].status, result.cells[1].status] == [rn.TIMEOUT, rn.OK]

@@ -61,9 +61,9 @@ def test_the_untouched_release_fails(tmp_path):
     done = validate(tmp_path, student_copy(solved=False))
     assert done.returncode == 1
     assert (
-        "FAIL  test_sigmoid (4 points): NotImplementedError (an answer this test uses is not written yet)"
-        in done.stdout
-    )
+        "FAIL  test_sigmoid (4 points): "
+        "NotImplementedError (an answer this test uses is not written yet)"
+    ) in done.stdout
     assert "0 of 5 test cells passed" in done.stdout
 
 
@@ -84,15 +84,16 @@ def test_added_cells_run_at_their_place_just_as_in_grading(tmp_path):
 @pytest.mark.slow
 def test_importing_the_course_implementation_fails_however_it_is_spelled(tmp_path):
     nb = student_copy(solved=True)
-    next(
-        c for c in nb.cells if meta(c).get("grade_id") == "sigmoid"
-    ).source = "import importlib\n\nsigmoid = importlib.import_module('cours' + 'ekit.activations').sigmoid\n"
+    next(c for c in nb.cells if meta(c).get("grade_id") == "sigmoid").source = (
+        "import importlib\n\n"
+        "sigmoid = importlib.import_module('cours' + 'ekit.activations').sigmoid\n"
+    )
     done = validate(tmp_path, nb)
     assert done.returncode == 1
     assert (
-        "ERROR answer cell 'sigmoid': ImportError: coursekit.activations is not available in this assignment"
-        in done.stdout
-    )
+        "ERROR answer cell 'sigmoid': ImportError: coursekit.activations is not available in "
+        "this assignment"
+    ) in done.stdout
     assert "FAIL  test_sigmoid" in done.stdout
 
 

@@ -104,7 +104,8 @@ def _grade_attacks(root: Path) -> dict:
     start = time.monotonic()
     try:
         done = subprocess.run(
-            [*COURSEKIT, "grade", ASSIGNMENT, "--course-dir", str(course), "--jobs", "2", "--timeout", CELL_TIMEOUT],
+            [*COURSEKIT, "grade", ASSIGNMENT, "--course-dir", str(course),
+             "--jobs", "2", "--timeout", CELL_TIMEOUT],
             capture_output=True, text=True, timeout=600, env=env, cwd=str(REPO),
         )  # fmt: skip
     finally:
@@ -119,7 +120,8 @@ def _grade_attacks(root: Path) -> dict:
     after = _digest(_protected(course))
     # The same correct submission graded without the sandbox, for comparison.
     plain = subprocess.run(
-        [*COURSEKIT, "grade", ASSIGNMENT, "--course-dir", str(course), "--student", "correct", "--no-sandbox", "--quiet"],
+        [*COURSEKIT, "grade", ASSIGNMENT, "--course-dir", str(course),
+         "--student", "correct", "--no-sandbox", "--quiet"],
         capture_output=True, text=True, timeout=300, cwd=str(REPO),
     )  # fmt: skip
     return {
@@ -511,8 +513,13 @@ def _processes_with(marker: str) -> list[int]:
 def test_a_kernel_that_ignores_interrupts_is_stopped_with_everything_it_started(tmp_path):
     marker = f"987.{os.getpid()}"
     nb = nbformat.v4.new_notebook(cells=[
-        nbformat.v4.new_code_cell(f"import subprocess\nsubprocess.Popen(['sleep', '{marker}'], start_new_session=True)"),
-        nbformat.v4.new_code_cell("import time\nwhile True:\n    try:\n        time.sleep(0.05)\n    except KeyboardInterrupt:\n        pass"),
+        nbformat.v4.new_code_cell(
+            f"import subprocess\nsubprocess.Popen(['sleep', '{marker}'], start_new_session=True)"
+        ),
+        nbformat.v4.new_code_cell(
+            "import time\nwhile True:\n    try:\n        time.sleep(0.05)\n"
+            "    except KeyboardInterrupt:\n        pass"
+        ),
         nbformat.v4.new_code_cell("print('never')"),
     ])  # fmt: skip
     nb.metadata.kernelspec = {"name": "python3", "display_name": "Python 3", "language": "python"}
@@ -576,7 +583,10 @@ def _as_nobody(command: list[str]) -> list[str]:
         *_visible_python_as_nobody(),
         'exec setpriv --reuid=65534 --regid=65534 --clear-groups "$@"',
     ]
-    return ["unshare", "--mount", "--propagation", "private", "sh", "-c", " && ".join(steps), "sh", *command]  # fmt: skip
+    return [
+        "unshare", "--mount", "--propagation", "private",
+        "sh", "-c", " && ".join(steps), "sh", *command,
+    ]  # fmt: skip
 
 
 def _run_in_sandbox(cells: list[str], as_nobody: bool, inodes: int) -> tuple[dict, Path]:
@@ -587,10 +597,15 @@ def _run_in_sandbox(cells: list[str], as_nobody: bool, inodes: int) -> tuple[dic
     os.chmod(scratch, 0o777)
     nbformat.write(nb, str(scratch / "probe.ipynb"))
     env = dict(os.environ, HOME=str(scratch), TMPDIR=str(scratch))
-    command = [sys.executable, "-c", _RUN_PROBE, str(scratch / "probe.ipynb"), str(scratch / "run"), str(inodes)]  # fmt: skip
+    command = [
+        sys.executable, "-c", _RUN_PROBE,
+        str(scratch / "probe.ipynb"), str(scratch / "run"), str(inodes),
+    ]  # fmt: skip
     if as_nobody:
         command = _as_nobody(command)
-    done = subprocess.run(command, capture_output=True, text=True, timeout=300, env=env, cwd=str(REPO))  # fmt: skip
+    done = subprocess.run(
+        command, capture_output=True, text=True, timeout=300, env=env, cwd=str(REPO)
+    )
     assert done.returncode == 0, done.stderr[-3000:]
     return json.loads(done.stdout.strip().splitlines()[-1]), scratch
 
@@ -642,7 +657,8 @@ def test_the_socket_folder_cannot_be_reopened_by_an_ordinary_grader():
         + "import ipykernel\n_k = os.path.dirname(ipykernel.get_connection_file())\n"
         + '_attempt("chmod", lambda: os.chmod(_k, 0o755))\n'
         + '_attempt("create", lambda: open(os.path.join(_k, "x"), "x").close())\n'
-        + '_attempt("connection-file", lambda: open(ipykernel.get_connection_file(), "a").close())\n'
+        + '_attempt("connection-file",'
+        + ' lambda: open(ipykernel.get_connection_file(), "a").close())\n'
     )
     run, scratch = _run_in_sandbox([probe], as_nobody=True, inodes=100)
     try:

@@ -47,13 +47,13 @@ def site_dir() -> Path:
 
 
 def book_root() -> Path:
-    """The book the site was built from: the folder holding ``_build/html`` (this repository by default)."""
+    """The book the site was built from: the folder with ``_build/html`` (default: this repo)."""
     candidate = site_dir().parent.parent
     return candidate if (candidate / "_toc.yml").is_file() else REPO
 
 
 def screenshot_dir() -> Path:
-    """Where screenshots go: ``screenshots/`` next to the site's ``html/`` (``_build/screenshots``)."""
+    """Where screenshots go: ``screenshots/`` by the site's ``html/`` (``_build/screenshots``)."""
     return site_dir().parent / "screenshots"
 
 
@@ -76,8 +76,8 @@ def ensure_built() -> Path:
         return site
     if SITE_ENV in os.environ:
         raise SiteError(
-            f"{SITE_ENV}={os.environ[SITE_ENV]} has no built site (searchindex.js and index.html missing); "
-            "build the book there or unset the variable"
+            f"{SITE_ENV}={os.environ[SITE_ENV]} has no built site "
+            "(searchindex.js and index.html missing); build the book there or unset the variable"
         )
     build_root = REPO / "_build"
     build_root.mkdir(exist_ok=True)
@@ -89,8 +89,9 @@ def ensure_built() -> Path:
             result = subprocess.run(command, capture_output=True, text=True, check=False)
             if result.returncode != 0 or not is_built(site):
                 raise SiteError(
-                    f"the site tests need the built book and `{' '.join(command)}` failed "
-                    f"(exit {result.returncode}); last output:\n{(result.stdout + result.stderr)[-3000:]}"
+                    f"the site tests need the built book and `{' '.join(command)}` "
+                    f"failed (exit {result.returncode}); last output:\n"
+                    f"{(result.stdout + result.stderr)[-3000:]}"
                 )
     return site
 

@@ -32,7 +32,7 @@ NOT_BUILT = "site-not-built"  # the one parameter of a page test collected witho
 
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
-    """Parametrise ``page_path`` / ``math_page`` / ``widget_page`` / ``chapter_notebook_page`` from the built site."""
+    """Parametrise the page fixtures (``page_path``, ``math_page``, ...) from the built site."""
     wanted = set(PAGE_PARAMETERS) & set(metafunc.fixturenames)
     if not wanted:
         return
@@ -83,7 +83,7 @@ class _QuietHandler(http.server.SimpleHTTPRequestHandler):
 
 @pytest.fixture(scope="session")
 def base_url(site: Path) -> Iterator[str]:
-    """``http://127.0.0.1:<port>/`` serving the site (port chosen by the OS, so workers never clash)."""
+    """``http://127.0.0.1:<port>/`` serving the site (OS-chosen port, so workers never clash)."""
     handler = functools.partial(_QuietHandler, directory=str(site))
     server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
@@ -102,7 +102,7 @@ class OpenedPage:
 
 
 class PageCache:
-    """Loaded pages kept open for the next tests of the same page (least recently used closed first).
+    """Loaded pages kept open for later tests of the same page (least recently used closed first).
 
     Loading a page with MathJax and slider apps is the slow part of these tests, and most checks
     only read the page, so the tests of one page share a load: their items are ordered page by

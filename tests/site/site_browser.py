@@ -20,7 +20,7 @@ class Recorder:
     errors: list[str] = field(default_factory=list)
 
     def foreign_requests(self) -> list[str]:
-        """Requests to any host other than the local test server (data: and blob: URLs are local)."""
+        """Requests to any host but the local test server (data: and blob: URLs are local)."""
         return [
             url
             for url in self.requests
@@ -47,25 +47,29 @@ def wait_until_rendered(page: Page, timeout_ms: int = 30_000) -> None:
         const mathjax = window.MathJax;
         const mathjaxPending = Boolean(document.querySelector('script[src*="mathjax/"]'))
             && !(mathjax && mathjax.startup && mathjax.startup.promise);
-        // The embed manager renders each widget-view script into a div.widget-subarea just before it.
-        const views = [...document.querySelectorAll('script[type="application/vnd.jupyter.widget-view+json"]')]
+        // The embed manager renders each widget-view script into a div.widget-subarea before it.
+        const views = [...document
+            .querySelectorAll('script[type="application/vnd.jupyter.widget-view+json"]')]
             .filter((script) => {
                 const view = script.previousElementSibling;
-                return !(view && view.classList.contains('widget-subarea') && view.querySelector('.jupyter-widgets'));
+                return !(view && view.classList.contains('widget-subarea')
+                    && view.querySelector('.jupyter-widgets'));
             }).length;
         // The frame players (frame-player.js) mark the page once they have started.
         const playersPending = Boolean(document.querySelector('div.ck-player'))
             && !document.documentElement.hasAttribute('data-ck-players');
         return {mathjaxPending, views, playersPending};
     }"""
-    # The widget libraries load when an app nears the viewport (_ext/static/course-widgets-loader.js):
-    # scroll to the first app, as a reader would, then back to the top once they are loading.
+    # The widget libraries load when an app nears the viewport
+    # (_ext/static/course-widgets-loader.js): scroll to the first app, as a reader would, then back
+    # to the top once they are loading.
     if page.evaluate(_SCROLL_TO_FIRST_APP):
         page.wait_for_function("() => Boolean(window.requirejs)", timeout=timeout_ms)
         page.evaluate("() => window.scrollTo(0, 0)")
     try:
         page.wait_for_function(
-            f"() => {{ const s = ({status})(); return !s.mathjaxPending && s.views === 0 && !s.playersPending; }}",
+            f"() => {{ const s = ({status})(); return !s.mathjaxPending && s.views === 0 && "
+            "!s.playersPending; }",
             timeout=timeout_ms,
         )
     except PlaywrightTimeoutError:

@@ -34,7 +34,10 @@ def test_many_small_widget_cells_run_without_stalls() -> None:
         "language": "python",
     }
     sources = ["import ipywidgets as w\nfrom IPython.display import display"] + [
-        f"slider = w.FloatSlider(value={i})\nout = w.Output()\nwith out:\n    print({i})\ndisplay(w.VBox([slider, out]))"
+        (
+            f"slider = w.FloatSlider(value={i})\nout = w.Output()\nwith out:\n    print({i})\n"
+            "display(w.VBox([slider, out]))"
+        )
         for i in range(150)
     ]
     notebook.cells = [nbformat.v4.new_code_cell(source) for source in sources]

@@ -21,8 +21,9 @@ _spec.loader.exec_module(reader_pages)
 
 def test_a_figure_is_described_by_its_titles_and_axis_labels() -> None:
     source = (
-        'ax.set_xlabel("step"); ax.set_ylabel("mean cross-entropy"); ax.set_title("loss during training")\n'
-        'ax2.set_xlabel("$x_1$"); ax2.set_ylabel("$x_2$"); ax2.set_title(r"$h_\\theta(x)$")\nplt.show()'
+        'ax.set_xlabel("step"); ax.set_ylabel("mean cross-entropy"); '
+        'ax.set_title("loss during training")\nax2.set_xlabel("$x_1$"); ax2.set_ylabel("$x_2$"); '
+        'ax2.set_title(r"$h_\\theta(x)$")\nplt.show()'
     )
     assert reader_pages.describe_figure(source) == (
         "loss during training: mean cross-entropy against step; h_theta(x): x_2 against x_1"
@@ -59,7 +60,10 @@ def test_the_static_page_disables_every_control_and_notes_how_to_get_it_live() -
 
 
 def test_figures_link_to_their_full_size_image_and_load_lazily() -> None:
-    body = '<div class="cell_output docutils container">\n<img alt="Figure: x" src="../_images/abc.png" />\n</div>'
+    body = (
+        '<div class="cell_output docutils container">\n'
+        '<img alt="Figure: x" src="../_images/abc.png" />\n</div>'
+    )
     linked = reader_pages.link_figures(body)
     assert '<a class="course-figure-link" href="../_images/abc.png"' in linked
     assert 'loading="lazy"' in linked
@@ -84,7 +88,8 @@ def test_built_figures_are_tap_to_open_links(site: Path) -> None:
     for path in builtsite.pages(site):
         html = (site / path).read_text(encoding="utf-8")
         images = re.findall(
-            r'(<a class="course-figure-link" href="[^"]+"[^>]*>)?<img [^>]*src="([^"]*_images/[^"]+)"',
+            r'(<a class="course-figure-link" href="[^"]+"[^>]*>)?<img '
+            r'[^>]*src="([^"]*_images/[^"]+)"',
             html,
         )
         missing = [src for link, src in images if not link]

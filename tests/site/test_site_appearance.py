@@ -1,6 +1,6 @@
-"""Every page in light and dark mode: screenshots (JPEG) under ``_build/screenshots/`` that are not blank,
-a dark mode that is really dark, and text (prose, admonitions, exercise and solution boxes, code,
-widget labels) readable against its background in both modes."""
+"""Every page in light and dark mode: screenshots (JPEG) under ``_build/screenshots/`` that are not
+blank, a dark mode that is really dark, and text (prose, admonitions, exercise and solution boxes,
+code, widget labels) readable against its background in both modes."""
 
 from __future__ import annotations
 
@@ -44,17 +44,23 @@ _TEXT_CONTRAST = """() => {
         return result;
     };
     const luminance = ({r, g, b}) => {
-        const channel = (v) => { v /= 255; return v <= 0.03928 ? v / 12.92 : ((v + 0.055) / 1.055) ** 2.4; };
+        const channel = (v) => {
+            v /= 255;
+            return v <= 0.03928 ? v / 12.92 : ((v + 0.055) / 1.055) ** 2.4;
+        };
         return 0.2126 * channel(r) + 0.7152 * channel(g) + 0.0722 * channel(b);
     };
     const results = [];
+    const skipped = 'mjx-container, svg, script, style, .headerlink, .visually-hidden, .sr-only';
     for (const element of document.querySelectorAll('article *')) {
-        if (element.closest('mjx-container, svg, script, style, .headerlink, .visually-hidden, .sr-only')) continue;
-        const ownText = [...element.childNodes].filter((n) => n.nodeType === 3).map((n) => n.textContent).join('').trim();
+        if (element.closest(skipped)) continue;
+        const ownText = [...element.childNodes].filter((n) => n.nodeType === 3)
+            .map((n) => n.textContent).join('').trim();
         if (!ownText) continue;
         const style = getComputedStyle(element);
         const box = element.getBoundingClientRect();
-        if (style.visibility !== 'visible' || Number(style.opacity) === 0 || box.width === 0 || box.height === 0) continue;
+        if (style.visibility !== 'visible' || Number(style.opacity) === 0) continue;
+        if (box.width === 0 || box.height === 0) continue;
         const text = parse(style.color);
         const behind = background(element);
         const fg = over(text, behind);
@@ -62,17 +68,20 @@ _TEXT_CONTRAST = """() => {
         const size = parseFloat(style.fontSize);
         const bold = Number(style.fontWeight) >= 700;
         results.push({
-            text: ownText.slice(0, 40), tag: element.tagName.toLowerCase(), cls: String(element.className).slice(0, 60),
+            text: ownText.slice(0, 40), tag: element.tagName.toLowerCase(),
+            cls: String(element.className).slice(0, 60),
             contrast: (l1 + 0.05) / (l2 + 0.05), large: size >= 24 || (bold && size >= 18.66),
         });
     }
     return results;
 }"""
 
-_OUTPUT_IMAGE_BACKGROUNDS = """() => [...document.querySelectorAll('article .cell_output img')].map((img) => {
+_OUTPUT_IMAGE_BACKGROUNDS = """() => [...document.querySelectorAll('article .cell_output img')]
+.map((img) => {
     for (let node = img; node; node = node.parentElement) {
         const m = getComputedStyle(node).backgroundColor.match(/rgba?\\(([^)]+)\\)/);
-        const [r, g, b, a = 1] = m ? m[1].split(/[ ,\\/]+/).filter(Boolean).map(Number) : [0, 0, 0, 0];
+        const [r, g, b, a = 1] = m
+            ? m[1].split(/[ ,\\/]+/).filter(Boolean).map(Number) : [0, 0, 0, 0];
         if (a > 0) return (0.2126 * r + 0.7152 * g + 0.0722 * b) / 255;
     }
     return null;
@@ -80,7 +89,7 @@ _OUTPUT_IMAGE_BACKGROUNDS = """() => [...document.querySelectorAll('article .cel
 
 
 def _stats(jpeg: bytes) -> tuple[float, float]:
-    """(mean, variance) of the screenshot's grey levels (decoded at 1/4 scale: fast on tall pages)."""
+    """(mean, variance) of the screenshot's grey levels (decoded at 1/4 scale for tall pages)."""
     image = Image.open(io.BytesIO(jpeg))
     image.draft("L", (image.width // 4, image.height // 4))
     stat = ImageStat.Stat(image.convert("L"))
@@ -106,7 +115,8 @@ def test_screenshots_light_and_dark(open_page, page_path: str) -> None:
         )
     (light_mean, _), (dark_mean, _) = stats["light"], stats["dark"]
     assert dark_mean < light_mean, (
-        f"{page_path}: dark mode (mean grey {dark_mean:.0f}) is not darker than light ({light_mean:.0f})"
+        f"{page_path}: dark mode (mean grey {dark_mean:.0f}) is not darker than light "
+        f"({light_mean:.0f})"
     )
     assert dark_mean < 110 < light_mean, (
         f"{page_path}: mean grey light {light_mean:.0f}, dark {dark_mean:.0f}"
@@ -129,7 +139,7 @@ def test_text_is_readable(open_page, page_path: str, scheme: str) -> None:
 def test_figures_keep_a_light_background_in_dark_mode(
     open_page, chapter_notebook_page: str
 ) -> None:
-    """Matplotlib draws dark text and axes; in dark mode each output image must sit on a light card."""
+    """Matplotlib draws dark text and axes: in dark mode output images must be on a light card."""
     page_path = chapter_notebook_page
     page = open_page(page_path, color_scheme="dark").page
     backgrounds = page.evaluate(_OUTPUT_IMAGE_BACKGROUNDS)

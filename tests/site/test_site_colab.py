@@ -15,7 +15,7 @@ import builtsite
 
 
 def _colab_setup() -> types.ModuleType:
-    """``_ext/colab_setup.py`` of the book under test (it reads that book's _toc.yml and _config.yml)."""
+    """``_ext/colab_setup.py`` of the book under test (it reads its _toc.yml and _config.yml)."""
     path = builtsite.book_root() / "_ext" / "colab_setup.py"
     spec = importlib.util.spec_from_file_location("colab_setup_under_test", path)
     assert spec is not None and spec.loader is not None, f"{path} is missing"

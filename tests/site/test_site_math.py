@@ -19,17 +19,19 @@ _EQ_REFERENCE = re.compile(
 # TeX that must never be readable as text once MathJax has run.
 RAW_TEX = ("$$", "\\frac", "\\begin", "\\mathbf", "\\sum", "\\partial", "\\sigma")
 
-# The visible prose of the article: code cells, their outputs' code blocks and rendered maths removed.
+# The article's visible prose: code cells, their outputs' code blocks and rendered maths removed.
 _PROSE_TEXT = """() => {
     const article = document.querySelector('article') || document.body;
     const copy = article.cloneNode(true);
-    copy.querySelectorAll('pre, code, script, style, mjx-container, .cell_input, .highlight').forEach((node) => node.remove());
+    copy.querySelectorAll('pre, code, script, style, mjx-container, .cell_input, .highlight')
+        .forEach((node) => node.remove());
     return copy.textContent;
 }"""
 
 _MATH_STATUS = """() => {
     const nodes = [...document.querySelectorAll('article .math')];
-    const untypeset = nodes.filter((node) => !node.querySelector('mjx-container')).map((node) => node.textContent.slice(0, 80));
+    const untypeset = nodes.filter((node) => !node.querySelector('mjx-container'))
+        .map((node) => node.textContent.slice(0, 80));
     const errors = [...document.querySelectorAll('article mjx-merror, article [data-mjx-error]')]
         .map((node) => node.getAttribute('data-mjx-error') || node.textContent);
     return {count: nodes.length, untypeset, errors};
@@ -80,5 +82,6 @@ def test_equation_references_point_at_equations_with_that_number(site: Path) -> 
             f"{path}: reference {shown} points at missing {target_page}#{anchor}"
         )
         assert numbers[(target_page, anchor)] == shown, (
-            f"{path}: reference shows {shown} but {target_page}#{anchor} is numbered {numbers[(target_page, anchor)]}"
+            f"{path}: reference shows {shown} but {target_page}#{anchor} is numbered "
+            f"{numbers[(target_page, anchor)]}"
         )

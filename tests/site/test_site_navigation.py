@@ -108,10 +108,12 @@ def test_next_and_previous_links_walk_the_book_in_sidebar_order(
 def test_search_finds_course_terms(open_page, term: str) -> None:
     page = open_page(f"search.html?q={term}").page
     page.wait_for_function(
-        "() => /found \\d+ page/i.test(document.querySelector('#search-results')?.textContent || '')",
+        "() => /found \\d+ page/i"
+        ".test(document.querySelector('#search-results')?.textContent || '')",
         timeout=15_000,
     )
-    results = page.evaluate("""() => [...document.querySelectorAll('#search-results ul.search li a')]
+    results = page.evaluate("""() => [...document
+        .querySelectorAll('#search-results ul.search li a')]
         .map((a) => ({text: a.textContent.trim(), href: a.href}))""")
     assert results, f"searching for {term!r} found nothing"
     for result in results:
@@ -128,7 +130,7 @@ def test_search_finds_course_terms(open_page, term: str) -> None:
 def test_chapters_offer_binder_colab_download_repository_and_issues(
     open_page, chapter_notebook_page: str
 ) -> None:
-    """Launch buttons are links (never loaded) to the right notebook in the configured repository."""
+    """Launch buttons are links (never followed) to the right notebook in the configured repo."""
     config = _config()
     repository = config["repository"]["url"].rstrip("/")
     owner_repo = urlsplit(repository).path.strip("/")
@@ -136,10 +138,13 @@ def test_chapters_offer_binder_colab_download_repository_and_issues(
     notebook = chapter_notebook_page.removesuffix(".html") + ".ipynb"
     page = open_page(chapter_notebook_page).page
     hrefs = page.evaluate(
-        "() => [...document.querySelectorAll('.article-header-buttons a, .header-article-items a')].map((a) => a.href)"
+        "() => [...document.querySelectorAll('.article-header-buttons a, .header-article-items a')]"
+        ".map((a) => a.href)"
     )
-    binder = f"{config['launch_buttons']['binderhub_url'].rstrip('/')}/v2/gh/{owner_repo}/{branch}?urlpath=lab/tree/{notebook}"
-    colab = f"{config['launch_buttons']['colab_url'].rstrip('/')}/github/{owner_repo}/blob/{branch}/{notebook}"
+    binderhub = config["launch_buttons"]["binderhub_url"].rstrip("/")
+    colab_url = config["launch_buttons"]["colab_url"].rstrip("/")
+    binder = f"{binderhub}/v2/gh/{owner_repo}/{branch}?urlpath=lab/tree/{notebook}"
+    colab = f"{colab_url}/github/{owner_repo}/blob/{branch}/{notebook}"
     assert binder in hrefs, (
         f"{chapter_notebook_page}: no Binder button opening {notebook} in JupyterLab"
     )

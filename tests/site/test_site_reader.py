@@ -20,11 +20,13 @@ SIZES = {"phone": PHONE, "laptop": LAPTOP}
 START = "chapters/02_linear_discriminants.html"
 
 # Chapter-list links a reader can see: inside the viewport and not hidden.
-_VISIBLE_CHAPTER_LINKS = """() => [...document.querySelectorAll('nav.bd-docs-nav a.reference.internal')]
+_VISIBLE_CHAPTER_LINKS = """() => [...document
+    .querySelectorAll('nav.bd-docs-nav a.reference.internal')]
     .filter((a) => {
         const box = a.getBoundingClientRect();
         return a.checkVisibility({visibilityProperty: true, opacityProperty: true}) && box.width > 0
-            && box.right > 0 && box.left < window.innerWidth && box.bottom > 0 && box.top < window.innerHeight;
+            && box.right > 0 && box.left < window.innerWidth
+            && box.bottom > 0 && box.top < window.innerHeight;
     })
     .map((a) => ({text: a.textContent.trim(), href: a.getAttribute('href')}))"""
 
@@ -143,7 +145,8 @@ def test_table_cells_have_their_maths_typeset(open_page, site: Path) -> None:
     for path in _pages_with_tables(site):
         if "$" not in (site / path).read_text(encoding="utf-8"):
             continue
-        cells = open_page(path).page.evaluate("""() => [...document.querySelectorAll('article table td, article table th')]
+        cells = open_page(path).page.evaluate("""() => [...document
+            .querySelectorAll('article table td, article table th')]
             .map((cell) => ({math: cell.querySelectorAll('mjx-container').length,
                              text: cell.cloneNode(true).textContent}))""")
         checked += sum(cell["math"] for cell in cells)
@@ -178,7 +181,8 @@ def test_no_page_scrolls_sideways_on_a_phone(browser, base_url: str, page_path: 
         if widths["page"] > widths["window"]:
             culprits = page.evaluate("""() => [...document.querySelectorAll('article *')]
                 .filter((el) => el.getBoundingClientRect().right > window.innerWidth + 1)
-                .slice(-3).map((el) => el.tagName + ' ' + (el.textContent || '').trim().slice(0, 40))""")
+                .slice(-3)
+                .map((el) => el.tagName + ' ' + (el.textContent || '').trim().slice(0, 40))""")
             pytest.fail(
                 f"{page_path} scrolls sideways at 390 px ({widths['page']} px wide): {culprits}"
             )
@@ -188,7 +192,8 @@ def test_no_page_scrolls_sideways_on_a_phone(browser, base_url: str, page_path: 
 
 def test_every_image_has_alt_text_that_is_not_a_file_name(open_page, page_path: str) -> None:
     images = open_page(page_path).page.evaluate(
-        "() => [...document.querySelectorAll('img')].map((img) => ({alt: img.getAttribute('alt'), src: img.src}))"
+        "() => [...document.querySelectorAll('img')]"
+        ".map((img) => ({alt: img.getAttribute('alt'), src: img.src}))"
     )
     bad = [
         image
@@ -201,15 +206,19 @@ def test_every_image_has_alt_text_that_is_not_a_file_name(open_page, page_path: 
 def test_every_slider_is_named_by_its_full_label(open_page, widget_page: str) -> None:
     page = open_page(widget_page).page
     # ipywidgets handles, and the range inputs of the frame players (named by their <label>)
-    sliders = page.evaluate("""() => [...document.querySelectorAll('[role="slider"], input[type="range"]')].map((handle) => {
+    sliders = page.evaluate("""() => [
+        ...document.querySelectorAll('[role="slider"], input[type="range"]'),
+    ].map((handle) => {
         if (handle.matches('input')) {
             const label = handle.labels && handle.labels[0];
-            return {name: label ? label.textContent.trim() : '', label: label ? label.textContent.trim() : '',
+            const text = label ? label.textContent.trim() : '';
+            return {name: text, label: text,
                     cut: label ? label.scrollWidth > label.clientWidth + 1 : false};
         }
         const control = handle.closest('.widget-slider');
         const label = control && control.querySelector('.widget-label');
-        return {name: handle.getAttribute('aria-label') || '', label: label ? label.textContent.trim() : '',
+        return {name: handle.getAttribute('aria-label') || '',
+                label: label ? label.textContent.trim() : '',
                 cut: label ? label.scrollWidth > label.clientWidth + 1 : false};
     })""")
     for slider in sliders:
@@ -226,7 +235,7 @@ def test_every_slider_is_named_by_its_full_label(open_page, widget_page: str) ->
 def test_a_static_slider_never_shows_a_readout_the_figure_does_not_match(
     browser, base_url: str, widget_page: str
 ) -> None:
-    """Moving a slider either redraws the figure or the slider is disabled and the note says how to get it live."""
+    """A slider redraws the figure when moved, or is disabled and the note says how to go live."""
     from site_browser import wait_until_rendered
 
     from coursekit.widgets.app import LIVE_APP_NOTE

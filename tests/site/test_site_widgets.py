@@ -30,13 +30,15 @@ _PLAYER_STATE = """(id) => {
         loaded: image.complete && image.naturalWidth > 0,
         width: image.getBoundingClientRect().width,
         alt: image.alt,
-        readouts: [...root.querySelectorAll('[data-axis]')].map((control) => control.tagName === 'SELECT'
-            ? control.options[control.selectedIndex].text
-            : root.querySelector(`output[for="${control.id}"]`).textContent),
+        readouts: [...root.querySelectorAll('[data-axis]')].map((control) =>
+            control.tagName === 'SELECT'
+                ? control.options[control.selectedIndex].text
+                : root.querySelector(`output[for="${control.id}"]`).textContent),
         enabled: root.querySelectorAll('[data-axis]:not(:disabled)').length,
         disabled: root.querySelectorAll('input:disabled, select:disabled').length,
-        unlabelled: [...root.querySelectorAll('input, select')].filter((c) => !c.labels || !c.labels.length
-            || !c.labels[0].textContent.trim()).map((c) => c.id),
+        unlabelled: [...root.querySelectorAll('input, select')]
+            .filter((c) => !c.labels || !c.labels.length || !c.labels[0].textContent.trim())
+            .map((c) => c.id),
         note: (root.querySelector('.course-live-note') || {}).textContent || null,
     };
 }"""
@@ -56,7 +58,8 @@ def frame_file(site: Path, page: str, src: str) -> Path:
 def wait_for_frame(page: Page, player_id: str, frame: int) -> None:
     page.wait_for_function(
         """([id, frame]) => { const img = document.querySelector('#ck-' + id + ' img.ck-frame');
-            return img.getAttribute('src').endsWith('/' + frame + '.webp') && img.complete && img.naturalWidth > 0; }""",
+            return img.getAttribute('src').endsWith('/' + frame + '.webp')
+                && img.complete && img.naturalWidth > 0; }""",
         arg=[player_id, frame],
         timeout=10_000,
     )

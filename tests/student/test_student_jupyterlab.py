@@ -35,10 +35,11 @@ def _free_port() -> int:
 
 
 def _first_solution(path: Path) -> tuple[str, str, str]:
-    """(exercise heading, summary, a phrase of the solution body) of the notebook's first exercise."""
+    """(exercise heading, summary, a phrase of the solution) of the notebook's first exercise."""
     for cell in nbformat.read(path, as_version=4).cells:
         match = re.search(
-            r"^### (Exercise \d+)[^\n]*\n(.*?)<details>\n<summary>([^<]+)</summary>\n\n(.*?)</details>",
+            r"^### (Exercise \d+)[^\n]*\n(.*?)<details>\n<summary>([^<]+)</summary>\n\n"
+            r"(.*?)</details>",
             cell.source,
             re.S | re.M,
         )

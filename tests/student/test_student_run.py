@@ -50,7 +50,8 @@ def test_the_environment_has_no_book_build_grader_or_test_tools(student_venv: Pa
     probe = (
         "import importlib.util as u, json;"
         "print(json.dumps({m: u.find_spec(m) is not None for m in "
-        "['coursekit', 'coursekit.widgets', 'myst_nb', 'jupyter_book', 'nbgrader', 'pytest', 'sphinx']}))"
+        "['coursekit', 'coursekit.widgets', 'myst_nb', 'jupyter_book', 'nbgrader', 'pytest', "
+        "'sphinx']}))"
     )
     found = json.loads(
         subprocess.run(

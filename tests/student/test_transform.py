@@ -51,16 +51,20 @@ def test_glue_equations_exercises_and_solutions_become_plain_markdown():
     nb = chapter(
         (
             "code",
-            "import numpy as np\nfrom myst_nb import glue\nx = 0.123456\nglue('x', x, display=False)\nfor k in 'ab':\n    glue(k, 1.0, display=False)\nprint(x)",
+            "import numpy as np\nfrom myst_nb import glue\nx = 0.123456\n"
+            "glue('x', x, display=False)\n"
+            "for k in 'ab':\n    glue(k, 1.0, display=False)\nprint(x)",
         ),
         (
             "md",
-            "(sec-x)=\n## Section\n\n$$\na = b\n$$ (eq-a)\n\nSo x is {glue:text}`x:.3f` by {eq}`eq-a`, see {ref}`ex-one`.",
+            "(sec-x)=\n## Section\n\n$$\na = b\n$$ (eq-a)\n\n"
+            "So x is {glue:text}`x:.3f` by {eq}`eq-a`, see {ref}`ex-one`.",
         ),
         ("code", "assert x > 0", ["remove-cell"]),
         (
             "md",
-            "```{exercise} First\n:label: ex-one\n\nCompute $x$.\n```\n\n```{solution} ex-one\n:class: dropdown\n\nIt is {glue:text}`x:.2f`.\n```",
+            "```{exercise} First\n:label: ex-one\n\nCompute $x$.\n```\n\n```{solution} ex-one\n"
+            ":class: dropdown\n\nIt is {glue:text}`x:.2f`.\n```",
         ),
     )
     ctx = context(
@@ -90,7 +94,8 @@ def test_solution_spanning_code_cells_is_folded_with_its_code():
     nb = chapter(
         (
             "md",
-            "```{exercise} Code it\n:label: ex-c\nWrite it.\n```\n\n```{solution-start} ex-c\n:class: dropdown\n```\n\nLike this:",
+            "```{exercise} Code it\n:label: ex-c\nWrite it.\n```\n\n```{solution-start} ex-c\n"
+            ":class: dropdown\n```\n\nLike this:",
         ),
         ("code", "y = 2 * 3\nprint(y)"),
         ("md", "```{solution-end}\n```\n\nAfter the exercise."),
@@ -156,7 +161,8 @@ def test_solution_code_that_later_cells_need_stays_a_collapsed_cell():
     nb = chapter(
         (
             "md",
-            "```{exercise} Step\n:label: ex-s\nTake a step.\n```\n\n```{solution-start} ex-s\n```\n\nLike this:",
+            "```{exercise} Step\n:label: ex-s\nTake a step.\n```\n\n```{solution-start} ex-s\n"
+            "```\n\nLike this:",
         ),
         ("code", "step = 2 * 3"),
         ("md", "```{solution-end}\n```"),

@@ -1,4 +1,4 @@
-"""The log-odds apps: the curves are w x + b and sigmoid(w x + b); Bayes' rule agrees with the sigmoid."""
+"""The log-odds apps: the curves are w x + b and sigmoid(w x + b); Bayes' rule matches."""
 
 import matplotlib
 

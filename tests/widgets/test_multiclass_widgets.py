@@ -92,7 +92,8 @@ class TestMulticlassApp:
         assert app.accuracy["softmax"] == pytest.approx(
             np.mean(app.softmax.predict(app.X) == app.y)
         )
-        # a point claimed by exactly one class has that class as its argmax, so argmax is never worse
+        # a point claimed by exactly one class has that class as its argmax, so argmax is never
+        # worse
         assert app.accuracy["ova_sign"] <= app.accuracy["ova_argmax"]
         assert app.accuracy["ova_sign"] == pytest.approx(np.mean(app.ova.decide(app.X) == app.y))
 

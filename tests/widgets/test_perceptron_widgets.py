@@ -1,4 +1,4 @@
-"""The perceptron slider app: boundary, normal, regions and the misclassified count follow the sliders."""
+"""The perceptron slider app: boundary, normal, regions and error count follow the sliders."""
 
 import matplotlib
 

@@ -1,4 +1,4 @@
-"""The playground: regions, accuracy and loss curve equal a direct training run with the same settings."""
+"""The playground: regions, accuracy and loss curve equal a direct run with its settings."""
 
 import matplotlib
 

@@ -114,7 +114,8 @@ def layout_problems(app: SliderApp) -> list[str]:
             for box in boxes:
                 if not (figure.contains(box.x0, box.y0) and figure.contains(box.x1, box.y1)):
                     problems.append(
-                        f"one of the {kind} of axes {i} leaves the figure: {np.round(box.extents, 1)}"
+                        f"one of the {kind} of axes {i} leaves the figure: "
+                        f"{np.round(box.extents, 1)}"
                     )
         pairs = (
             ("titles", "axis labels"),

@@ -45,7 +45,7 @@ def normal_pdf(x: ArrayLike, mean: float, sigma: float) -> np.ndarray:
 def bayes_posterior(
     x: ArrayLike, mu0: float, mu1: float, sigma: float, prior1: float = 0.5
 ) -> np.ndarray:
-    r""":math:`P(y=1\mid x)` by Bayes' rule, straight from the densities and priors (no sigmoid used)."""
+    r""":math:`P(y=1\mid x)` by Bayes' rule from the densities and priors (no sigmoid used)."""
     _check(sigma, prior1)
     joint1 = prior1 * normal_pdf(x, mu1, sigma)
     joint0 = (1 - prior1) * normal_pdf(x, mu0, sigma)

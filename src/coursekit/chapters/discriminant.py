@@ -34,7 +34,7 @@ from coursekit.activations import step
 
 
 def add_bias(X: ArrayLike) -> np.ndarray:
-    r"""The bias trick: prepend a constant 1 to every input, :math:`\tilde x = [1, x_1, \dots, x_n]`.
+    r"""The bias trick: prepend a 1 to every input, :math:`\tilde x = [1, x_1, \dots, x_n]`.
 
     Then :math:`\theta^\top \tilde x = \theta_0 + \theta_1 x_1 + \dots + \theta_n x_n`, so the
     bias is just one more weight.
@@ -57,7 +57,8 @@ def _theta_and_inputs(theta: ArrayLike, X: ArrayLike) -> tuple[np.ndarray, np.nd
     theta = as_float_array(theta, "theta")
     if theta.ndim != 1 or theta.size < 2:
         raise ValueError(
-            f"theta must be a vector [theta_0, theta_1, ..., theta_n] with n >= 1, got shape {theta.shape}"
+            "theta must be a vector [theta_0, theta_1, ..., theta_n] with n >= 1, "
+            f"got shape {theta.shape}"
         )
     X = as_float_array(X, "X")
     if X.ndim not in (1, 2) or X.shape[-1] != theta.size - 1:
@@ -107,7 +108,8 @@ def _weights(theta: ArrayLike) -> tuple[float, np.ndarray, float]:
     theta = as_float_array(theta, "theta")
     if theta.ndim != 1 or theta.size < 2:
         raise ValueError(
-            f"theta must be a vector [theta_0, theta_1, ..., theta_n] with n >= 1, got shape {theta.shape}"
+            "theta must be a vector [theta_0, theta_1, ..., theta_n] with n >= 1, "
+            f"got shape {theta.shape}"
         )
     w = theta[1:]
     norm = float(np.linalg.norm(w))
@@ -120,7 +122,7 @@ def _weights(theta: ArrayLike) -> tuple[float, np.ndarray, float]:
 
 
 def normal_vector(theta: ArrayLike, unit: bool = False) -> np.ndarray:
-    r"""The normal :math:`w = \theta_{1:n}` of the boundary (``unit=True``: :math:`w/\lVert w\rVert`).
+    r"""The boundary's normal :math:`w = \theta_{1:n}` (``unit=True``: :math:`w/\lVert w\rVert`).
 
     It points from the region :math:`g < 0` into the region :math:`g > 0`.
 
@@ -141,7 +143,7 @@ def signed_distance(theta: ArrayLike, X: ArrayLike) -> np.ndarray:
 
 
 def boundary_distance(theta: ArrayLike) -> float:
-    r"""Distance of the boundary :math:`g(x) = 0` from the origin: :math:`\lvert\theta_0\rvert/\lVert w\rVert`.
+    r"""Distance of :math:`g(x) = 0` from the origin: :math:`\lvert\theta_0\rvert/\lVert w\rVert`.
 
     It is the absolute signed distance of the origin, :math:`\lvert g(0)\rvert/\lVert w\rVert`.
     """

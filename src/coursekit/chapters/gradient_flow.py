@@ -12,15 +12,16 @@ So :math:`\lVert \partial L/\partial W_l\rVert` contains a product of one factor
 *sufficient* for the gradient to vanish geometrically towards the input, and at the usual
 initialisation scales that is what happens. The bound is not a law: with
 :math:`\lVert W\rVert_2 > 4` and pre-activations held near 0 (where :math:`\sigma' = 1/4`) the
-gradient grows from layer to layer (:func:`centred_orthogonal_network` builds such a network).
-Large weights usually saturate the units instead, which makes :math:`f'` small and so keeps the
-sigmoid gradient from exploding. For ReLU, :math:`f' \in \{0, 1\}` and He initialisation (weight variance :math:`2/\text{fan-in}`,
-the default of :class:`coursekit.nn.Linear`) keeps the factors near 1 on average. Scaling every
-weight by ``init_scale`` multiplies each ReLU factor by ``init_scale``, so the deltas explode
-(``> 1``) or vanish (``< 1``) geometrically with depth. ReLU is positively homogeneous, so the
-forward activations scale as well and (with zero biases and a fixed output delta) every weight
-gradient is multiplied by ``init_scale ** depth``. For the sigmoid, scaling He-initialised weights
-up does not make the gradient grow: the pre-activations spread out and more units saturate.
+gradient grows from layer to layer (:func:`centred_orthogonal_network` builds such a network). Large
+weights usually saturate the units instead, which makes :math:`f'` small and so keeps the sigmoid
+gradient from exploding. For ReLU, :math:`f' \in \{0, 1\}` and He initialisation (weight variance
+:math:`2/\text{fan-in}`, the default of :class:`coursekit.nn.Linear`) keeps the factors near 1 on
+average. Scaling every weight by ``init_scale`` multiplies each ReLU factor by ``init_scale``, so
+the deltas explode (``> 1``) or vanish (``< 1``) geometrically with depth. ReLU is positively
+homogeneous, so the forward activations scale as well and (with zero biases and a fixed output
+delta) every weight gradient is multiplied by ``init_scale ** depth``. For the sigmoid, scaling
+He-initialised weights up does not make the gradient grow: the pre-activations spread out and more
+units saturate.
 """
 
 from __future__ import annotations
@@ -81,15 +82,15 @@ def centred_orthogonal_network(
     input_gain: float = 1.0,
     rng: int | np.random.Generator | None = 0,
 ) -> Sequential:
-    r"""A deep network whose hidden layers have :math:`\lVert W\rVert_2 = ` ``gain`` and centred inputs.
+    r"""A deep network: hidden layers of :math:`\lVert W\rVert_2 = ` ``gain``, centred inputs.
 
     The counterexample to "sigmoid gradients always vanish". Every weight matrix is a random
     orthogonal matrix (rows or columns orthonormal), times ``input_gain`` for the first layer and
-    times ``gain`` for all later ones, so all singular values of a later layer equal ``gain``. Each bias is set to minus the batch mean of its layer's
-    :math:`W h_{l-1}` on ``X``, so every pre-activation has mean 0 over the batch, where
-    :math:`\sigma' = 1/4` is largest. A delta passing back through such a layer is multiplied by
-    :math:`W^\top` (norm ``gain``) and by :math:`\sigma'(z) \le 1/4`: with ``gain > 4`` and the
-    pre-activations near 0 it grows.
+    times ``gain`` for all later ones, so all singular values of a later layer equal ``gain``.
+    Each bias is set to minus the batch mean of its layer's :math:`W h_{l-1}` on ``X``, so every
+    pre-activation has mean 0 over the batch, where :math:`\sigma' = 1/4` is largest. A delta
+    passing back through such a layer is multiplied by :math:`W^\top` (norm ``gain``) and by
+    :math:`\sigma'(z) \le 1/4`: with ``gain > 4`` and the pre-activations near 0 it grows.
 
     Args:
         depth: number of hidden layers (at least 1).
@@ -143,7 +144,7 @@ def _output_delta(model: Sequential, X: ArrayLike, y: ArrayLike, loss: LossName)
 def layer_gradient_norms(
     model: Sequential, X: ArrayLike, y: ArrayLike, loss: LossName = "bce"
 ) -> np.ndarray:
-    """Frobenius norm :math:`\\lVert \\partial L/\\partial W_l\\rVert` for each Linear layer, input first.
+    """Frobenius norm :math:`\\lVert \\partial L/\\partial W_l\\rVert` per Linear layer, input 1st.
 
     Runs one forward and one backward pass of the mean loss on ``(X, y)`` (``y`` integer labels;
     see :func:`coursekit.chapters.training.loss_and_grad`); the model's parameters are not changed.
@@ -158,7 +159,7 @@ def layer_gradient_norms(
 def layer_delta_norms(
     model: Sequential, X: ArrayLike, y: ArrayLike, loss: LossName = "bce"
 ) -> np.ndarray:
-    """Norm of :math:`\\delta_l = \\partial L/\\partial z_l` (the gradient arriving at each Linear output).
+    """Norm of :math:`\\delta_l = \\partial L/\\partial z_l`, the gradient at each Linear output.
 
     Returns:
         Array of shape ``(number of Linear layers,)``, input side first.

@@ -1,4 +1,4 @@
-r"""Logistic regression: a linear model of the log-odds, trained by gradient descent on cross-entropy.
+r"""Logistic regression: a linear model of the log-odds, fit by gradient descent on cross-entropy.
 
 The model (bias first, :math:`\tilde x = [1, x_1, \dots, x_n]`):
 
@@ -41,7 +41,8 @@ def _inputs(theta: ArrayLike, X: ArrayLike) -> tuple[np.ndarray, np.ndarray]:
         raise ValueError(f"X must have shape (m, n), one input per row, got shape {X.shape}")
     if theta.shape != (X.shape[1] + 1,):
         raise ValueError(
-            f"theta must have shape ({X.shape[1] + 1},) (bias first) for X of shape {X.shape}, got {theta.shape}"
+            f"theta must have shape ({X.shape[1] + 1},) (bias first) for X of shape {X.shape}, "
+            f"got {theta.shape}"
         )
     return theta, add_bias(X)
 
@@ -62,7 +63,8 @@ def logits(theta: ArrayLike, X: ArrayLike) -> np.ndarray:
 
 
 def predict_proba(theta: ArrayLike, X: ArrayLike) -> np.ndarray:
-    r""":math:`h_\theta(x_i) = \sigma(\theta^\top \tilde x_i)`, the model's :math:`P(y = 1 \mid x_i)`."""
+    r""":math:`h_\theta(x_i) = \sigma(\theta^\top \tilde x_i)`, the model's
+    :math:`P(y = 1 \mid x_i)`."""
     return sigmoid(logits(theta, X))
 
 
@@ -78,7 +80,8 @@ def gradient(
     r""":math:`\sum_i (h_i - y_i)\,\tilde x_i` (divided by :math:`m` for ``reduction="mean"``)."""
     theta, Xb = _inputs(theta, X)
     y = _labels(y, Xb.shape[0])
-    # Chain rule: dl/dtheta = sum_i (dl/dz_i) x~_i, and dl/dz_i = h_i - y_i is the loss's own gradient.
+    # Chain rule: dl/dtheta = sum_i (dl/dz_i) x~_i, and dl/dz_i = h_i - y_i is the loss's own
+    # gradient.
     return Xb.T @ bce_with_logits_grad(Xb @ theta, y, reduction=reduction)
 
 
@@ -111,7 +114,7 @@ def fit(
     theta_init: ArrayLike | None = None,
     reduction: Reduction = "mean",
 ) -> LogisticFit:
-    r"""Full-batch gradient descent :math:`\theta \leftarrow \theta - \eta \nabla_\theta \ell` from ``theta_init``.
+    r"""Full-batch gradient descent :math:`\theta \leftarrow \theta - \eta \nabla_\theta \ell`.
 
     Args:
         X: inputs ``(m, n)``.

@@ -103,7 +103,8 @@ def vote(winners: ArrayLike, pairs: list[tuple[int, int]], num_classes: int) -> 
         column = winners[:, p]
         if not np.all((column == i) | (column == j)):
             raise ValueError(
-                f"classifier {p} decides between classes {i} and {j}, but a winner is {column[(column != i) & (column != j)][0]}"
+                f"classifier {p} decides between classes {i} and {j}, "
+                f"but a winner is {column[(column != i) & (column != j)][0]}"
             )
         votes[:, i] += column == i
         votes[:, j] += column == j
@@ -135,17 +136,18 @@ def fit_logistic_regressions(
     r"""Train ``C`` binary logistic regressions on subsets of the same points, side by side.
 
     Regression :math:`c` is trained on the points with ``members[:, c]`` true, with labels
-    ``targets[:, c]``, exactly as :func:`coursekit.chapters.logistic.fit` trains one: full-batch gradient
-    descent from :math:`\theta_c = 0` on the mean binary cross-entropy of its :math:`m_c` points,
+    ``targets[:, c]``, exactly as :func:`coursekit.chapters.logistic.fit` trains one: full-batch
+    gradient descent from :math:`\theta_c = 0` on the mean binary cross-entropy of its
+    :math:`m_c` points,
 
     .. math:: \theta_c \leftarrow \theta_c - \frac{\eta}{m_c} \sum_{i \in c}
        \big(\sigma(\theta_c^\top \tilde x_i) - y_{ic}\big)\,\tilde x_i ,
 
-    and a regression whose :math:`\lVert\theta_c\rVert` exceeds :data:`MAX_NORM` stops there,
-    as :func:`coursekit.chapters.descent.gradient_descent` does. Because all of them share the inputs, one
-    matrix product per step serves every regression: the :math:`K(K-1)/2` one-vs-one classifiers
-    of five classes train in about the time one call of :func:`coursekit.chapters.logistic.fit` takes,
-    which is what lets the chapter's slider app retrain while a slider moves.
+    and a regression whose :math:`\lVert\theta_c\rVert` exceeds :data:`MAX_NORM` stops there, as
+    :func:`coursekit.chapters.descent.gradient_descent` does. Because all of them share the inputs,
+    one matrix product per step serves every regression: the :math:`K(K-1)/2` one-vs-one classifiers
+    of five classes train in about the time one call of :func:`coursekit.chapters.logistic.fit`
+    takes, which is what lets the chapter's slider app retrain while a slider moves.
 
     Args:
         X: inputs ``(m, d)``.

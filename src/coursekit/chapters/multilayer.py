@@ -1,6 +1,7 @@
 r"""Support for the multilayer-networks chapter: hidden layers, what they compute and why.
 
-A network with one hidden layer of width :math:`d_1` computes, for one input :math:`x \in \mathbb{R}^d`,
+A network with one hidden layer of width :math:`d_1` computes, for one input
+:math:`x \in \mathbb{R}^d`,
 
 .. math::
     z_1 = W_1 x + b_1 \in \mathbb{R}^{d_1}, \qquad h_1 = f(z_1), \qquad
@@ -114,7 +115,7 @@ def collapse_linear(model: Sequential) -> tuple[np.ndarray, np.ndarray]:
 
 
 def bump(x: ArrayLike, centre: float, half_width: float) -> np.ndarray:
-    r"""A triangle of height 1 on :math:`[c - a, c + a]` (``a = half_width``), built from three ReLUs.
+    r"""A triangle of height 1 on :math:`[c - a, c + a]` (``a = half_width``) from three ReLUs.
 
     .. math::
         \operatorname{bump}(x) = \frac{1}{a}\Big(\operatorname{ReLU}(x - c + a)
@@ -148,7 +149,10 @@ def relu_interpolant(knots: ArrayLike, values: ArrayLike) -> Sequential:
     With knots :math:`t_0 < t_1 < \dots < t_{d_1}` and slopes
     :math:`s_k = (v_{k+1} - v_k)/(t_{k+1} - t_k)` of the pieces, the interpolant is
 
-    .. math:: p(x) = v_0 + s_0 (x - t_0) + \sum_{k=1}^{d_1 - 1} (s_k - s_{k-1})\, \operatorname{ReLU}(x - t_k),
+    .. math::
+
+        p(x) = v_0 + s_0 (x - t_0)
+        + \sum_{k=1}^{d_1 - 1} (s_k - s_{k-1})\, \operatorname{ReLU}(x - t_k),
 
     valid for :math:`x \ge t_0`: each ReLU switches on at a knot and changes the slope there by
     exactly the jump in slope. Written as a network, hidden unit 0 is

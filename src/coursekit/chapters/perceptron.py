@@ -6,15 +6,15 @@ training points in order and, for each one, applies
 
 .. math:: \theta \leftarrow \theta + \eta\,(y_i - \hat y_i)\,\tilde x_i .
 
-The factor :math:`y_i - \hat y_i` is 0 for a correct prediction (no update), :math:`+1` for a
-missed positive (:math:`\theta` moves towards :math:`\tilde x_i`, raising :math:`\theta^\top \tilde x_i`
-by :math:`\eta\lVert\tilde x_i\rVert^2`) and :math:`-1` for a false positive (it moves away).
+The factor :math:`y_i - \hat y_i` is 0 for a correct prediction (no update), :math:`+1` for a missed
+positive (:math:`\theta` moves towards :math:`\tilde x_i`, raising :math:`\theta^\top \tilde x_i` by
+:math:`\eta\lVert\tilde x_i\rVert^2`) and :math:`-1` for a false positive (it moves away).
 
 If some :math:`\theta` classifies every training point correctly with a margin (the data are
 *linearly separable*), the rule stops making mistakes after finitely many updates (Novikoff's
-theorem: at most :math:`(R/\gamma)^2` updates, with :math:`R` the largest :math:`\lVert\tilde x_i\rVert`
-and :math:`\gamma` the margin of the best unit-norm separator). Training here stops after the first
-epoch (full pass) without a mistake.
+theorem: at most :math:`(R/\gamma)^2` updates, with :math:`R` the largest
+:math:`\lVert\tilde x_i\rVert` and :math:`\gamma` the margin of the best unit-norm separator).
+Training here stops after the first epoch (full pass) without a mistake.
 
 On data that are not linearly separable the rule never settles. :func:`train_perceptron` then
 stops after ``max_epochs`` and returns a result with ``converged=False`` (it does not raise:
@@ -56,11 +56,14 @@ class PerceptronResult:
         status = (
             "converged" if self.converged else "did NOT converge (data not linearly separable?)"
         )
-        return f"perceptron {status} after {self.epochs} epochs and {self.updates} updates; theta = {np.round(self.theta, 4)}"
+        return (
+            f"perceptron {status} after {self.epochs} epochs and {self.updates} updates; "
+            f"theta = {np.round(self.theta, 4)}"
+        )
 
 
 def perceptron_update(theta: ArrayLike, x: ArrayLike, y: int, lr: float = 1.0) -> np.ndarray:
-    r"""One application of the rule to one point: returns :math:`\theta + \eta (y - \hat y)\tilde x`.
+    r"""The rule applied to one point: returns :math:`\theta + \eta (y - \hat y)\tilde x`.
 
     Args:
         theta: parameters, bias first, shape ``(n + 1,)``.
@@ -72,7 +75,8 @@ def perceptron_update(theta: ArrayLike, x: ArrayLike, y: int, lr: float = 1.0) -
     x_tilde = add_bias(x)
     if theta.shape != x_tilde.shape:
         raise ValueError(
-            f"theta must have shape {x_tilde.shape} for an input of shape {np.shape(x)}, got {theta.shape}"
+            f"theta must have shape {x_tilde.shape} for an input of shape {np.shape(x)}, "
+            f"got {theta.shape}"
         )
     if y not in (0, 1):
         raise ValueError(f"y must be 0 or 1, got {y!r}")
@@ -87,7 +91,7 @@ def train_perceptron(
     max_epochs: int = 1000,
     theta_init: ArrayLike | None = None,
 ) -> PerceptronResult:
-    """Run the perceptron rule over the data in order, epoch after epoch, until an epoch is mistake-free.
+    """Run the perceptron rule over the data in order, epoch by epoch, until one is mistake-free.
 
     Args:
         X: inputs ``(m, n)``, one per row.

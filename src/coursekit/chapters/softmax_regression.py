@@ -42,7 +42,7 @@ from coursekit.validation import as_float_array, is_integer, require_count
 def _gradients(
     W: np.ndarray, b: np.ndarray, X: np.ndarray, y: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray]:
-    r""":math:`(\partial L/\partial W, \partial L/\partial b)` at the parameters ``W``, ``b`` (checked inputs)."""
+    r""":math:`(\partial L/\partial W, \partial L/\partial b)` at checked ``W``, ``b``."""
     dZ = cce_with_logits_grad(X @ W.T + b, y)  # (S - T) / n
     return dZ.T @ X, dZ.sum(axis=0)
 
@@ -85,7 +85,8 @@ class SoftmaxRegression:
         X = as_float_array(X, "X")
         if X.ndim != 2 or X.shape[1] != self.num_features:
             raise ValueError(
-                f"X must have shape (n, {self.num_features}) (one sample per row), got shape {X.shape}"
+                f"X must have shape (n, {self.num_features}) (one sample per row), "
+                f"got shape {X.shape}"
             )
         return X
 
@@ -138,8 +139,8 @@ class SoftmaxRegression:
             raise ValueError(f"lr must be a finite number > 0, got {lr!r}")
         require_count(epochs, "epochs")
 
-        # The descent loop of coursekit.chapters.descent (as for logistic regression), on all parameters
-        # at once: row k of theta is (b_k, w_k), bias first.
+        # The descent loop of coursekit.chapters.descent (as for logistic regression), on all
+        # parameters at once: row k of theta is (b_k, w_k), bias first.
         def loss_at(theta: np.ndarray) -> float:
             return cce_with_logits(X @ theta[:, 1:].T + theta[:, 0], y)
 
@@ -152,8 +153,8 @@ class SoftmaxRegression:
         )
         if result.diverged:
             raise FloatingPointError(
-                f"gradient descent diverged: the parameters left the ball of norm 1e6 after {result.steps} "
-                f"steps with lr={lr}; use a smaller learning rate"
+                "gradient descent diverged: the parameters left the ball of norm 1e6 after "
+                f"{result.steps} steps with lr={lr}; use a smaller learning rate"
             )
         self.b, self.W = result.final[:, 0].copy(), result.final[:, 1:].copy()
         self.history = [float(v) for v in result.values]

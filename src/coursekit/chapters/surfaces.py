@@ -62,7 +62,7 @@ def _cube(v: np.ndarray | float) -> np.ndarray | float:
 
 
 def _pair(first: np.ndarray | float, second: np.ndarray | float) -> np.ndarray:
-    """Stack two same-shape arrays along a new last axis (what ``np.stack(..., -1)`` does, faster)."""
+    """Stack two same-shape arrays on a new last axis (``np.stack(..., -1)``, but faster)."""
     if isinstance(first, float):  # one point (see _xy)
         return np.array((first, second))
     out = np.empty(np.shape(first) + (2,))

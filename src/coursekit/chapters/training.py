@@ -69,8 +69,8 @@ def check_labels(y: ArrayLike, n: int, num_classes: int | None = None) -> np.nda
     """Class labels ``0, 1, ...``, one per row of ``X``, as an int64 array of shape ``(n,)``.
 
     Every classifier in coursekit (this trainer, :mod:`coursekit.chapters.softmax_regression`,
-    :mod:`coursekit.chapters.multiclass`) reads its labels through this check. Floats are accepted when
-    they are whole numbers (labels stored in a float array); ``0.5`` is not a class.
+    :mod:`coursekit.chapters.multiclass`) reads its labels through this check. Floats are accepted
+    when they are whole numbers (labels stored in a float array); ``0.5`` is not a class.
 
     Args:
         y: the labels.
@@ -125,11 +125,13 @@ def loss_and_grad(logits: np.ndarray, y: np.ndarray, loss: LossName) -> tuple[fl
         return losses.bce_with_logits(logits, target), losses.bce_with_logits_grad(logits, target)
     if logits.shape[1] < 2:
         raise ValueError(
-            "loss='cce' needs a model with one output per class (at least 2); use loss='bce' for one"
+            "loss='cce' needs a model with one output per class (at least 2); "
+            "use loss='bce' for one"
         )
     if y.size and (y.min() < 0 or y.max() >= logits.shape[1]):
         raise ValueError(
-            f"labels must lie in 0..{logits.shape[1] - 1} for a model with {logits.shape[1]} outputs"
+            f"labels must lie in 0..{logits.shape[1] - 1} for a model with "
+            f"{logits.shape[1]} outputs"
         )
     return losses.cce_with_logits(logits, y), losses.cce_with_logits_grad(logits, y)
 
@@ -227,7 +229,7 @@ class Trainer:
         return grad
 
     def _step(self, X: np.ndarray, y: np.ndarray, grad: np.ndarray | None = None) -> None:
-        """One SGD step on (X, y); ``grad`` may pass in the loss gradient of the pass just done on X."""
+        """One SGD step on (X, y); ``grad`` may give the loss gradient of the last pass on X."""
         if grad is None:
             _, grad = loss_and_grad(self.model(X), y, self.loss)
         self.model.backward(grad)

@@ -133,7 +133,10 @@ def _check_matrices(
                 f"{what}[{l}] must have shape {shape} (out x in, as Linear's W: layer {l + 1} has "
                 f"{shape[0]} units, layer {l} has {shape[-1]}), got {arr.shape}"
                 if len(shape) == 2
-                else f"{what}[{l}] must have shape {shape} (one bias per unit of layer {l + 1}), got {arr.shape}"
+                else (
+                    f"{what}[{l}] must have shape {shape} (one bias per unit of layer {l + 1}), "
+                    f"got {arr.shape}"
+                )
             )
         if not np.isfinite(arr).all():
             raise ValueError(f"{what}[{l}] contains NaN or inf")
@@ -193,7 +196,8 @@ def draw_network(
         acts = list(activations)
         if len(acts) != last:
             raise ValueError(
-                f"activations needs one name per layer after the input ({last} for sizes {widths}), got {len(acts)}"
+                "activations needs one name per layer after the input "
+                f"({last} for sizes {widths}), got {len(acts)}"
             )
     if labels is None:
         names = unit_labels(widths)
@@ -201,7 +205,8 @@ def draw_network(
         names = [list(layer) for layer in labels]
         if [len(layer) for layer in names] != widths:
             raise ValueError(
-                f"labels must have one entry per unit, {widths} per layer, got {[len(layer) for layer in names]}"
+                f"labels must have one entry per unit, {widths} per layer, "
+                f"got {[len(layer) for layer in names]}"
             )
     W = _check_matrices(weights, [(widths[l + 1], widths[l]) for l in range(last)], "weights")
     b = _check_matrices(biases, [(widths[l + 1],) for l in range(last)], "biases", allow_none=True)
@@ -283,7 +288,7 @@ def draw_network(
         patch.set_gid(gid)
         ax.add_patch(patch)
         if show_values and value is not None:
-            # Staggered along the arrow by target unit, so values of arrows that cross don't overlap.
+            # Staggered along the arrow by target unit, so values of crossing arrows don't overlap.
             ax.text(
                 x0 + t * (x1 - x0),
                 y0 + t * (y1 - y0),
@@ -305,7 +310,7 @@ def draw_network(
         n_out = widths[l + 1]
         for j in range(n_out):
             # Where along its arrow a value is written: a different distance for every arrow into
-            # unit j (and for every j), so the values of arrows that converge or cross don't overlap.
+            # unit j (and for every j), so values of arrows that converge or cross don't overlap.
             sources = widths[l] + (1 if has_bias[l] else 0)
             slots = max(sources * n_out - 1, 1)
 

@@ -54,7 +54,7 @@ def bounds(X: np.ndarray, margin: float = 0.5) -> tuple[float, float, float, flo
 def grid(
     extent: tuple[float, float, float, float], steps: int = 200
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """A ``steps x steps`` grid over ``extent``: returns ``(xx, yy, points)`` with points (steps^2, 2)."""
+    """A ``steps x steps`` grid over ``extent``: ``(xx, yy, points)``, points (steps^2, 2)."""
     xmin, xmax, ymin, ymax = extent
     xx, yy = np.meshgrid(np.linspace(xmin, xmax, steps), np.linspace(ymin, ymax, steps))
     return xx, yy, np.column_stack([xx.ravel(), yy.ravel()])

@@ -187,7 +187,11 @@ def canonicalise(
             chosen[gid] = edited or candidates[-1:]
             untouched = len(candidates) - len(edited)
             if edited and untouched:
-                how = f"the {len(edited)} edited cop{'y' if len(edited) == 1 else 'ies'} {'was' if len(edited) == 1 else 'were'} run and the untouched one{'s' if untouched > 1 else ''} left out"
+                how = (
+                    f"the {len(edited)} edited cop{'y' if len(edited) == 1 else 'ies'} "
+                    f"{'was' if len(edited) == 1 else 'were'} run and the untouched "
+                    f"one{'s' if untouched > 1 else ''} left out"
+                )
             elif edited:
                 how = "every copy was run, in the notebook's order"
             else:
@@ -217,9 +221,10 @@ def canonicalise(
             used.add(best)
             other = nbcells.grade_id(submitted[best])
             where = f"the cell with id '{other}'" if other else "a cell without grading metadata"
+            defined = nbcells.defined_names(nbcells.source_text(submitted[best]))
             result.notes.append(
                 f"answer cell '{gid}' was not found by its id; graded {where}, which defines "
-                f"{_describe_names(wanted & nbcells.defined_names(nbcells.source_text(submitted[best])))}"
+                f"{_describe_names(wanted & defined)}"
             )
     # Fallback 2: position among answer cells of the same type with an unknown id (a renamed
     # grade_id): the k-th unmatched answer cell of the source gets the k-th such cell.
@@ -329,7 +334,8 @@ def canonicalise(
         out.append(cell)
         for part in extra_parts.get(k, []):
             names[len(out)] = (
-                f"answer cell '{part.metadata[ADDED_KEY]['part_of']}' (copy {part.metadata[ADDED_KEY]['part']})"
+                f"answer cell '{part.metadata[ADDED_KEY]['part_of']}' "
+                f"(copy {part.metadata[ADDED_KEY]['part']})"
             )
             out.append(part)
         add_student_cells(k)

@@ -94,7 +94,10 @@ def build_parser() -> argparse.ArgumentParser:
     )  # fmt: skip
     p.add_argument(
         "--no-sandbox", action="store_true",
-        help="run student code without the sandbox: with your rights, network and files (not recommended)",
+        help=(
+            "run student code without the sandbox: with your rights, network and files "
+            "(not recommended)"
+        ),
     )  # fmt: skip
     p.add_argument("--quiet", action="store_true", help="no progress bar and no table")
 
@@ -168,8 +171,9 @@ def _grade(args) -> int:
         )
     if args.shard and course.db_url.startswith("sqlite"):
         print(
-            f"note: shard {args.shard} writes to the SQLite gradebook {course.db_url.removeprefix('sqlite:///')}, "
-            "which only processes on this host share; to grade on several hosts into one gradebook, "
+            f"note: shard {args.shard} writes to the SQLite gradebook "
+            f"{course.db_url.removeprefix('sqlite:///')}, which only processes "
+            "on this host share; to grade on several hosts into one gradebook, "
             "use a PostgreSQL one (--db URL or CourseDirectory.db_url)",
             file=sys.stderr,
         )

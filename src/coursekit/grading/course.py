@@ -146,7 +146,8 @@ class Course:
     @contextlib.contextmanager
     def exclusive(self, assignment: str) -> Iterator[None]:
         """One process at a time, over every host sharing the gradebook, for steps that write
-        rows common to all students of ``assignment`` (see :func:`coursekit.grading.database.exclusive`).
+        rows common to all students of ``assignment`` (see
+        :func:`coursekit.grading.database.exclusive`).
 
         Raises:
             CourseError: if the gradebook's server cannot be reached.

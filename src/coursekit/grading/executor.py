@@ -213,7 +213,9 @@ def _finish_outputs(
             {
                 "output_type": "stream",
                 "name": "stdout",
-                "text": f"\n[output truncated: a cell keeps at most {max_chars} characters of output]\n",
+                "text": (
+                    f"\n[output truncated: a cell keeps at most {max_chars} characters of output]\n"
+                ),
             }
         )
     return merged
@@ -384,18 +386,22 @@ async def _run(args: argparse.Namespace, box: SandboxSpec | None) -> None:
                             ename=TIMEOUT_ENAME,
                             evalue=f"the cell did not finish within {args.timeout:g} s",
                             traceback=[
-                                f"{TIMEOUT_ENAME}: the cell did not finish within {args.timeout:g} s"
+                                f"{TIMEOUT_ENAME}: the cell did not finish within "
+                                f"{args.timeout:g} s"
                             ],
                         )
                     )
                 if not await _kernel_responds(client, args.grace):
                     kill_group(kernel_pgid)
                     stopped = (
-                        f"{_cell_name(cell, index)} did not stop {args.timeout:g} s after it started "
-                        f"and ignored the interrupt, so the kernel was stopped"
+                        f"{_cell_name(cell, index)} did not stop {args.timeout:g} s after it "
+                        "started and ignored the interrupt, so the kernel was stopped"
                     )
             if not stopped and _called_exit(cell):
-                stopped = f"{_cell_name(cell, index)} called exit(), so the cells after it were not run (as in Restart & Run All)"
+                stopped = (
+                    f"{_cell_name(cell, index)} called exit(), "
+                    "so the cells after it were not run (as in Restart & Run All)"
+                )
             records, junk = reader.read_new()
             emit(
                 event="cell",

@@ -114,9 +114,15 @@ def _summary(cell_score: dict, hidden_total: int) -> str:
             m.startswith("check ") or m == HIDDEN_FAILED for m in messages
         ) or points == cell_score.get("max_points")
         if checked:
-            text += f"; hidden checks: {hidden_total - failed} of {hidden_total} matched the reference answer"
+            text += (
+                f"; hidden checks: {hidden_total - failed} of {hidden_total} matched the "
+                "reference answer"
+            )
         else:
-            text += f"; hidden checks: {hidden_total}, not compared (the cell did not run to its end when graded)"
+            text += (
+                f"; hidden checks: {hidden_total}, "
+                "not compared (the cell did not run to its end when graded)"
+            )
     return text + "\n"
 
 

@@ -332,12 +332,18 @@ def _run_command(
             stopped = e["reason"]
     failure = None
     if killed:
-        stopped = f"the notebook did not finish within the limit of {limits.notebook_timeout:g} s for a whole notebook and was stopped"
+        stopped = (
+            f"the notebook did not finish within the limit of {limits.notebook_timeout:g} s for a "
+            "whole notebook and was stopped"
+        )
     elif not finished:
         if kernel_pgid is None:
             failure = f"{KERNEL_NOT_STARTED}: {_error_summary(log_tail)}"
         else:
-            failure = f"the runner stopped unexpectedly (exit code {proc.returncode}): {_error_summary(log_tail)}"
+            failure = (
+                f"the runner stopped unexpectedly (exit code {proc.returncode}): "
+                f"{_error_summary(log_tail)}"
+            )
     return RunResult(cells=cells, stopped=stopped, failure=failure, seconds=seconds)
 
 

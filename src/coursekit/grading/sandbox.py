@@ -335,7 +335,8 @@ def python_paths() -> list[Path]:
 
 
 KERNEL_MODULES = (
-    "coursekit", "coursekit.grading", "coursekit.grading.kernel_output", "coursekit.grading.kernel_harness",
+    "coursekit", "coursekit.grading",
+    "coursekit.grading.kernel_output", "coursekit.grading.kernel_harness",
 )  # fmt: skip
 """The coursekit modules every kernel loads at start-up (none holds a reference implementation)."""
 

@@ -36,7 +36,8 @@ class Shard:
         """Read ``"K/N"``.
 
         Raises:
-            ValueError: with a message saying what is wrong (``"2"``, ``"0/3"``, ``"4/3"``, ``"a/b"``).
+            ValueError: with a message saying what is wrong (``"2"``, ``"0/3"``, ``"4/3"``,
+            ``"a/b"``).
         """
         match = _SPEC.fullmatch(text)
         if not match:

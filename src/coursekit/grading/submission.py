@@ -200,8 +200,8 @@ def grade_notebook(job: SubmissionJob, nbjob: NotebookJob, scratch: Path) -> Not
             blocked.setdefault(module, []).append(canon.names.get(i, f"cell {i}"))
     for module, where in blocked.items():
         outcome.notes.append(
-            f"{', '.join(dict.fromkeys(where))} imported {module}, the course's own implementation, "
-            f"which is not available when grading"
+            f"{', '.join(dict.fromkeys(where))} imported {module}, "
+            "the course's own implementation, which is not available when grading"
         )
     patched_seen = False
     scores: dict[str, CellScore] = {}
@@ -213,7 +213,10 @@ def grade_notebook(job: SubmissionJob, nbjob: NotebookJob, scratch: Path) -> Not
             patched = test_run.patched if test_run is not None else []
             why = None
             if patched:
-                why = f"no credit: {', '.join(patched)} had been changed by the submission's code before this test ran"
+                why = (
+                    f"no credit: {', '.join(patched)} had been changed by the submission's code "
+                    "before this test ran"
+                )
                 if not patched_seen:
                     outcome.attention.append(
                         f"student code changed {', '.join(patched)}, which the tests rely on; "

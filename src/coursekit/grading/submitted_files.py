@@ -110,7 +110,8 @@ def read_regular_file(folder: Path, name: str, trusted: Path | None = None) -> b
                 )
             if info.st_size > MAX_NOTEBOOK_BYTES:
                 raise RefusedFile(
-                    f"{name} is {info.st_size / 2**20:.0f} MB, more than the {MAX_NOTEBOOK_BYTES // 2**20} MB a notebook may be"
+                    f"{name} is {info.st_size / 2**20:.0f} MB, "
+                    f"more than the {MAX_NOTEBOOK_BYTES // 2**20} MB a notebook may be"
                 )
             chunks, total = [], 0
             while True:
@@ -188,7 +189,10 @@ def find_notebook(folder: Path, expected: str, all_expected: list[str]) -> Found
         listed = ", ".join(repr(p) for p in near)
         return Found(
             None,
-            note=f"{exact} is missing; {len(near)} notebooks could be it ({listed}), so none was graded",
+            note=(
+                f"{exact} is missing; {len(near)} notebooks could be it ({listed}), "
+                "so none was graded"
+            ),
         )
     return Found(None)
 

@@ -76,7 +76,8 @@ def validate_notebook(path: Path, limits: rn.RunLimits) -> Validation:
     else:
         calls_check = [
             c for c in run_nb.cells
-            if c.get("cell_type") == "code" and re.search(r"\bcheck(_raises)?\(", nbcells.source_text(c))
+            if c.get("cell_type") == "code"
+            and re.search(r"\bcheck(_raises)?\(", nbcells.source_text(c))
         ]  # fmt: skip
         if not calls_check:
             raise CourseError(
@@ -128,7 +129,8 @@ def validate_notebook(path: Path, limits: rn.RunLimits) -> Validation:
     total = report.passed + report.failed
     verdict = "all visible tests pass" if report.ok else "there are failures"
     report.lines.append(
-        f"{report.passed} of {total} test cells passed; {verdict} (hidden tests run only when graded)"
+        f"{report.passed} of {total} test cells passed; "
+        f"{verdict} (hidden tests run only when graded)"
     )
     return report
 

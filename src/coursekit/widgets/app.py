@@ -12,7 +12,8 @@ How it shows up:
 * On the static website there is no kernel. When the book is built, the app draws its figure
   for every point of the grid it declares in :meth:`SliderApp.static_grid` (the same
   :meth:`redraw`), and the page plays those frames back with plain HTML controls; controls left
-  out of the grid are shown disabled, with :data:`LIVE_APP_NOTE`. See :mod:`coursekit.widgets.frames`.
+  out of the grid are shown disabled, with :data:`LIVE_APP_NOTE`. See
+  :mod:`coursekit.widgets.frames`.
 
 Keeping a move fast (one move, in a kernel: ``redraw`` plus ``png``, which renders the whole
 figure with Agg and encodes it):
@@ -27,8 +28,8 @@ figure with Agg and encodes it):
 * the figure keeps one Agg canvas, whose renderer caches the sizes of texts from draw to draw;
 * :meth:`SliderApp.png` compresses less (see there).
 
-``tests/widgets/test_widgets_layout.py`` checks every app's layout against its layout states and random
-ones.
+``tests/widgets/test_widgets_layout.py`` checks every app's layout against its layout states and
+random ones.
 """
 
 from __future__ import annotations
@@ -77,7 +78,8 @@ def label_controls(controls: dict[str, widgets.ValueWidget]) -> None:
 
 
 def number_text(value: float, spec: str) -> str:
-    """``value`` formatted with ``spec`` and a real minus sign, as tick labels and math text show it.
+    """``value`` formatted with ``spec`` and a real minus sign, as tick labels and math text show
+    it.
 
     The apps print changing numbers outside ``$...$``: matplotlib parses a math text anew for
     every new string, and for a number that is most of the text's cost.
@@ -231,7 +233,8 @@ class SliderApp:
         unknown = {name for state in states for name in state} - set(initial)
         if unknown:
             raise KeyError(
-                f"layout_states() names unknown control(s) {sorted(unknown)}; this app has {list(initial)}"
+                f"layout_states() names unknown control(s) {sorted(unknown)}; "
+                f"this app has {list(initial)}"
             )
 
         if isinstance(self.fig.get_layout_engine(), ConstrainedLayoutEngine):

@@ -1,10 +1,10 @@
 r"""Slider app for the computation-graph chapter: backpropagation one node at a time.
 
-The graph of a small expression is drawn with :func:`coursekit.display.graph_drawing.draw`. A ``step`` slider
-runs from 0 to N, the number of nodes. At step k the first k nodes in *reverse topological
-order* (output first) show their gradient :math:`\partial f/\partial v` and are outlined; the
-others show ``grad ?``. Reverse topological order guarantees that when a node's turn comes,
-every node that uses it has already passed its gradient back, so the number shown is final:
+The graph of a small expression is drawn with :func:`coursekit.display.graph_drawing.draw`. A
+``step`` slider runs from 0 to N, the number of nodes. At step k the first k nodes in *reverse
+topological order* (output first) show their gradient :math:`\partial f/\partial v` and are
+outlined; the others show ``grad ?``. Reverse topological order guarantees that when a node's turn
+comes, every node that uses it has already passed its gradient back, so the number shown is final:
 
 .. math:: \frac{\partial f}{\partial v} = \sum_{c \,\text{uses}\, v}
    \underbrace{\frac{\partial f}{\partial c}}_{\text{upstream}}\;
@@ -12,7 +12,8 @@ every node that uses it has already passed its gradient back, so the number show
 
 The title spells out that sum for the node revealed last. The gradients come from the engine
 itself: the app runs the backward pass just far enough (zero every grad, seed the output with 1,
-then :meth:`coursekit.engine.Value.local_backward` at the first k - 1 nodes) and reads ``grad``. Input sliders change the leaves and rebuild the graph.
+then :meth:`coursekit.engine.Value.local_backward` at the first k - 1 nodes) and reads ``grad``.
+Input sliders change the leaves and rebuild the graph.
 """
 
 from __future__ import annotations
@@ -137,7 +138,7 @@ def _name(node: Value) -> str:
 
 
 def _sentinel(index: int) -> float:
-    """A distinctive placeholder gradient; its printed form identifies node ``index`` on the drawing."""
+    """A distinctive placeholder gradient: its printed form finds node ``index`` on the drawing."""
     return -round(0.1001 + 0.0001 * index, 4)
 
 
@@ -161,7 +162,8 @@ class BackpropStepperApp(SliderApp):
     def __init__(self, expression: Expression = GATES) -> None:
         if not isinstance(expression, Expression):
             raise TypeError(
-                f"expression must be an Expression (e.g. GATES or NEURON), got {type(expression).__name__}"
+                "expression must be an Expression (e.g. GATES or NEURON), "
+                f"got {type(expression).__name__}"
             )
         self.expression = expression
         defaults = {name: spec[0] for name, spec in expression.inputs.items()}
@@ -249,7 +251,8 @@ class BackpropStepperApp(SliderApp):
                 self.grad_texts[index] = text
         if len(self.grad_texts) != len(self.order):
             raise RuntimeError(
-                f"found {len(self.grad_texts)} grad lines on the drawing for {len(self.order)} nodes"
+                f"found {len(self.grad_texts)} grad lines on the drawing for "
+                f"{len(self.order)} nodes"
             )
         self.shown = []
         for index, node in enumerate(self.order):

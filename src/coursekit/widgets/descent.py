@@ -68,7 +68,7 @@ def _contour_values(values: np.ndarray) -> np.ndarray:
 
 
 def _widen(value: float, up: bool) -> float:
-    """Move an axis limit outwards by a factor 3 (multiplicative, so it suits log and symlog axes)."""
+    """Move an axis limit outwards by a factor 3 (multiplicative: it suits log and symlog axes)."""
     if value == 0:
         return 0.1 if up else -0.1
     grow = (value > 0) == up
@@ -129,7 +129,10 @@ class DescentApp(SliderApp):
         }
 
     #: The website's alt text for the figure.
-    description = "Contour lines of the chosen function with the path of gradient descent, and the function value along the path"
+    description = (
+        "Contour lines of the chosen function with the path of gradient descent, "
+        "and the function value along the path"
+    )
 
     def static_grid(self) -> dict[str, Any]:
         # 16 learning rates, a fifth of a decade apart (enough to find where a run starts to
@@ -223,8 +226,9 @@ class DescentApp(SliderApp):
         if surface.yscale == "log":
             low = max(low, 1e-12)
         if self.result.diverged:
-            # The last values are astronomically large; letting them set the scale would squash the
-            # whole run before the blow-up into a flat line. Show that part, the curve leaves the top.
+            # The last values are astronomically large; letting them set the scale would squash
+            # the whole run before the blow-up into a flat line. Show that part: the curve exits
+            # the top.
             high = min(high, 1e3 * max(abs(low), 1.0))
         self.ax_loss.set_ylim(_widen(low, up=False), _widen(high, up=True))
 

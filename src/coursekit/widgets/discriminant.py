@@ -1,8 +1,10 @@
-r"""Slider app for the geometry of a linear discriminant :math:`g(x) = \theta_0 + \theta_1 x_1 + \theta_2 x_2`.
+r"""Slider app for the geometry of a linear discriminant
+:math:`g(x) = \theta_0 + \theta_1 x_1 + \theta_2 x_2`.
 
 It shades the regions :math:`g > 0` and :math:`g < 0`, draws the boundary :math:`g = 0`, the unit
 normal :math:`w/\lVert w\rVert` (:math:`w = (\theta_1, \theta_2)`) at the foot of the perpendicular
-from the origin, that perpendicular, and reports the distance :math:`\lvert\theta_0\rvert/\lVert w\rVert`.
+from the origin, that perpendicular, and reports the distance
+:math:`\lvert\theta_0\rvert/\lVert w\rVert`.
 """
 
 from __future__ import annotations
@@ -44,7 +46,8 @@ class DiscriminantApp(SliderApp):
         theta: current parameters, bias first.
         distance: :math:`\\lvert\\theta_0\\rvert/\\lVert w\\rVert`, or ``None`` when w = 0.
         foot: the boundary point closest to the origin, or ``None`` when w = 0.
-        boundary_line, perpendicular_line: ``Line2D`` artists; foot_marker: ``Line2D`` with one point;
+        boundary_line, perpendicular_line: ``Line2D`` artists.
+        foot_marker: ``Line2D`` with one point.
         normal_arrow: ``Quiver`` with the unit normal at the foot; distance_text: ``Text``.
     """
 
@@ -63,7 +66,10 @@ class DiscriminantApp(SliderApp):
         }
 
     #: The website's alt text for the figure.
-    description = "The line g(x) = 0 of the linear discriminant on the square [-4, 4]^2, its normal vector and the two half-planes"
+    description = (
+        "The line g(x) = 0 of the linear discriminant on the square [-4, 4]^2, "
+        "its normal vector and the two half-planes"
+    )
 
     def static_grid(self) -> dict[str, Any]:
         # Five round values per parameter (and the initial ones): 216 frames at most.

@@ -151,7 +151,7 @@ def _same(a: Any, b: Any) -> bool:
 
 
 def _slider_values(control: Any) -> list[float]:
-    """Every value a slider's handle can take: min, min + step, ..., max (exponents for a log slider)."""
+    """Every value a slider's handle can take: min, min + step, ..., max (log slider: exponents)."""
     count = int(math.floor((control.max - control.min) / control.step + 1e-9)) + 1
     exponents = [round(control.min + control.step * k, 10) for k in range(count)]
     if type(control).__name__ == "FloatLogSlider":
@@ -178,7 +178,8 @@ def _axis_values(app_name: str, name: str, control: Any, spec: Any) -> list[Any]
     elif isinstance(spec, int) and not isinstance(spec, bool):
         if spec < 2:
             raise GridError(
-                f"{app_name}: static_grid()[{name!r}] = {spec}; a varying control needs at least 2 steps"
+                f"{app_name}: static_grid()[{name!r}] = {spec}; "
+                "a varying control needs at least 2 steps"
             )
         if kind not in _SLIDERS or spec >= len(everything):
             chosen = list(everything)
@@ -197,11 +198,13 @@ def _axis_values(app_name: str, name: str, control: Any, spec: Any) -> list[Any]
             outside = [v for v in chosen if not any(_same(v, e) for e in everything)]
         if outside or not chosen:
             raise GridError(
-                f"{app_name}: static_grid()[{name!r}] has values the control cannot take: {outside or 'none given'}"
+                f"{app_name}: static_grid()[{name!r}] has values the control cannot take: "
+                f"{outside or 'none given'}"
             )
     else:
         raise GridError(
-            f"{app_name}: static_grid()[{name!r}] must be {ALL!r}, a number of steps or a list of values, got {spec!r}"
+            f"{app_name}: static_grid()[{name!r}] must be {ALL!r}, "
+            f"a number of steps or a list of values, got {spec!r}"
         )
     initial = control.value
     if not any(_same(v, initial) for v in chosen):  # the page opens on the app's initial state
@@ -248,15 +251,16 @@ def grid_axes(app: "SliderApp") -> list[Axis]:
     their initial value (``fixed``).
 
     Raises:
-        GridError: a declared control the app does not have, a malformed entry, or a grid with
-            more frames than :data:`FRAME_BUDGET` (the message names the app, the grid and the budget).
+        GridError: a declared control the app does not have, a malformed entry, or a grid with more
+            frames than :data:`FRAME_BUDGET` (the message names the app, the grid and the budget).
     """
     name = type(app).__name__
     declared = app.static_grid()
     unknown = set(declared) - set(app.controls)
     if unknown:
         raise GridError(
-            f"{name}: static_grid() names unknown control(s) {sorted(unknown)}; the app has {list(app.controls)}"
+            f"{name}: static_grid() names unknown control(s) {sorted(unknown)}; "
+            f"the app has {list(app.controls)}"
         )
     axes = []
     for control_name, control in app.controls.items():
@@ -284,8 +288,8 @@ def grid_axes(app: "SliderApp") -> list[Axis]:
     if size > FRAME_BUDGET:
         shape = " x ".join(f"{len(a.values)} {a.name}" for a in axes if not a.fixed)
         raise GridError(
-            f"{name}: its static grid has {size} frames ({shape}), more than the budget of {FRAME_BUDGET} "
-            "frames per app; declare fewer steps in static_grid()"
+            f"{name}: its static grid has {size} frames ({shape}), more than the budget of "
+            f"{FRAME_BUDGET} frames per app; declare fewer steps in static_grid()"
         )
     return axes
 
@@ -365,9 +369,8 @@ def _fingerprint(value: Any, digest: "hashlib._Hash") -> None:
         for field in fields(value):
             _fingerprint(getattr(value, field.name), digest)
     elif callable(value):
-        digest.update(
-            f"{getattr(value, '__module__', '')}.{getattr(value, '__qualname__', repr(value))}".encode()
-        )
+        name = f"{getattr(value, '__module__', '')}.{getattr(value, '__qualname__', repr(value))}"
+        digest.update(name.encode())
     else:
         digest.update(repr(value).encode())
 
@@ -436,7 +439,10 @@ def cache_key(app: "SliderApp", axes: Sequence[Axis]) -> str:
 
     digest = hashlib.sha256()
     digest.update(
-        f"{CACHE_VERSION} {matplotlib.__version__} {np.__version__} {PIL.__version__} {WEBP_OPTIONS}".encode()
+        (
+            f"{CACHE_VERSION} {matplotlib.__version__} {np.__version__} "
+            f"{PIL.__version__} {WEBP_OPTIONS}"
+        ).encode()
     )
     digest.update(_source_digest(app).encode())
     digest.update(f"{type(app).__module__}.{type(app).__qualname__} dpi={app.dpi}".encode())
@@ -591,11 +597,19 @@ def player_html(
     )
     # "</" cannot end the script early: json.dumps escapes nothing, so "<" is written as \u003c.
     payload = json.dumps(data, ensure_ascii=False, separators=(",", ":")).replace("<", "\\u003c")
+    player = _attrs(
+        class_="ck-player",
+        id=f"ck-{player_id}",
+        data_player=player_id,
+        data_frames=f"{FRAMES_URL}/{key}/",
+    )
+    shown = f"{FRAMES_URL}/{key}/{default_frame}.{FRAME_EXTENSION}"
     return (
-        f"<div {_attrs(class_='ck-player', id=f'ck-{player_id}', data_player=player_id, data_frames=f'{FRAMES_URL}/{key}/')}>"
+        f"<div {player}>"
         f'<script type="application/json" class="ck-player-data">{payload}</script>'
         f'<div class="ck-controls">{"".join(controls)}</div>{note}'
-        # A link to the frame shown (the script keeps it current): on a phone, tap to open it full size.
-        f'<div class="ck-figure"><a class="course-figure-link" href="{FRAMES_URL}/{key}/{default_frame}.{FRAME_EXTENSION}" '
+        # A link to the frame shown (the script keeps it current): on a phone, tap to open it
+        # full size.
+        f'<div class="ck-figure"><a class="course-figure-link" href="{shown}" '
         f'title="Open the figure full size">{image}</a></div></div>'
     )

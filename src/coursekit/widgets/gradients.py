@@ -1,12 +1,12 @@
 r"""Slider app for the backpropagation chapter: how big is the gradient at each layer?
 
-A deep MLP (``depth`` hidden layers of 32 units) is built with :func:`coursekit.chapters.gradient_flow.deep_network`
-and one backward pass of the binary cross-entropy on the two-moons data gives
-:math:`\lVert \partial L/\partial W_l \rVert` for every Linear layer :math:`l = 1 .. \text{depth}+1`,
-plotted on a log scale. With sigmoid hidden units the norms fall by a roughly constant factor per
-layer towards the input (each layer multiplies by :math:`\sigma' \le 1/4`); with ReLU and the
-default He initialisation they stay level; scaling the initial weights by :math:`c` moves the
-whole ReLU line up or down by about :math:`c^{\text{depth}}`.
+A deep MLP (``depth`` hidden layers of 32 units) is built with
+:func:`coursekit.chapters.gradient_flow.deep_network` and one backward pass of the binary
+cross-entropy on the two-moons data gives :math:`\lVert \partial L/\partial W_l \rVert` for every
+Linear layer :math:`l = 1 .. \text{depth}+1`, plotted on a log scale. With sigmoid hidden units the
+norms fall by a roughly constant factor per layer towards the input (each layer multiplies by
+:math:`\sigma' \le 1/4`); with ReLU and the default He initialisation they stay level; scaling the
+initial weights by :math:`c` moves the whole ReLU line up or down by about :math:`c^{\text{depth}}`.
 """
 
 from __future__ import annotations

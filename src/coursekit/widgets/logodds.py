@@ -43,7 +43,8 @@ class LogOddsApp(SliderApp):
 
     Attributes (updated on every redraw):
         x: the ``(200,)`` grid of inputs.
-        logodds_line, posterior_line: ``Line2D`` artists with y-data :math:`w x + b` and :math:`\\sigma(w x + b)`.
+        logodds_line, posterior_line: ``Line2D`` artists with y-data :math:`w x + b` and
+            :math:`\\sigma(w x + b)`.
         threshold: :math:`-b/w`, where the posterior is 1/2 (``None`` when w = 0).
         threshold_lines: the two vertical ``Line2D`` markers at the threshold.
     """
@@ -60,7 +61,10 @@ class LogOddsApp(SliderApp):
         return {"w": _slider("slope w", w, -4.0, 4.0), "b": _slider("intercept b", b, -6.0, 6.0)}
 
     #: The website's alt text for the figure.
-    description = "The log-odds line z = w x + b and the posterior sigmoid(w x + b) it implies, with the point where both classes are equally likely"
+    description = (
+        "The log-odds line z = w x + b and the posterior sigmoid(w x + b) it implies, "
+        "with the point where both classes are equally likely"
+    )
 
     def static_grid(self) -> dict[str, Any]:
         # The slope and the intercept in whole steps: 9 x 13 = 117 frames.
@@ -152,7 +156,10 @@ class GaussianPosteriorApp(SliderApp):
         }
 
     #: The website's alt text for the figure.
-    description = "Densities of two Gaussian classes and the exact Bayes posterior, overlaid with the sigmoid derived from the means, spread and prior"
+    description = (
+        "Densities of two Gaussian classes and the exact Bayes posterior, "
+        "overlaid with the sigmoid derived from the means, spread and prior"
+    )
 
     def static_grid(self) -> dict[str, Any]:
         # The second mean, the spread and the prior: 5 x 6 x 5 = 150 frames (more if the
@@ -229,6 +236,6 @@ class GaussianPosteriorApp(SliderApp):
         self.bayes_line.set_ydata(self.bayes[::4])
         # Numbers outside $...$: matplotlib parses every new math string afresh, some ms a line.
         self.params_text.set_text(
-            f"$w = (\\mu_1 - \\mu_0)/s^2$ = {number_text(self.w, '.3f')}\n$b$ = {number_text(self.b, '.3f')}\n"
-            f"max difference: {self.max_difference:.1e}"
+            f"$w = (\\mu_1 - \\mu_0)/s^2$ = {number_text(self.w, '.3f')}\n"
+            f"$b$ = {number_text(self.b, '.3f')}\nmax difference: {self.max_difference:.1e}"
         )

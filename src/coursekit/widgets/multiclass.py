@@ -217,7 +217,7 @@ class MulticlassApp(SliderApp):
         self._shown: _Trained | None = None
 
     def _train(self, k: int, spread: float) -> _Trained:
-        """Generate the blobs, train the three models and decide on the grid (cached per K, spread)."""
+        """Make the blobs, train the three models, decide on the grid (cached per K and spread)."""
         key = (k, round(spread, 9))  # slider values such as 0.30000000000000004
         if key in self._cache:
             self._cache.move_to_end(key)
@@ -292,6 +292,7 @@ class MulticlassApp(SliderApp):
             fontsize=9,
         )
         self.axes[2].set_title(
-            f"softmax regression, argmax\nambiguous {f['softmax_ambiguous']:.1%}; accuracy {a['softmax']:.1%}",
+            f"softmax regression, argmax\nambiguous {f['softmax_ambiguous']:.1%}; "
+            f"accuracy {a['softmax']:.1%}",
             fontsize=9,
         )

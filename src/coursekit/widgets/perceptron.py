@@ -85,7 +85,10 @@ class PerceptronApp(SliderApp):
         }
 
     #: The website's alt text for the figure.
-    description = "The labelled points of two classes, the decision line theta_0 + theta_1 x_1 + theta_2 x_2 = 0 and the side each class is assigned to"
+    description = (
+        "The labelled points of two classes, the decision line theta_0 + theta_1 x_1 + theta_2 "
+        "x_2 = 0 and the side each class is assigned to"
+    )
 
     def static_grid(self) -> dict[str, Any]:
         # Five round values per parameter (and the initial ones): 216 frames at most.

@@ -46,7 +46,8 @@ EXTENT_MARGIN = 0.3  # around the data, for the region plot
 
 
 def playground_data(dataset: str, seed: int) -> tuple[np.ndarray, np.ndarray]:
-    """The training data for ``dataset`` (``"moons"``, ``"spirals"`` or ``"xor"``) drawn with ``seed``.
+    """The training data for ``dataset`` (``"moons"``, ``"spirals"`` or ``"xor"``) drawn with
+    ``seed``.
 
     moons: 200 points, noise 0.2; spirals: 300 points on 3 arms, noise 0.2; xor: 200 points,
     noise 0.3.
@@ -61,7 +62,7 @@ def playground_data(dataset: str, seed: int) -> tuple[np.ndarray, np.ndarray]:
 
 
 def playground_model(num_classes: int, hidden: int, seed: int) -> Sequential:
-    """``Linear(2, hidden) - ReLU - Linear(hidden, hidden) - ReLU - Linear(hidden, num_classes)``."""
+    """The MLP 2 -> hidden -> hidden -> num_classes with ReLU after each hidden layer."""
     return mlp([2, hidden, hidden, num_classes], "relu", rng=seed)
 
 

@@ -142,6 +142,7 @@ class SoftmaxApp(SliderApp):
         for k, bar in enumerate(self.grad_bars):
             bar.set_height(self.grad[k])
         self.ax_probs.set_title(
-            f"softmax(z / T), T = {self.temperature:.3g};  loss $-\\log p_{self.true_class}$ = {self.loss:.3f}",
+            f"softmax(z / T), T = {self.temperature:.3g};  loss $-\\log p_{self.true_class}$ = "
+            f"{self.loss:.3f}",
             fontsize=10,
         )

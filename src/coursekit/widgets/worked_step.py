@@ -3,7 +3,8 @@ r"""Slider app for the worked-examples chapter: one SGD step with a learning rat
 Left panel: the loss after one step, :math:`L(\theta - \eta \nabla L)`, against the learning rate
 :math:`\eta` on log axes, with the loss before the step (horizontal line), the linearised limit
 :math:`2/\lVert\nabla_\theta \hat y\rVert^2` (vertical line) and a marker at the chosen
-:math:`\eta`. Right panel: the change of every parameter, :math:`\Delta\theta = -\eta\,\partial L/\partial\theta`.
+:math:`\eta`. Right panel: the change of every parameter,
+:math:`\Delta\theta = -\eta\,\partial L/\partial\theta`.
 """
 
 from __future__ import annotations
@@ -48,7 +49,8 @@ class LearningRateStepApp(SliderApp):
         deltas: :math:`\\Delta\\theta` for every parameter entry in the order of
             ``StepResult.parameter_rows()``: the heights of the visible bars.
         labels: the names of those entries (the bar tick labels).
-        limit: the linearised limit :math:`2/\\lVert\\nabla_\\theta \\hat y\\rVert^2` (x of ``limit_line``).
+        limit: the linearised limit :math:`2/\\lVert\\nabla_\\theta \\hat y\\rVert^2` (x of
+        ``limit_line``).
         curve: the line of the loss after one step over the learning-rate grid.
     """
 

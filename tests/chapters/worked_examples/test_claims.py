@@ -1,4 +1,4 @@
-"""The notes' values next to the recomputed ones: a claim agrees to the digits it was written with."""
+"""The notes' values beside recomputed ones: a claim agrees to the digits it was written with."""
 
 import pytest
 

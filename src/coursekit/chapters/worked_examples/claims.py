@@ -23,7 +23,8 @@ class Comparison:
         key: the :meth:`StepResult.lookup` key of the recomputed value.
         claimed: the notes' value as written (a string, so its number of decimals is known).
         computed: the recomputed value.
-        matches: whether they agree to the precision the notes wrote (half a unit in the last digit).
+        matches: whether they agree to the precision the notes wrote (half a unit in the last
+        digit).
     """
 
     label: str

@@ -67,7 +67,8 @@ class LayerSpec:
             b = _frozen(self.b, "b")
             if b.shape != (W.shape[0],):
                 raise ValueError(
-                    f"b must have shape ({W.shape[0]},) to match W of shape {W.shape}, got {b.shape}"
+                    f"b must have shape ({W.shape[0]},) to match W of shape "
+                    f"{W.shape}, got {b.shape}"
                 )
             object.__setattr__(self, "b", b)
         if self.activation not in ACTIVATION_NAMES:
@@ -138,7 +139,7 @@ class WorkedExample:
         return out
 
     def with_parameters(self, **params: ArrayLike) -> WorkedExample:
-        """A copy with some parameters replaced, e.g. ``example.with_parameters(b1=[0.1, -0.2, -0.1])``."""
+        """A copy with parameters replaced: ``example.with_parameters(b1=[0.1, -0.2, -0.1])``."""
         unknown = set(params) - set(self.parameter_names)
         if unknown:
             raise KeyError(
@@ -166,12 +167,13 @@ RELU_231 = WorkedExample(
     ),
     lr=0.1,
     reconstructed=(
-        "W1[2,0] = 0.5: the forward pass shows only the product 0.5 (x_0 = 1); the update line starts from 0.5.",
+        "W1[2,0] = 0.5: the forward pass shows only the product 0.5 (x_0 = 1); "
+        "the update line starts from 0.5.",
         "W1[2,1] = 0.7: the forward pass shows only the product 1.4 = 0.7 * x_1 with x_1 = 2; "
         "the update line starts from 0.7.",
-        "b1[2] = 0: the forward pass 0.5 + 1.4 = 1.9 has no bias term, and the update result -0.0309 = 0 - 0.1 * 0.309 "
-        "also needs 0 (the update line writes the starting value as -0.1; then the forward pass would give 1.8 and "
-        "that same line would end at -0.1309).",
+        "b1[2] = 0: the forward pass 0.5 + 1.4 = 1.9 has no bias term, and the update result "
+        "-0.0309 = 0 - 0.1 * 0.309 also needs 0 (the update line writes the starting value as "
+        "-0.1; then the forward pass would give 1.8 and that same line would end at -0.1309).",
     ),
 )
 
@@ -195,7 +197,8 @@ NET_2331 = WorkedExample(
     ),
     lr=0.1,
     reconstructed=(
-        "lr = 0.1: the note stops at the gradients; the step uses the learning rate of the other example.",
+        "lr = 0.1: the note stops at the gradients; the step uses the learning rate of "
+        "the other example.",
     ),
 )
 

@@ -18,7 +18,7 @@ from coursekit.chapters.worked_examples.step import StepResult, sgd_step, traina
 
 
 def _loss_along_gradient(step: StepResult, lr: float) -> float:
-    """The loss at :math:`\\theta - \\eta\\,\\nabla L`, from the parameters and gradients of ``step``."""
+    """Loss at :math:`\\theta - \\eta\\,\\nabla L` for the parameters and gradients of ``step``."""
     names = step.example.parameter_names
     return loss_at(
         step.example, {name: step.parameters[name] - lr * step.gradients[name] for name in names}
@@ -47,7 +47,8 @@ def loss_after_steps(example: WorkedExample, lrs: ArrayLike) -> np.ndarray:
 
 
 def output_gradient(example: WorkedExample) -> dict[str, np.ndarray]:
-    """:math:`\\partial \\hat y/\\partial\\theta` for every trainable parameter (backward from 1)."""
+    """:math:`\\partial \\hat y/\\partial\\theta` for every trainable parameter (backward from
+    1)."""
     model = build_model(example)
     model.forward(example.x[None, :])
     model.backward(np.ones((1, 1)))
@@ -56,12 +57,14 @@ def output_gradient(example: WorkedExample) -> dict[str, np.ndarray]:
 
 
 def output_gradient_sq_norm(example: WorkedExample) -> float:
-    """:math:`\\lVert\\nabla_\\theta \\hat y\\rVert^2`, summed over all trainable parameter entries."""
+    """:math:`\\lVert\\nabla_\\theta \\hat y\\rVert^2`, summed over all trainable parameter
+    entries."""
     return float(sum(np.sum(g**2) for g in output_gradient(example).values()))
 
 
 def linearised_lr_limit(example: WorkedExample) -> float:
-    """:math:`2/\\lVert\\nabla_\\theta \\hat y\\rVert^2`: below it, the linearised model's loss drops.
+    """:math:`2/\\lVert\\nabla_\\theta \\hat y\\rVert^2`: below it, the linearised model's loss
+    drops.
 
     Raises:
         ValueError: if the output does not depend on the parameters at this point (all ReLUs off).
@@ -77,7 +80,8 @@ def linearised_lr_limit(example: WorkedExample) -> float:
 def decreasing_intervals(
     lrs: ArrayLike, losses_after: ArrayLike, loss_before: float
 ) -> list[tuple[float, float]]:
-    """Maximal runs of consecutive grid points where the loss after the step is below ``loss_before``.
+    """Maximal runs of consecutive grid points where the loss after the step is below
+    ``loss_before``.
 
     Returns:
         ``(first, last)`` learning rate of each run, in increasing order.
@@ -86,7 +90,8 @@ def decreasing_intervals(
     values = np.asarray(losses_after, dtype=np.float64)
     if lrs.shape != values.shape or lrs.ndim != 1:
         raise ValueError(
-            f"lrs and losses_after must be 1-D of the same length, got {lrs.shape} and {values.shape}"
+            "lrs and losses_after must be 1-D of the same length, "
+            f"got {lrs.shape} and {values.shape}"
         )
     if np.any(np.diff(lrs) <= 0):
         raise ValueError("lrs must be strictly increasing")
@@ -103,7 +108,7 @@ def decreasing_intervals(
 
 
 def decrease_threshold(example: WorkedExample, lo: float, hi: float, tol: float = 1e-12) -> float:
-    """The learning rate between ``lo`` and ``hi`` where the loss after one step reaches the loss before.
+    """The learning rate in [``lo``, ``hi``] where the loss after one step reaches the loss before.
 
     Bisection on :math:`\\eta \\mapsto L(\\theta - \\eta\\nabla L) - L(\\theta)`, which must be
     negative at ``lo`` and non-negative at ``hi`` (take them from a grid, see

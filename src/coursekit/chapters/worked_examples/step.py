@@ -36,9 +36,9 @@ class StepResult:
         lr: the learning rate used.
         forward: forward values before the step: ``"x"``, ``"z1"``, ``"h1"``, ..., ``"yhat"``.
         loss: :math:`\\tfrac12(\\hat y - y)^2` before the step.
-        backward: gradients of the loss with respect to the forward values:
-            ``"dL/dyhat"``, and for each layer ``l`` from the top ``"dL/dz<l>"`` and ``"dL/dh<l-1>"``
-            (the last one, ``"dL/dh0"``, is the gradient with respect to the input ``x``).
+        backward: gradients of the loss with respect to the forward values: ``"dL/dyhat"``, and for
+            each layer ``l`` from the top ``"dL/dz<l>"`` and ``"dL/dh<l-1>"`` (the last one,
+            ``"dL/dh0"``, is the gradient with respect to the input ``x``).
         gradients: :math:`\\partial L/\\partial\\theta` for every trainable parameter.
         parameters: the parameters before the step.
         updated: the parameters after the step.
@@ -72,7 +72,8 @@ class StepResult:
         match = _LOOKUP.match(key.strip())
         if match is None:
             raise KeyError(
-                f"cannot read {key!r}: expected e.g. 'z1[2]', 'grad.W2[0,1]', 'new.b1[0]', 'after.loss'"
+                f"cannot read {key!r}: expected e.g. 'z1[2]', 'grad.W2[0,1]', "
+                "'new.b1[0]', 'after.loss'"
             )
         kind, name, index = match["kind"], match["name"], match["index"]
         if name == "loss" and kind in (None, "after") and index is None:
