@@ -20,11 +20,12 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import time
 from pathlib import Path
 
 import nbformat
 import pytest
-from grading_corpus import A1, REPO, make_course, read_csv
+from grading_corpus import A1, COURSEKIT, REPO, make_course, read_csv
 
 from coursekit.grading.cli import main
 from coursekit.grading.shards import Shard, shard_number
@@ -144,13 +145,13 @@ def _grade_two_shards_at_once(course: Path, db: str) -> list[str]:
     return [out for out, _ in outputs]
 
 
-def _rows(url: str, students: tuple[str, ...]) -> dict[str, list[tuple]]:
-    """The rows of ``students`` for assignment A1 in a gradebook, as sorted comparable values."""
+def _rows(url: str, students: tuple[str, ...], assignment: str = A1) -> dict[str, list[tuple]]:
+    """The rows of ``students`` for ``assignment`` in a gradebook, as sorted comparable values."""
     from nbgrader.api import Gradebook
 
     grades, comments, submissions = [], [], []
     with Gradebook(url, "nn-basics") as gb:
-        for sub in gb.find_assignment(A1).submissions:
+        for sub in gb.find_assignment(assignment).submissions:
             if sub.student.id not in students:
                 continue
             submissions.append((sub.student.id, sub.score, sub.max_score, len(sub.notebooks)))
@@ -168,8 +169,8 @@ def _rows(url: str, students: tuple[str, ...]) -> dict[str, list[tuple]]:
                     )
                 for c in nb.comments:
                     comments.append((sub.student.id, nb.name, c.name, c.auto_comment))
-        cells = sum(len(nb.grade_cells) for nb in gb.find_assignment(A1).notebooks)
-        answers = sum(len(nb.solution_cells) for nb in gb.find_assignment(A1).notebooks)
+        cells = sum(len(nb.grade_cells) for nb in gb.find_assignment(assignment).notebooks)
+        answers = sum(len(nb.solution_cells) for nb in gb.find_assignment(assignment).notebooks)
     return {
         "submissions": sorted(submissions),
         "grades": sorted(grades, key=repr),
@@ -273,6 +274,115 @@ def test_two_shards_at_once_fill_one_postgres_gradebook(corpus, tmp_path, capsys
                 for r in csv.DictReader(fh)
             }
         assert exported == {s: (score, maximum) for s, score, maximum, _ in rows["submissions"]}
+
+
+def _waiting_on_student_table(db: str) -> list[str]:
+    """The statements of the sessions waiting for a lock on nbgrader's ``student`` table."""
+    from sqlalchemy import create_engine, text
+
+    engine = create_engine(db)
+    try:
+        with engine.connect() as conn:
+            return list(
+                conn.execute(
+                    text(
+                        "SELECT a.query FROM pg_locks l JOIN pg_stat_activity a USING (pid) "
+                        "WHERE NOT l.granted AND l.relation = 'student'::regclass"
+                    )
+                ).scalars()
+            )
+    finally:
+        engine.dispose()
+
+
+@pytest.mark.slow
+def test_two_first_gradings_of_one_student_at_once_lose_no_row(tmp_path):
+    """Two ``coursekit grade`` processes write the same student's first grading at the same
+    moment (two people grading, or overlapping shards). The test holds a lock on the student
+    table that lets both look the student up but stops both inserts; once both wait there, it
+    lets them go, so the slower insert always meets the faster one's row. Neither crashes, the
+    one that lost says so, and the gradebook holds the rows of a single run, once."""
+    from attack_corpus import ASSIGNMENT, SIGMOID_ONLY, WRONG_SQUARE, Attack, attacks, Context
+    from attack_corpus import make_course as make_probe_course
+    from attack_corpus import release as release_probe
+    from attack_corpus import write_submission
+    from sqlalchemy import create_engine, text
+
+    course = make_probe_course(tmp_path)
+    release_probe(course)
+    correct = next(a for a in attacks(Context(course, 0, tmp_path)) if a.student == "correct")
+    write_submission(course, correct)
+    write_submission(
+        course, Attack("partial", "a wrong square", "", (), SIGMOID_ONLY, square=WRONG_SQUARE)
+    )
+    grade = [
+        *COURSEKIT,
+        "grade",
+        ASSIGNMENT,
+        "--course-dir",
+        str(course),
+        "--timeout",
+        CELL_TIMEOUT,
+    ]
+    single = subprocess.run(grade, capture_output=True, text=True, timeout=600, cwd=str(REPO))
+    assert single.returncode == 0, single.stderr[-3000:]
+    single_rows = _rows(f"sqlite:///{course / 'gradebook.db'}", ("correct", "partial"), ASSIGNMENT)
+    single_csv = read_csv(course, ASSIGNMENT)
+    shutil.rmtree(course / "grades")
+
+    home = Path(tempfile.mkdtemp(prefix="coursekit-pg-"))
+    with private_server(home) as url:
+        db = _create_database(url, "gradebook")
+        # The tables and the assignment, so that the test can lock the student table.
+        done = subprocess.run(
+            [*COURSEKIT, "release", ASSIGNMENT, "--course-dir", str(course), "--db", db],
+            capture_output=True, text=True, timeout=300, cwd=str(REPO),
+        )  # fmt: skip
+        assert done.returncode == 0, done.stderr[-3000:]
+        engine = create_engine(db)
+        holder = engine.connect()
+        try:
+            # SHARE mode: lookups (SELECT) pass, inserts and updates wait.
+            holder.execute(text("LOCK TABLE student IN SHARE MODE"))
+            procs = [
+                subprocess.Popen(
+                    [*grade, "--db", db],
+                    stdout=subprocess.PIPE,
+                    stderr=subprocess.PIPE,
+                    text=True,
+                    cwd=str(REPO),
+                )  # fmt: skip
+                for _ in range(2)
+            ]
+            deadline = time.monotonic() + 300
+            while len(waiting := _waiting_on_student_table(db)) < 2:
+                assert all(p.poll() is None for p in procs), [p.communicate() for p in procs]
+                assert time.monotonic() < deadline, "the two gradings never reached the gradebook"
+                time.sleep(0.2)
+            assert all("INSERT INTO student" in q for q in waiting), waiting
+            holder.commit()  # both inserts go ahead at once
+        finally:
+            holder.close()
+            engine.dispose()
+        outputs = [p.communicate(timeout=600) for p in procs]
+        for proc, (_, err) in zip(procs, outputs):
+            assert proc.returncode == 0, err[-3000:]
+        notes = [
+            line
+            for _, err in outputs
+            for line in err.splitlines()
+            if "another grading process wrote this submission's rows at the same moment" in line
+        ]
+        assert notes and all(line.split(":")[0] in ("correct", "partial") for line in notes), [
+            err for _, err in outputs
+        ]
+        # One row each, with the grades of the single run; the CSV agrees.
+        assert _count(db, "student") == 2 and _count(db, "submitted_assignment") == 2
+        rows = _rows(db, ("correct", "partial"), ASSIGNMENT)
+        assert _count(db, "grade") == 2 * rows["cells"] == len(rows["grades"])
+        assert _count(db, "comment") == 2 * rows["answers"] == len(rows["comments"])
+        assert rows == single_rows
+        assert read_csv(course, ASSIGNMENT) == single_csv
 
 
 def test_db_url_from_config_is_used(tmp_path):

@@ -18,7 +18,9 @@ from __future__ import annotations
 import csv
 import json
 import multiprocessing
+import os
 import sys
+import tempfile
 import time
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from concurrent.futures.process import BrokenProcessPool
@@ -237,11 +239,16 @@ def grade_assignment(
     with Gradebook(course.db_url, course.course_id) as gb:
 
         def on_result(result: SubmissionResult) -> None:
-            save_result(
+            note = save_result(
                 gb, result, read_timestamp(course.submitted_dir(result.student, assignment))
             )
-            (report_dir / f"{result.student}.json").write_text(
-                json.dumps(asdict(result), indent=1, default=str), encoding="utf-8"
+            if note and bar is not None:
+                bar.write(f"{result.student}: {note}", file=sys.stderr)  # keeps the bar intact
+            elif note:
+                print(f"{result.student}: {note}", file=sys.stderr)
+            _replace_text(
+                report_dir / f"{result.student}.json",
+                json.dumps(asdict(result), indent=1, default=str),
             )
             results.append(result)
             if bar is not None:
@@ -285,6 +292,16 @@ def _csv_rows(course, assignment, gb, results, auto_max) -> list[dict[str, str]]
         row["manual_score"] = _fmt(manual)
         row["manual_max"] = _fmt(manual_max)
     return [{k: rows[name].get(k, "") for k in COLUMNS} for name in sorted(rows)]
+
+
+def _replace_text(path: Path, text: str) -> None:
+    """Write ``path`` whole or not at all, even with another process writing it at once."""
+    with tempfile.NamedTemporaryFile(
+        "w", encoding="utf-8", dir=path.parent, prefix=f".{path.name}.", delete=False
+    ) as fh:
+        fh.write(text)
+    os.chmod(fh.name, 0o644)
+    Path(fh.name).replace(path)
 
 
 def _write_csv(path: Path, rows: list[dict[str, str]]) -> None:

@@ -13,18 +13,31 @@ The rules that keep a person's work safe:
   ``needs_manual_grade``, so it never silently turns into a zero;
 * a notebook that was graded but needs attention (tampering with the checks) has all its test
   cells flagged.
+
+Two processes may write the same submission at once: two teaching assistants grading the same
+student, or two hosts given overlapping ``--shard`` settings. nbgrader creates the student and
+submission rows by looking them up and inserting them when missing, so the slower of two first
+gradings hits a unique constraint of the database. :func:`save_result` then rolls back and
+writes again: the second attempt finds the rows the other process made and updates them, so
+no row is lost or duplicated. Both processes graded the same files, and grading is
+deterministic, so whichever writes last writes the same grades.
 """
 
 from __future__ import annotations
 
+import time
 import warnings
 from pathlib import Path
 
-from nbgrader.api import Gradebook, MissingEntry
-from sqlalchemy.exc import SAWarning
+from nbgrader.api import Gradebook, InvalidEntry, MissingEntry
+from sqlalchemy.exc import DBAPIError, IntegrityError, SAWarning
 
 from coursekit.grading import cells as nbcells
 from coursekit.grading.submission import SubmissionResult
+
+SAVE_ATTEMPTS = 5
+"""Writes of one submission before a conflict with another process is reported as an error."""
+_RETRYABLE_SQLSTATES = {"40001", "40P01"}  # serialization failure, deadlock detected
 
 
 def read_timestamp(submitted_dir: Path) -> str | None:
@@ -68,8 +81,50 @@ def assignment_matches(gb: Gradebook, assignment: str, sources: dict[str, list])
     return True
 
 
-def save_result(gb: Gradebook, result: SubmissionResult, timestamp: str | None) -> None:
-    """Write one submission's grades (see the module docstring for what is kept)."""
+def _conflict(exc: BaseException) -> bool:
+    """True if ``exc`` (or what it was raised from) says another writer got there first."""
+    seen: BaseException | None = exc
+    while seen is not None:
+        if isinstance(seen, IntegrityError):
+            return True
+        if isinstance(seen, DBAPIError):
+            if getattr(seen.orig, "sqlstate", None) in _RETRYABLE_SQLSTATES:
+                return True
+        seen = seen.__cause__ or seen.__context__
+    return False
+
+
+def save_result(gb: Gradebook, result: SubmissionResult, timestamp: str | None) -> str | None:
+    """Write one submission's grades (see the module docstring for what is kept).
+
+    Returns:
+        None, or what happened when another process wrote the same submission at the same
+        time (the rows are then correct; the batch prints the note).
+
+    Raises:
+        InvalidEntry, DBAPIError: a database error other than a conflict with another writer,
+            or a conflict still there after :data:`SAVE_ATTEMPTS` writes.
+    """
+    for attempt in range(1, SAVE_ATTEMPTS + 1):
+        try:
+            _write_result(gb, result, timestamp)
+        except (InvalidEntry, DBAPIError) as exc:
+            gb.db.rollback()
+            if attempt == SAVE_ATTEMPTS or not _conflict(exc):
+                raise
+            time.sleep(0.1 * attempt)  # let the other writer commit what it started
+            continue
+        if attempt == 1:
+            return None
+        return (
+            "another grading process wrote this submission's rows at the same moment (two "
+            "people or hosts grading the same student: check --shard); written again over "
+            f"them after {attempt - 1} conflict(s), with no row lost or duplicated"
+        )
+    raise AssertionError("unreachable: the last attempt returns or raises")
+
+
+def _write_result(gb: Gradebook, result: SubmissionResult, timestamp: str | None) -> None:
     gb.update_or_create_student(result.student)
     extra = {"timestamp": timestamp} if timestamp else {}
     with warnings.catch_warnings():

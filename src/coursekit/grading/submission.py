@@ -9,6 +9,7 @@ there is a single writer to the SQLite file); it writes the executed, graded not
 
 from __future__ import annotations
 
+import os
 import shutil
 import tempfile
 import time
@@ -245,9 +246,12 @@ def grade_notebook(job: SubmissionJob, nbjob: NotebookJob, scratch: Path) -> Not
     graded_nb = _graded_notebook(canon, run, scores)
     job.autograded_dir.mkdir(parents=True, exist_ok=True)
     target = job.autograded_dir / f"{nbjob.name}.ipynb"
-    tmp = target.with_suffix(".ipynb.tmp")
-    nbformat.write(graded_nb, str(tmp))
-    tmp.replace(target)
+    # A name of its own: another process grading the same student may be writing here too.
+    fd, tmp = tempfile.mkstemp(dir=job.autograded_dir, prefix=f".{target.name}.", suffix=".tmp")
+    with os.fdopen(fd, "w", encoding="utf-8") as fh:
+        nbformat.write(graded_nb, fh)
+    os.chmod(tmp, 0o644)  # as nbgrader leaves it (mkstemp makes it private)
+    Path(tmp).replace(target)
     outcome.graded = True
     return outcome
 
