@@ -559,16 +559,17 @@ print(json.dumps({"failure": result.failure,
 """
 
 
-def _visible_python_as_nobody() -> list[str]:
+def _visible_python_as_nobody(stash: Path) -> list[str]:
     """Shell commands (run as root in a private mount namespace) that let "nobody" run this
-    interpreter when a folder above it is closed to others (a Python under /root)."""
+    interpreter when a folder above it is closed to others (a Python under /root); ``stash``
+    is an empty folder they may mount on."""
     base = Path(os.path.realpath(sys.base_prefix))
     closed = next(
         (p for p in [*reversed(base.parents), base] if not os.stat(p).st_mode & 0o001), None
     )
     if closed is None:
         return []
-    stash = Path(tempfile.mkdtemp(prefix="ck-python-"))
+    stash.mkdir(exist_ok=True)
     return [
         f"mount --bind {base} {stash}",
         f"mount -t tmpfs -o mode=0755 tmpfs {closed}",
@@ -577,10 +578,10 @@ def _visible_python_as_nobody() -> list[str]:
     ]
 
 
-def _as_nobody(command: list[str]) -> list[str]:
+def _as_nobody(command: list[str], scratch: Path) -> list[str]:
     """``command`` run by root as the user "nobody", with this interpreter visible to it."""
     steps = [
-        *_visible_python_as_nobody(),
+        *_visible_python_as_nobody(scratch / "python"),
         'exec setpriv --reuid=65534 --regid=65534 --clear-groups "$@"',
     ]
     return [
@@ -602,7 +603,7 @@ def _run_in_sandbox(cells: list[str], as_nobody: bool, inodes: int) -> tuple[dic
         str(scratch / "probe.ipynb"), str(scratch / "run"), str(inodes),
     ]  # fmt: skip
     if as_nobody:
-        command = _as_nobody(command)
+        command = _as_nobody(command, scratch)
     done = subprocess.run(
         command, capture_output=True, text=True, timeout=300, env=env, cwd=str(REPO)
     )
