@@ -12,5 +12,6 @@
 * :mod:`~coursekit.chapters.training` -- a small training loop with a history.
 * :mod:`~coursekit.chapters.gradient_flow` -- gradient sizes layer by layer in deep networks.
 * :mod:`~coursekit.chapters.worked_examples` -- the two worked networks (a subpackage: the examples,
-  one SGD step shown in full, the learning-rate analysis, the gradient cross-checks).
+  one SGD step shown in full, the learning-rate analysis, the gradient cross-checks, the notes'
+  values against the recomputed ones).
 """

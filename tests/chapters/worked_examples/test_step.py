@@ -91,22 +91,3 @@ def test_rows_cover_every_parameter_entry():
     assert rows[0][0] == "W1[0,0]"
     names = [r[0] for r in step.forward_rows()]
     assert "yhat" in names and "z2[2]" in names and "x[0]" not in names
-
-
-def test_lookup_reads_every_kind_of_value():
-    step = sgd_step(RELU_231)
-    assert step.lookup("z1[2]") == step.forward["z1"][2]
-    assert step.lookup("grad.W2[0,1]") == step.gradients["W2"][0, 1]
-    assert step.lookup("new.b1[2]") == step.updated["b1"][2]
-    assert step.lookup("after.yhat") == step.forward_after["yhat"][0]
-    assert step.lookup("after.loss") == step.loss_after
-    assert step.lookup("loss") == step.loss
-    assert step.lookup("dL/dz1[1]") == step.backward["dL/dz1"][1]
-    with pytest.raises(KeyError, match="no value"):
-        step.lookup("grad.W9[0,0]")
-    with pytest.raises(KeyError, match="give an index"):
-        step.lookup("z1")
-    with pytest.raises(KeyError, match="cannot read"):
-        step.lookup("z1[a]")
-    with pytest.raises(IndexError):
-        step.lookup("z1[7]")

@@ -3,12 +3,13 @@
 * :mod:`~coursekit.chapters.worked_examples.examples` -- the two networks as data
   (:class:`WorkedExample`, ``RELU_231``, ``NET_2331``) and their forward pass in NumPy;
 * :mod:`~coursekit.chapters.worked_examples.step` -- one SGD step with every value kept
-  (:func:`sgd_step`, :class:`StepResult`);
+  (:func:`sgd_step`, :class:`StepResult`, read by indexing: ``step.gradients["W2"][0, 1]``);
 * :mod:`~coursekit.chapters.worked_examples.learning_rate` -- which learning rates lower the loss;
 * :mod:`~coursekit.chapters.worked_examples.verification` -- the same gradients from the scalar
   engine and from finite differences;
 * :mod:`~coursekit.chapters.worked_examples.claims` -- the notes' values next to the recomputed
-  ones.
+  ones, agreeing or not to the digits the notes wrote (:class:`Comparison`,
+  :func:`compare_claims`).
 
 Everything a chapter uses is importable from here.
 """

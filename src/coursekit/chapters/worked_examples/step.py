@@ -4,14 +4,13 @@ r"""One SGD step of a worked example, with every value it computes kept.
 layers of :mod:`coursekit.nn` and returns a :class:`StepResult`: the forward values (``"x"``,
 ``"z1"``, ``"h1"``, ..., ``"yhat"``), the backward values (``"dL/dyhat"``, ``"dL/dz2"``,
 ``"dL/dh1"``, ...), the gradients, the updated parameters, and the forward pass and loss after
-the step. Each is a dict of NumPy arrays: ``step.gradients["W2"][0, 1]`` is one entry.
-:meth:`StepResult.lookup` reads the same entry from a short name (``"grad.W2[0,1]"``), for the
-tables that quote the notes' values next to the recomputed ones (:mod:`.claims`).
+the step. Each is a dict of NumPy arrays, read by plain indexing: ``step.gradients["W2"][0, 1]``
+is :math:`\partial L/\partial W_2[0, 1]`, ``step.updated["b1"][2]`` the third hidden bias after
+the step and ``step.forward_after["yhat"][0]`` the output after it.
 """
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 
 import numpy as np
@@ -20,11 +19,6 @@ from coursekit.chapters.worked_examples.examples import WorkedExample, build_mod
 from coursekit.losses import mse, mse_grad
 from coursekit.nn import Sequential
 from coursekit.optim import SGD
-
-
-_LOOKUP = re.compile(
-    r"^(?:(?P<kind>grad|new|after)\.)?(?P<name>[A-Za-z0-9_/]+)(?:\[(?P<index>[0-9, ]+)\])?$"
-)
 
 
 @dataclass(frozen=True)
@@ -56,49 +50,6 @@ class StepResult:
     updated: dict[str, np.ndarray]
     forward_after: dict[str, np.ndarray]
     loss_after: float
-
-    def lookup(self, key: str) -> float:
-        """One computed number by name.
-
-        ``"loss"``, ``"z1[2]"`` and ``"dL/dz1[1]"`` read the values before the step;
-        ``"grad.W2[0,1]"`` a gradient; ``"new.W1[1,0]"`` an updated parameter;
-        ``"after.yhat"`` and ``"after.loss"`` the forward pass after the step. Indices are
-        0-based as in NumPy; a 1-entry array needs none.
-
-        Raises:
-            KeyError: for a malformed key or an unknown name, listing what exists.
-            IndexError: for an index outside the array.
-        """
-        match = _LOOKUP.match(key.strip())
-        if match is None:
-            raise KeyError(
-                f"cannot read {key!r}: expected e.g. 'z1[2]', 'grad.W2[0,1]', "
-                "'new.b1[0]', 'after.loss'"
-            )
-        kind, name, index = match["kind"], match["name"], match["index"]
-        if name == "loss" and kind in (None, "after") and index is None:
-            return self.loss if kind is None else self.loss_after
-        table = {
-            None: {**self.forward, **self.backward},
-            "grad": self.gradients,
-            "new": self.updated,
-            "after": self.forward_after,
-        }[kind]
-        if name not in table:
-            raise KeyError(
-                f"no value {name!r} among {'' if kind is None else kind + '.'}{sorted(table)}"
-            )
-        arr = np.asarray(table[name])
-        if index is None:
-            if arr.size != 1:
-                raise KeyError(f"{name} has shape {arr.shape}; give an index, e.g. {name}[0]")
-            return float(arr.reshape(()))
-        idx = tuple(int(i) for i in index.split(","))
-        if len(idx) != arr.ndim:
-            raise KeyError(
-                f"{name} has shape {arr.shape}; {len(idx)} index/indices given in {key!r}"
-            )
-        return float(arr[idx])
 
     def parameter_rows(self) -> list[tuple[str, float, float, float]]:
         """One row per parameter entry: ``(name[index], value, gradient, updated value)``."""
