@@ -294,3 +294,33 @@ def test_a_static_slider_never_shows_a_readout_the_figure_does_not_match(
                 )
     finally:
         context.close()
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_errata_claims_tables_show_every_column_without_scrolling(
+    browser, base_url: str, size: str
+) -> None:
+    """Each quantity of the errata's tables sits next to the notes' and the recomputed value."""
+    from site_browser import wait_until_rendered
+
+    context = browser.new_context(viewport=SIZES[size])
+    try:
+        page = context.new_page()
+        page.goto(base_url + "chapters/errata.html", wait_until="load")
+        wait_until_rendered(page)
+        tables = page.evaluate("""() => [
+            ...document.querySelectorAll('article .course-claims table')].map((table) => {
+                const box = table.parentElement;
+                return {columns: table.rows[0].cells.length,
+                        right: table.getBoundingClientRect().right,
+                        box: box.getBoundingClientRect().right,
+                        scrolls: box.scrollWidth > box.clientWidth + 1};
+            })""")
+        assert len(tables) == 2, f"{size}: expected a table per example, found {len(tables)}"
+        for table in tables:
+            assert table["columns"] == 3
+            assert not table["scrolls"] and table["right"] <= table["box"] + 1, (
+                f"{size}: a claims table is wider than the page and scrolls in its box: {table}"
+            )
+    finally:
+        context.close()
