@@ -22,6 +22,12 @@
   no literal title or label is named after its section. Every figure is also a link to the
   full-size image, so a phone reader can tap it open and zoom, and loads lazily (a figure far
   down the page is fetched when the reader scrolls near it).
+* **Launch buttons.** sphinx-book-theme gives every executable page Binder and Colab buttons
+  that open it in the public student repository. That repository holds the chapter notebooks
+  (the ``.ipynb`` pages, see ``student_edition.py``) and nothing else, so on a page written as a
+  MyST Markdown notebook, such as the instructors' errata, the buttons would open a file that
+  does not exist there: they are removed from such pages. The download button stays; it serves
+  the page's own files from this site.
 * **Page weight.** pydata-sphinx-theme puts ``fontawesome.js`` (1.5 MB) on every page; its
   stylesheet already draws the same icons with web fonts, so ``templates/layout.html`` leaves
   the script out (filter ``course_without_script``). The slider apps' scripts load lazily
@@ -295,6 +301,25 @@ def figure_links(
         context["body"] = link_figures(context["body"])
 
 
+#: The ``label`` sphinx-book-theme gives the header group holding its Binder and Colab buttons.
+LAUNCH_BUTTONS_GROUP = "launch-buttons"
+
+
+def without_launch_buttons(buttons: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The page's header buttons without sphinx-book-theme's group of launch buttons."""
+    return [button for button in buttons if button.get("label") != LAUNCH_BUTTONS_GROUP]
+
+
+def launch_buttons_for_published_pages(
+    app: Sphinx, pagename: str, templatename: str, context: dict[str, Any], doctree: Any
+) -> None:
+    """Keep the launch buttons only on ``.ipynb`` pages, the ones the student repository holds."""
+    buttons = context.get("header_buttons")
+    if not isinstance(buttons, list) or Path(app.env.doc2path(pagename)).suffix == ".ipynb":
+        return
+    context["header_buttons"] = without_launch_buttons(buttons)
+
+
 def setup(app: Sphinx) -> dict[str, Any]:
     app.connect("doctree-resolved", figure_alt_text)
     app.connect("html-page-context", figure_links)
@@ -302,4 +327,6 @@ def setup(app: Sphinx) -> dict[str, Any]:
     app.connect("builder-inited", add_template_filters)
     # After myst-nb has added the page's widget state (at the default priority, 500).
     app.connect("html-page-context", static_widgets, priority=800)
+    # After sphinx-book-theme has added the header buttons (priority 501).
+    app.connect("html-page-context", launch_buttons_for_published_pages, priority=600)
     return {"version": "1.0", "parallel_read_safe": True, "parallel_write_safe": True}

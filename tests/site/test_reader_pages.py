@@ -6,6 +6,7 @@ import importlib.util
 import json
 import re
 from pathlib import Path
+from types import SimpleNamespace
 
 from sphinx.builders.html._assets import _JavaScript
 
@@ -81,6 +82,27 @@ def test_the_layout_drops_only_the_named_script() -> None:
     assert str(reader_pages.without_script(head, "_static/scripts/fontawesome.js")).strip() == (
         '<link rel="preload" as="script" href="../_static/scripts/bootstrap.js" />'
     )
+
+
+def test_launch_buttons_stay_only_on_notebook_pages() -> None:
+    def header(source: str) -> dict:
+        app = SimpleNamespace(env=SimpleNamespace(doc2path=lambda name: f"/book/{name}{source}"))
+        context = {
+            "header_buttons": [
+                {"label": "launch-buttons", "buttons": [{"text": "Binder"}, {"text": "Colab"}]},
+                {"label": "download-buttons", "buttons": [{"text": ".ipynb"}]},
+            ]
+        }
+        reader_pages.launch_buttons_for_published_pages(
+            app, "chapters/x", "page.html", context, None
+        )
+        return context
+
+    assert [group["label"] for group in header(".ipynb")["header_buttons"]] == [
+        "launch-buttons",
+        "download-buttons",
+    ]
+    assert [group["label"] for group in header(".md")["header_buttons"]] == ["download-buttons"]
 
 
 def test_built_figures_are_tap_to_open_links(site: Path) -> None:

@@ -165,3 +165,39 @@ def test_chapters_offer_binder_colab_download_repository_and_issues(
     assert notebook_json["nbformat"] == 4 and notebook_json["cells"], (
         "the download is not the chapter notebook"
     )
+
+
+def test_launch_buttons_only_where_the_student_repository_has_the_notebook(
+    browser, base_url: str
+) -> None:
+    """The errata page is not in the student repository: no Binder or Colab link opens it there.
+
+    Its chapter still has both; the download button stays on both pages.
+    """
+    config = _config()
+    launch_hosts = {
+        urlsplit(config["launch_buttons"][key]).hostname for key in ("binderhub_url", "colab_url")
+    }
+    context = _light_context(browser)
+    try:
+        page = context.new_page()
+        found = {}
+        for path in ("chapters/errata.html", "chapters/10_worked_examples.html"):
+            page.goto(base_url + path, wait_until="load")
+            hrefs = page.evaluate(
+                "() => [...document.querySelectorAll('a[href]')].map((a) => a.href)"
+            )
+            found[path] = {
+                "launch": sorted({urlsplit(h).hostname for h in hrefs} & launch_hosts),
+                "download": [h for h in hrefs if h.endswith(".ipynb") and "/_sources/" in h],
+            }
+        assert found["chapters/errata.html"]["launch"] == [], (
+            f"the errata page links to {found['chapters/errata.html']['launch']}, which would open "
+            "it in the student repository, where it does not exist"
+        )
+        assert found["chapters/10_worked_examples.html"]["launch"] == sorted(launch_hosts), (
+            f"chapter 10 lost its launch buttons: {found['chapters/10_worked_examples.html']}"
+        )
+        assert all(found[path]["download"] for path in found), f"a download button is gone: {found}"
+    finally:
+        context.close()
