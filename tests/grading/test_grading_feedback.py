@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
+from pathlib import Path
 
 import nbformat
 import pytest
-from grading_corpus import A1, SOURCES, copy_course, coursekit, meta
+from grading_corpus import A1, SOURCES, built_once, copy_course, coursekit, meta
 
 from coursekit.grading.feedback import HIDDEN_NOTE, html_text
 
@@ -45,13 +47,21 @@ STUDENTS = (
 )  # fmt: skip
 
 
-@pytest.fixture(scope="module")
-def feedback_course(corpus, tmp_path_factory):
-    course = copy_course(corpus, tmp_path_factory.mktemp("feedback"))
+def _make_feedback(corpus, root: Path) -> dict:
+    course = copy_course(corpus, root)
     chosen = [arg for student in STUDENTS for arg in ("--student", student)]
     done = coursekit("feedback", A1, "--course-dir", str(course), "--jobs", "2", *chosen)
-    assert done.returncode == 1, done.stdout + done.stderr  # one page withheld
-    return course, done.stdout
+    return {"returncode": done.returncode, "stdout": done.stdout, "stderr": done.stderr[-5000:]}
+
+
+@pytest.fixture(scope="session")
+def feedback_course(corpus, tmp_path_factory):
+    """The corpus's feedback pages, made once per session even across pytest-xdist workers
+    (as a module fixture each worker running a test of this module made them again). The
+    tests only read this course; one that writes works on a copy."""
+    root, done = built_once(tmp_path_factory, "feedback", lambda root: _make_feedback(corpus, root))
+    assert done["returncode"] == 1, done["stdout"] + done["stderr"]  # one page withheld
+    return root / "course", done["stdout"]
 
 
 def page(course, student) -> str:
@@ -144,8 +154,10 @@ def test_visible_check_failures_are_explained(feedback_course):
 
 
 @pytest.mark.slow
-def test_plain_nbgrader_feedback_is_safe_with_the_course_config(feedback_course):
-    course, _ = feedback_course
+def test_plain_nbgrader_feedback_is_safe_with_the_course_config(feedback_course, tmp_path):
+    # nbgrader rewrites the student's page: on a copy, as other tests read the shared one.
+    course = tmp_path / "course"
+    shutil.copytree(feedback_course[0], course, symlinks=True)
     env = dict(
         os.environ, PATH=os.path.dirname(sys.executable) + os.pathsep + os.environ.get("PATH", "")
     )
