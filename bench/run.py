@@ -32,7 +32,6 @@ from dataclasses import asdict  # noqa: E402
 
 from _common import (  # noqa: E402
     BENCH,
-    WORK,
     PartResult,
     Row,
     fmt_time,
