@@ -117,6 +117,8 @@ def _results_md(parts: list[tuple[PartResult, dict, bool, bool]], info: dict) ->
     notes = []
     for result, part_info, quick, fresh in parts:
         when = "this run" if fresh else f"an earlier run ({part_info.get('date', '?')})"
+        # Each part keeps the load of the run it came from: a figure from a busy machine says so.
+        when += f", load average at start {part_info.get('load average at start', '?')}"
         mode = ", --quick" if quick else ""
         notes.append(f"- **{result.name}**: from {when}{mode}.")
         notes += [f"  - {n}" for n in result.notes]
