@@ -103,7 +103,7 @@ def tanh_grad(z: ArrayLike) -> np.ndarray:
 def softmax_jacobian(z: ArrayLike) -> np.ndarray:
     r"""Jacobian of the softmax of the last axis.
 
-    .. math:: J_{ij} = \frac{\partial s_i}{\partial z_j} = s_i(\delta_{ij} - s_j),
+    .. math:: J_{ij} = \frac{\partial s_i}{\partial z_j} = s_i(\mathbb{1}[i = j] - s_j),
        \qquad J = \operatorname{diag}(s) - s s^\top
 
     Note the index on the second factor: it is :math:`s_j`, not :math:`s_i`. The diagonal is

@@ -129,10 +129,10 @@ class Linear(Module):
 
     .. math::
         \frac{\partial L}{\partial X} = G W, \qquad
-        \frac{\partial L}{\partial W} = G^\top X = \sum_i g_i x_i^\top, \qquad
-        \frac{\partial L}{\partial b} = \sum_i g_i = G^\top \mathbf{1}
+        \frac{\partial L}{\partial W} = G^\top X = \sum_i G_i x_i^\top, \qquad
+        \frac{\partial L}{\partial b} = \sum_i G_i = G^\top \mathbf{1}
 
-    The sums run over the batch: each sample adds its outer product :math:`g_i x_i^\top`. The
+    The sums run over the batch: each sample adds its outer product :math:`G_i x_i^\top`. The
     bias behaves like a weight on an extra input that is always 1, hence :math:`G^\top \mathbf{1}`.
 
     Initialisation (He-uniform): every weight is drawn from
@@ -281,7 +281,7 @@ class Linear(Module):
                 f"{where} expected dY of shape (n, out) = {expected} (n from the last forward), "
                 f"got {dY.shape}"
             )
-        self.weight.grad = dY.T @ self._X  # dL/dW: one outer product g_i x_i^T per sample, summed
+        self.weight.grad = dY.T @ self._X  # dL/dW: one outer product G_i x_i^T per sample, summed
         self.bias.grad = dY.sum(axis=0)  # dL/db: the bias is a weight on an input that is always 1
         return dY @ self.W  # dL/dX
 

@@ -37,7 +37,7 @@ def test_bias_trick_gives_the_same_discriminant():
 
 
 def test_add_bias_rejects_higher_rank_input():
-    with pytest.raises(ValueError, match=r"\(m, n\)"):
+    with pytest.raises(ValueError, match=r"\(n, d\)"):
         add_bias(np.ones((2, 2, 2)))
 
 

@@ -107,10 +107,12 @@ def gradient_descent(
     with np.errstate(over="ignore", invalid="ignore"):
         values = [value(x)] if f is not None else None
         for _ in range(int(steps)):
-            g = np.asarray(grad(x), dtype=np.float64)
-            if g.shape != x.shape:
-                raise ValueError(f"grad returned shape {g.shape} for a point of shape {x.shape}")
-            x = x - lr * g
+            gradient = np.asarray(grad(x), dtype=np.float64)
+            if gradient.shape != x.shape:
+                raise ValueError(
+                    f"grad returned shape {gradient.shape} for a point of shape {x.shape}"
+                )
+            x = x - lr * gradient
             squared_norm = float(np.vdot(x, x))  # inf or nan as soon as any entry is
             if not math.isfinite(squared_norm) and not np.all(np.isfinite(x)):
                 diverged = True  # a non-finite iterate is not recorded

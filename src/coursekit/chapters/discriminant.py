@@ -1,12 +1,12 @@
 r"""Linear discriminants: the bias trick, classification by sign, and the geometry of the boundary.
 
-A linear discriminant in :math:`n` dimensions is
+A linear discriminant in :math:`d` dimensions is
 
-.. math:: g(x) = \theta_0 + \theta_1 x_1 + \dots + \theta_n x_n = \theta_0 + w^\top x,
-   \qquad w = \theta_{1:n}.
+.. math:: g(x) = \theta_0 + \theta_1 x_1 + \dots + \theta_d x_d = \theta_0 + w^\top x,
+   \qquad w = \theta_{1:d}.
 
-Every function here takes the full parameter vector ``theta = [theta_0, theta_1, ..., theta_n]``
-(bias first), the layout the *bias trick* produces: with :math:`\tilde x = [1, x_1, \dots, x_n]`,
+Every function here takes the full parameter vector ``theta = [theta_0, theta_1, ..., theta_d]``
+(bias first), the layout the *bias trick* produces: with :math:`\tilde x = [1, x_1, \dots, x_d]`,
 :math:`g(x) = \theta^\top \tilde x`.
 
 Geometry (derived in the chapter on linear discriminants):
@@ -34,22 +34,22 @@ from coursekit.activations import step
 
 
 def add_bias(X: ArrayLike) -> np.ndarray:
-    r"""The bias trick: prepend a 1 to every input, :math:`\tilde x = [1, x_1, \dots, x_n]`.
+    r"""The bias trick: prepend a 1 to every input, :math:`\tilde x = [1, x_1, \dots, x_d]`.
 
-    Then :math:`\theta^\top \tilde x = \theta_0 + \theta_1 x_1 + \dots + \theta_n x_n`, so the
+    Then :math:`\theta^\top \tilde x = \theta_0 + \theta_1 x_1 + \dots + \theta_d x_d`, so the
     bias is just one more weight.
 
     Args:
-        X: one input of shape ``(n,)`` or a batch of shape ``(m, n)`` (one input per row).
+        X: one input of shape ``(d,)`` or a batch of shape ``(n, d)`` (one input per row).
 
     Returns:
-        Shape ``(n + 1,)`` or ``(m, n + 1)`` with ones in the first column.
+        Shape ``(d + 1,)`` or ``(n, d + 1)`` with ones in the first column.
     """
     X = as_float_array(X, "X")
     if X.ndim == 1:
         return np.concatenate([[1.0], X])
     if X.ndim != 2:
-        raise ValueError(f"X must have shape (n,) or (m, n), got shape {X.shape}")
+        raise ValueError(f"X must have shape (d,) or (n, d), got shape {X.shape}")
     return np.column_stack([np.ones(X.shape[0]), X])
 
 
@@ -57,20 +57,20 @@ def _theta_and_inputs(theta: ArrayLike, X: ArrayLike) -> tuple[np.ndarray, np.nd
     theta = as_float_array(theta, "theta")
     if theta.ndim != 1 or theta.size < 2:
         raise ValueError(
-            "theta must be a vector [theta_0, theta_1, ..., theta_n] with n >= 1, "
+            "theta must be a vector [theta_0, theta_1, ..., theta_d] with d >= 1, "
             f"got shape {theta.shape}"
         )
     X = as_float_array(X, "X")
     if X.ndim not in (1, 2) or X.shape[-1] != theta.size - 1:
         raise ValueError(
-            f"X must have shape ({theta.size - 1},) or (m, {theta.size - 1}) to match theta of "
+            f"X must have shape ({theta.size - 1},) or (n, {theta.size - 1}) to match theta of "
             f"length {theta.size} (bias first), got shape {X.shape}"
         )
     return theta, X
 
 
 def discriminant(theta: ArrayLike, X: ArrayLike) -> np.ndarray:
-    r""":math:`g(x) = \theta_0 + w^\top x` for one input ``(n,)`` or every row of ``(m, n)``."""
+    r""":math:`g(x) = \theta_0 + w^\top x` for one input ``(d,)`` or every row of ``(n, d)``."""
     theta, X = _theta_and_inputs(theta, X)
     return theta[0] + X @ theta[1:]
 
@@ -85,8 +85,8 @@ def count_errors(theta: ArrayLike, X: ArrayLike, y: ArrayLike) -> int:
 
     Args:
         theta: parameters, bias first.
-        X: inputs ``(m, n)``.
-        y: labels ``(m,)`` in {0, 1}.
+        X: inputs ``(n, d)``.
+        y: labels ``(n,)`` in {0, 1}.
     """
     y = _binary_labels(y)
     predictions = predict(theta, X)
@@ -108,21 +108,21 @@ def _weights(theta: ArrayLike) -> tuple[float, np.ndarray, float]:
     theta = as_float_array(theta, "theta")
     if theta.ndim != 1 or theta.size < 2:
         raise ValueError(
-            "theta must be a vector [theta_0, theta_1, ..., theta_n] with n >= 1, "
+            "theta must be a vector [theta_0, theta_1, ..., theta_d] with d >= 1, "
             f"got shape {theta.shape}"
         )
     w = theta[1:]
     norm = float(np.linalg.norm(w))
     if norm == 0.0:
         raise ValueError(
-            "theta_1 = ... = theta_n = 0: g(x) is the constant theta_0, so there is no decision "
+            "theta_1 = ... = theta_d = 0: g(x) is the constant theta_0, so there is no decision "
             "boundary (and no normal vector or distance)"
         )
     return float(theta[0]), w, norm
 
 
 def normal_vector(theta: ArrayLike, unit: bool = False) -> np.ndarray:
-    r"""The boundary's normal :math:`w = \theta_{1:n}` (``unit=True``: :math:`w/\lVert w\rVert`).
+    r"""The boundary's normal :math:`w = \theta_{1:d}` (``unit=True``: :math:`w/\lVert w\rVert`).
 
     It points from the region :math:`g < 0` into the region :math:`g > 0`.
 

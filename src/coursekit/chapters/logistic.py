@@ -1,22 +1,22 @@
 r"""Logistic regression: a linear model of the log-odds, fit by gradient descent on cross-entropy.
 
-The model (bias first, :math:`\tilde x = [1, x_1, \dots, x_n]`):
+The model (bias first, :math:`\tilde x = [1, x_1, \dots, x_d]`):
 
-.. math:: h_\theta(x) = P(y = 1 \mid x) = \sigma(\theta^\top \tilde x),
+.. math:: \hat y = P(y = 1 \mid x) = \sigma(\theta^\top \tilde x),
    \qquad \log\frac{P(y=1\mid x)}{P(y=0\mid x)} = \theta^\top \tilde x .
 
 The negative log-likelihood of labels :math:`y_i \in \{0, 1\}` is the binary cross-entropy
 
-.. math:: \ell(\theta) = -\sum_{i=1}^m \big[y_i \log h_i + (1 - y_i)\log(1 - h_i)\big],
-   \qquad h_i = h_\theta(x_i),
+.. math:: \ell(\theta) = -\sum_{i=1}^n \big[y_i \log \hat y_i + (1 - y_i)\log(1 - \hat y_i)\big],
+   \qquad \hat y_i = \sigma(\theta^\top \tilde x_i),
 
-and, because :math:`\partial_\theta \log h_i = (1 - h_i)\tilde x_i` and
-:math:`\partial_\theta \log(1 - h_i) = -h_i \tilde x_i`, its gradient is
+and, because :math:`\partial_\theta \log \hat y_i = (1 - \hat y_i)\tilde x_i` and
+:math:`\partial_\theta \log(1 - \hat y_i) = -\hat y_i \tilde x_i`, its gradient is
 
-.. math:: \nabla_\theta\, \ell(\theta) = \sum_{i=1}^m (h_i - y_i)\,\tilde x_i .
+.. math:: \nabla_\theta\, \ell(\theta) = \sum_{i=1}^n (\hat y_i - y_i)\,\tilde x_i .
 
 Convention: like :mod:`coursekit.losses`, ``reduction="mean"`` (the default) divides the loss and
-its gradient by :math:`m`; ``reduction="sum"`` gives :math:`\ell` exactly as written above. The
+its gradient by :math:`n`; ``reduction="sum"`` gives :math:`\ell` exactly as written above. The
 mean makes a good learning rate independent of the data-set size.
 """
 
@@ -38,7 +38,7 @@ def _inputs(theta: ArrayLike, X: ArrayLike) -> tuple[np.ndarray, np.ndarray]:
     theta = as_float_array(theta, "theta")
     X = as_float_array(X, "X")
     if X.ndim != 2:
-        raise ValueError(f"X must have shape (m, n), one input per row, got shape {X.shape}")
+        raise ValueError(f"X must have shape (n, d), one input per row, got shape {X.shape}")
     if theta.shape != (X.shape[1] + 1,):
         raise ValueError(
             f"theta must have shape ({X.shape[1] + 1},) (bias first) for X of shape {X.shape}, "
@@ -47,10 +47,10 @@ def _inputs(theta: ArrayLike, X: ArrayLike) -> tuple[np.ndarray, np.ndarray]:
     return theta, add_bias(X)
 
 
-def _labels(y: ArrayLike, m: int) -> np.ndarray:
+def _labels(y: ArrayLike, n: int) -> np.ndarray:
     y = as_float_array(y, "y")
-    if y.shape != (m,):
-        raise ValueError(f"y must have shape ({m},) to match X, got {y.shape}")
+    if y.shape != (n,):
+        raise ValueError(f"y must have shape ({n},) to match X, got {y.shape}")
     if np.any((y < 0) | (y > 1)):
         raise ValueError("labels y must lie in [0, 1]")
     return y
@@ -63,7 +63,7 @@ def logits(theta: ArrayLike, X: ArrayLike) -> np.ndarray:
 
 
 def predict_proba(theta: ArrayLike, X: ArrayLike) -> np.ndarray:
-    r""":math:`h_\theta(x_i) = \sigma(\theta^\top \tilde x_i)`, the model's
+    r""":math:`\hat y_i = \sigma(\theta^\top \tilde x_i)`, the model's
     :math:`P(y = 1 \mid x_i)`."""
     return sigmoid(logits(theta, X))
 
@@ -77,10 +77,13 @@ def loss(theta: ArrayLike, X: ArrayLike, y: ArrayLike, reduction: Reduction = "m
 def gradient(
     theta: ArrayLike, X: ArrayLike, y: ArrayLike, reduction: Reduction = "mean"
 ) -> np.ndarray:
-    r""":math:`\sum_i (h_i - y_i)\,\tilde x_i` (divided by :math:`m` for ``reduction="mean"``)."""
+    r""":math:`\sum_i (\hat y_i - y_i)\,\tilde x_i`, divided by :math:`n` for ``reduction="mean"``.
+
+    The gradient of :func:`loss` with respect to ``theta`` (bias first).
+    """
     theta, Xb = _inputs(theta, X)
     y = _labels(y, Xb.shape[0])
-    # Chain rule: dl/dtheta = sum_i (dl/dz_i) x~_i, and dl/dz_i = h_i - y_i is the loss's own
+    # Chain rule: dl/dtheta = sum_i (dl/dz_i) x~_i, and dl/dz_i = yhat_i - y_i is the loss's own
     # gradient.
     return Xb.T @ bce_with_logits_grad(Xb @ theta, y, reduction=reduction)
 
@@ -117,17 +120,17 @@ def fit(
     r"""Full-batch gradient descent :math:`\theta \leftarrow \theta - \eta \nabla_\theta \ell`.
 
     Args:
-        X: inputs ``(m, n)``.
-        y: labels ``(m,)`` in {0, 1}.
+        X: inputs ``(n, d)``.
+        y: labels ``(n,)`` in {0, 1}.
         lr: learning rate.
         steps: number of gradient steps.
         theta_init: start (zeros by default, which predicts 1/2 everywhere).
-        reduction: ``"mean"`` or ``"sum"``; with ``"sum"`` the same ``lr`` takes steps ``m``
+        reduction: ``"mean"`` or ``"sum"``; with ``"sum"`` the same ``lr`` takes steps ``n``
             times larger.
     """
     X = as_float_array(X, "X")
     if X.ndim != 2:
-        raise ValueError(f"X must have shape (m, n), one input per row, got shape {X.shape}")
+        raise ValueError(f"X must have shape (n, d), one input per row, got shape {X.shape}")
     y = _labels(y, X.shape[0])
     start = (
         np.zeros(X.shape[1] + 1) if theta_init is None else as_float_array(theta_init, "theta_init")

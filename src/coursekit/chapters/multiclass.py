@@ -81,8 +81,8 @@ def vote(winners: ArrayLike, pairs: list[tuple[int, int]], num_classes: int) -> 
     """Count the votes each class gets from pairwise decisions.
 
     Args:
-        winners: shape ``(n, P)``; entry ``[m, p]`` is the class that classifier ``p`` chose for
-            point ``m``, one of the two classes of ``pairs[p]``.
+        winners: shape ``(n, P)``; entry ``[i, p]`` is the class that classifier ``p`` chose for
+            point ``i``, one of the two classes of ``pairs[p]``.
         pairs: the ``P`` class pairs, as from :func:`class_pairs`.
         num_classes: :math:`K`.
 
@@ -150,9 +150,9 @@ def fit_logistic_regressions(
     takes, which is what lets the chapter's slider app retrain while a slider moves.
 
     Args:
-        X: inputs ``(m, d)``.
-        targets: ``(m, C)`` labels in {0, 1}; entries outside a regression's points are ignored.
-        members: ``(m, C)`` booleans, which points each regression trains on (at least one).
+        X: inputs ``(n, d)``.
+        targets: ``(n, C)`` labels in {0, 1}; entries outside a regression's points are ignored.
+        members: ``(n, C)`` booleans, which points each regression trains on (at least one).
         lr: learning rate :math:`\eta`.
         steps: gradient steps.
 
@@ -185,7 +185,7 @@ def fit_logistic_regressions(
     training = np.ones(targets.shape[1], dtype=bool)
     with np.errstate(over="ignore", invalid="ignore"):
         for _ in range(int(steps)):
-            residuals = (sigmoid(Xb @ thetas.T) - targets) * weights  # (m, C): dL_c/dz_i
+            residuals = (sigmoid(Xb @ thetas.T) - targets) * weights  # (n, C): dL_c/dz_i
             step = lr * (residuals.T @ Xb)
             thetas[training] -= step[training]
             training &= np.einsum("cj,cj->c", thetas, thetas) <= MAX_NORM**2

@@ -5,9 +5,9 @@ A network with one hidden layer of width :math:`d_1` computes, for one input
 
 .. math::
     z_1 = W_1 x + b_1 \in \mathbb{R}^{d_1}, \qquad h_1 = f(z_1), \qquad
-    z_2 = W_2 h_1 + b_2, \qquad \hat y = g(z_2),
+    z_2 = W_2 h_1 + b_2, \qquad \hat y = f_{\text{out}}(z_2),
 
-which :mod:`coursekit.nn` writes as ``Sequential(Linear(d, d1), f, Linear(d1, k), g)``. The
+which :mod:`coursekit.nn` writes as ``Sequential(Linear(d, d1), f, Linear(d1, k), f_out)``. The
 functions here build such networks with chosen weights and take them apart:
 
 * :func:`xor_by_hand` -- two ReLU units that solve XOR exactly, :math:`|x_1 - x_2| - 1`;
@@ -220,7 +220,7 @@ def separable_by_perceptron(
 ) -> np.ndarray:
     r"""Which labellings of the same points the perceptron separates, run on all at once.
 
-    Runs the perceptron rule (chapter 1) with the bias trick on ``features`` (shape ``(n, m)``)
+    Runs the perceptron rule (chapter 1) with the bias trick on ``features`` (shape ``(n, d1)``)
     for each row of ``labellings`` (shape ``(L, n)``, labels 0/1) in parallel, and returns a
     boolean array of shape ``(L,)``: ``True`` where a full epoch ended without a mistake. That is
     a certificate: those labellings *are* linearly separable. ``False`` means no separator was
@@ -277,7 +277,7 @@ def _features_and_labellings(
     F = as_float_array(features, "features")
     Y = np.asarray(labellings)
     if F.ndim != 2:
-        raise ValueError(f"features must have shape (n, m), got {F.shape}")
+        raise ValueError(f"features must have shape (n, d1), got {F.shape}")
     if Y.ndim != 2 or Y.shape[1] != F.shape[0]:
         raise ValueError(
             f"labellings must have shape (L, {F.shape[0]}), one label per point, got {Y.shape}"

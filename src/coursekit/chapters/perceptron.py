@@ -1,7 +1,7 @@
 r"""The perceptron learning rule.
 
 The perceptron predicts :math:`\hat y = \operatorname{step}(\theta^\top \tilde x)` with the bias
-trick :math:`\tilde x = [1, x_1, \dots, x_n]` and labels :math:`y \in \{0, 1\}`. It visits the
+trick :math:`\tilde x = [1, x_1, \dots, x_d]` and labels :math:`y \in \{0, 1\}`. It visits the
 training points in order and, for each one, applies
 
 .. math:: \theta \leftarrow \theta + \eta\,(y_i - \hat y_i)\,\tilde x_i .
@@ -37,12 +37,12 @@ class PerceptronResult:
     """Outcome of :func:`train_perceptron`.
 
     Attributes:
-        theta: final parameters ``[theta_0, theta_1, ..., theta_n]`` (bias first).
+        theta: final parameters ``[theta_0, theta_1, ..., theta_d]`` (bias first).
         converged: True if the last epoch made no mistake (every training point is correct).
         epochs: number of epochs run, including the final mistake-free one when converged.
         updates: total number of updates (= mistakes met during training).
         mistakes_per_epoch: ``(epochs,)`` mistakes met during each epoch.
-        history: ``(updates + 1, n + 1)`` parameters: the start, then after every update.
+        history: ``(updates + 1, d + 1)`` parameters: the start, then after every update.
     """
 
     theta: np.ndarray
@@ -66,8 +66,8 @@ def perceptron_update(theta: ArrayLike, x: ArrayLike, y: int, lr: float = 1.0) -
     r"""The rule applied to one point: returns :math:`\theta + \eta (y - \hat y)\tilde x`.
 
     Args:
-        theta: parameters, bias first, shape ``(n + 1,)``.
-        x: one input *without* the leading 1, shape ``(n,)``.
+        theta: parameters, bias first, shape ``(d + 1,)``.
+        x: one input *without* the leading 1, shape ``(d,)``.
         y: its label, 0 or 1.
         lr: the learning rate :math:`\eta > 0`.
     """
@@ -94,19 +94,19 @@ def train_perceptron(
     """Run the perceptron rule over the data in order, epoch by epoch, until one is mistake-free.
 
     Args:
-        X: inputs ``(m, n)``, one per row.
-        y: labels ``(m,)`` in {0, 1}.
+        X: inputs ``(n, d)``, one per row.
+        y: labels ``(n,)`` in {0, 1}.
         lr: learning rate (> 0). Starting from ``theta = 0`` it only rescales theta and changes
             no prediction.
         max_epochs: give up after this many epochs (``converged=False``).
-        theta_init: starting parameters ``(n + 1,)``; zeros by default.
+        theta_init: starting parameters ``(d + 1,)``; zeros by default.
 
     Returns:
         A :class:`PerceptronResult`.
     """
     X = as_float_array(X, "X")
     if X.ndim != 2 or X.shape[0] == 0:
-        raise ValueError(f"X must have shape (m, n) with m >= 1, got shape {X.shape}")
+        raise ValueError(f"X must have shape (n, d) with n >= 1, got shape {X.shape}")
     y_arr = np.asarray(y)
     if y_arr.shape != (X.shape[0],):
         raise ValueError(

@@ -116,7 +116,7 @@ def decision_regions(
 ) -> AxesImage:
     """Shade the plane by the class ``predict`` gives each grid point.
 
-    ``predict`` maps points of shape (m, 2) to integer labels of shape (m,). Returns the image,
+    ``predict`` maps points of shape (n, 2) to integer labels of shape (n,). Returns the image,
     whose data can later be replaced with :func:`update_decision_regions`.
     """
     image = ax.imshow(

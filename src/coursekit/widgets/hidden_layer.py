@@ -105,7 +105,7 @@ class HiddenLayerApp(SliderApp):
                 min=-3.0,
                 max=3.0,
                 step=0.25,
-                description="change of w₂ of unit 1",
+                description="change of (W₂)₁₁",
                 continuous_update=False,
                 readout_format="+.2f",
                 style={"description_width": "initial"},
@@ -180,7 +180,7 @@ class HiddenLayerApp(SliderApp):
         weight = self.trained_weight + delta
         self.accuracy_text.set_text(
             f"{hidden} hidden unit{'s' if hidden > 1 else ''}\n"
-            f"w₂ of unit 1: {number_text(self.trained_weight, '.2f')} {'+' if delta >= 0 else '−'} "
+            f"(W₂)₁₁: {number_text(self.trained_weight, '.2f')} {'+' if delta >= 0 else '−'} "
             f"{abs(delta):.2f} = {number_text(weight, '.2f')}\n"
             f"training accuracy {100 * self.accuracy:.1f} %"
         )

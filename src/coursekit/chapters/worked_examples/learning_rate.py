@@ -59,7 +59,7 @@ def output_gradient(example: WorkedExample) -> dict[str, np.ndarray]:
 def output_gradient_sq_norm(example: WorkedExample) -> float:
     """:math:`\\lVert\\nabla_\\theta \\hat y\\rVert^2`, summed over all trainable parameter
     entries."""
-    return float(sum(np.sum(g**2) for g in output_gradient(example).values()))
+    return float(sum(np.sum(part**2) for part in output_gradient(example).values()))
 
 
 def linearised_lr_limit(example: WorkedExample) -> float:
@@ -69,12 +69,12 @@ def linearised_lr_limit(example: WorkedExample) -> float:
     Raises:
         ValueError: if the output does not depend on the parameters at this point (all ReLUs off).
     """
-    g2 = output_gradient_sq_norm(example)
-    if g2 == 0:
+    grad_sq = output_gradient_sq_norm(example)
+    if grad_sq == 0:
         raise ValueError(
             "the output gradient is zero here, so no step changes the loss to first order"
         )
-    return 2.0 / g2
+    return 2.0 / grad_sq
 
 
 def decreasing_intervals(
