@@ -57,10 +57,11 @@ lint: $(STAMP)
 	$(BIN)/mypy
 
 # Under a minute: everything but the book build, the website, chapter-source and student-edition
-# tests (tests/site, tests/book, tests/student) and the tests that need a graded corpus (marker
-# corpora). Builds nothing.
+# tests (tests/site, tests/book, tests/student), the tests that need a graded corpus (marker
+# corpora) and the slow ones (marker slow: each runs notebooks in kernels of their own, and the
+# grading runner's wait out the time limits they check). Builds nothing; `make test` runs them all.
 test-fast: $(STAMP)
-	$(BIN)/python -m pytest -n $(JOBS) -q -m "not corpora" --ignore=tests/site --ignore=tests/book --ignore=tests/student tests
+	$(BIN)/python -m pytest -n $(JOBS) -q -m "not corpora and not slow" --ignore=tests/site --ignore=tests/book --ignore=tests/student tests
 
 # Speed and memory against PyTorch, micrograd and plain nbgrader (README.md, Benchmarks). The peers come
 # from bench/requirements.txt and are installed here only. Select parts with e.g.
