@@ -16,12 +16,19 @@
   (:data:`coursekit.widgets.app.LIVE_APP_NOTE`, the same on every page), how to get it live.
   The note is plain HTML, so it shows before any widget script has run.
 * **Figures.** A figure a code cell draws has no caption, and Sphinx then uses its file path as
-  the ``alt`` text. Unless the chapter gives one (cell metadata ``mystnb: image: alt:``), each
-  such figure is described by what the code writes on it: the titles and the axis labels
-  ("loss during training: mean cross-entropy against step"), TeX markup removed; a figure with
-  no literal title or label is named after its section. Every figure is also a link to the
-  full-size image, so a phone reader can tap it open and zoom, and loads lazily (a figure far
-  down the page is fetched when the reader scrolls near it).
+  the ``alt`` text, which tells a screen reader nothing. The description comes from the figure
+  itself: every notebook kernel of the build runs ``figure_descriptions_startup.py`` (through
+  ``$PYTHONSTARTUP``), which has IPython store what each displayed figure shows (titles, axis
+  labels, legends, read off the matplotlib Figure after the cell drew it; see
+  :mod:`coursekit.display.descriptions`) in the output's metadata as
+  ``{"image/png": {"alt": ...}}``. myst-nb 1.4 takes only ``width`` and ``height`` from an
+  output's metadata, and ``alt`` only from cell metadata (``mystnb: image: alt:``, one text for
+  every image of the cell) or a ``glue:figure`` directive, so :func:`figure_alt_text` finds the
+  output behind each ``<img>`` (myst-nb names the file by the SHA-256 of its bytes) and copies
+  the text. A chapter's own words win (cell metadata, Markdown alt text), then the figure's
+  description, then the figure's caption; an image with none of these fails the build. Every
+  figure is also a link to the full-size image, so a phone reader can tap it open and zoom,
+  and loads lazily (a figure far down the page is fetched when the reader scrolls near it).
 * **Launch buttons.** sphinx-book-theme gives every executable page Binder and Colab buttons
   that open it in the public student repository. That repository holds the chapter notebooks
   (the ``.ipynb`` pages, see ``student_edition.py``) and nothing else, so on a page written as a
@@ -36,9 +43,11 @@
 
 from __future__ import annotations
 
-import ast
+import binascii
+import hashlib
 import html
 import json
+import os
 import re
 from pathlib import Path
 from typing import Any
@@ -49,8 +58,12 @@ from docutils import nodes
 from sphinx.application import Sphinx
 from sphinx.config import Config
 from sphinx.errors import ExtensionError
+from sphinx.util import logging
 
+from coursekit.display.descriptions import IMAGE_MIME_TYPES
 from coursekit.widgets.app import LIVE_APP_NOTE
+
+logger = logging.getLogger(__name__)
 
 WIDGET_STATE_MIME = "application/vnd.jupyter.widget-state+json"
 WIDGET_VIEW_MIME = "application/vnd.jupyter.widget-view+json"
@@ -86,6 +99,10 @@ _VIEW_SCRIPT = re.compile(
 #: The note's HTML; its class lets the site's CSS and tests find it.
 NOTE_CLASS = "course-live-note"
 TEMPLATES = Path(__file__).resolve().parent / "templates"
+#: Run by every notebook kernel of the build: makes it store each figure's description.
+KERNEL_STARTUP = Path(__file__).resolve().parent / "figure_descriptions_startup.py"
+#: Image types stored base64-encoded in a notebook (the others, SVG, as text).
+BASE64_IMAGES = frozenset({"image/png", "image/jpeg", "image/gif"})
 
 
 def configure(app: Sphinx, config: Config) -> None:
@@ -184,91 +201,119 @@ def static_widgets(
             context["body"] = add_live_notes(context["body"], state, frozen, pagename)
 
 
-_TEXT_SETTERS = {"set_title": "title", "suptitle": "title", "set_xlabel": "x", "set_ylabel": "y"}
+#: Where a figure's description comes from, as the build warning lists them.
+_HOW_TO_DESCRIBE = (
+    "its output metadata has no alt text: a notebook run before figure descriptions existed "
+    "(remove _build/.jupyter_cache and build again), or a figure with no title, axis labels, "
+    "legend or coursekit.display.descriptions.describe_axes text to read; then give the cell "
+    "metadata mystnb: {image: {alt: ...}} or a caption (mystnb: {figure: {caption: ...}})"
+)
 
 
-def plain_text(tex: str) -> str:
-    r"""A label without TeX markup, as a screen reader should read it (``$\eta$`` -> ``eta``)."""
-    text = re.sub(r"\\(?:mathrm|mathbf|text|operatorname)\{([^}]*)\}", r"\1", tex)
-    text = re.sub(r"\\([A-Za-z]+)", r"\1", text).replace("\\", "")
-    text = text.replace("$", "").replace("{", "").replace("}", "")
-    return re.sub(r"\s+", " ", text).strip()
+def set_kernel_startup(app: Sphinx) -> None:
+    """Make the notebook kernels of this build describe their figures (see the module docstring).
 
-
-def describe_figure(source: str) -> str:
-    """A short description of the figure a cell's code draws, from its literal titles and labels.
-
-    Each axes contributes "title: y against x" (as far as the code names them), in the order the
-    code sets them; an empty string if the code writes no literal title or label.
+    The kernels (myst-nb's and parallel_execution's) inherit the build's environment and run
+    ``$PYTHONSTARTUP`` when they start.
     """
-    try:
-        tree = ast.parse(source)
-    except SyntaxError:
-        return ""
-    panels: list[dict[str, str]] = [{}]
-    calls = sorted(
-        (node for node in ast.walk(tree) if isinstance(node, ast.Call)),
-        key=lambda node: (node.lineno, node.col_offset),
-    )
-    for call in calls:
-        kind = _TEXT_SETTERS.get(getattr(call.func, "attr", ""))
-        if kind is None or not call.args:
-            continue
-        argument = call.args[0]
-        if not (isinstance(argument, ast.Constant) and isinstance(argument.value, str)):
-            continue
-        if kind in panels[-1]:  # the code moved on to the next panel
-            panels.append({})
-        panels[-1][kind] = plain_text(argument.value)
-    parts = []
-    for panel in panels:
-        axes = " against ".join(panel[k] for k in ("y", "x") if k in panel)
-        text = ": ".join(part for part in (panel.get("title", ""), axes) if part)
-        if text:
-            parts.append(text)
-    return "; ".join(parts)
+    os.environ["PYTHONSTARTUP"] = str(KERNEL_STARTUP)
 
 
-def _cell_source(node: nodes.Node) -> str:
-    """The code of the notebook cell an output node belongs to ('' outside a code cell)."""
-    for ancestor in _ancestors(node):
-        if isinstance(ancestor, nodes.container) and "cell" in ancestor.get("classes", []):
-            for block in ancestor.findall(nodes.literal_block):
-                return block.astext()
-    return ""
+def _image_bytes(mime: str, data: Any) -> bytes:
+    """An image output's file content, exactly as myst-nb writes it (its name is their SHA-256)."""
+    if mime in BASE64_IMAGES:
+        return binascii.a2b_base64(data)
+    text = "".join(data) if isinstance(data, list) else str(data)
+    return os.linesep.join(text.splitlines()).encode("utf-8")
 
 
-def _ancestors(node: nodes.Node) -> list[nodes.Node]:
-    found = []
-    while node.parent is not None:
-        node = node.parent
-        found.append(node)
+def output_descriptions(notebook: Any) -> dict[str, str]:
+    """``{SHA-256 of an image output: its alt text}`` from the outputs' metadata.
+
+    The kernel stored each figure's description as ``metadata[mime]["alt"]``
+    (:func:`coursekit.display.descriptions.describe_figures_in_outputs`); myst-nb names the
+    image file it writes by the SHA-256 of its bytes, which is how an ``<img>`` finds its text.
+    """
+    found = {}
+    for cell in notebook.get("cells", []):
+        for output in cell.get("outputs", []):
+            data, metadata = output.get("data", {}), output.get("metadata", {})
+            for mime in IMAGE_MIME_TYPES:
+                alt = (metadata.get(mime) or {}).get("alt")
+                if mime in data and isinstance(alt, str) and alt.strip():
+                    found[hashlib.sha256(_image_bytes(mime, data[mime])).hexdigest()] = alt.strip()
     return found
 
 
-def _section_title(node: nodes.Node) -> str:
-    for ancestor in _ancestors(node):
-        if (
-            isinstance(ancestor, nodes.section)
-            and ancestor.children
-            and isinstance(ancestor[0], nodes.title)
-        ):
-            return ancestor[0].astext()
-    return ""
+def executed_notebook(app: Sphinx, docname: str) -> Any:
+    """The notebook behind ``docname`` with the outputs myst-nb rendered (``None``: not a notebook).
+
+    With ``execute_notebooks: cache`` (this book) the outputs are the cached run's, which
+    myst-nb merged in as jupyter-cache does here (the notebook it writes to
+    ``_build/jupyter_execute`` has none when it came from the cache); otherwise the outputs
+    stored in the source file.
+    """
+    from myst_nb.core.read import create_nb_reader
+
+    config = getattr(app.env, "mystnb_config", None)
+    path = Path(app.env.doc2path(docname))
+    if config is None or not path.is_file():
+        return None
+    text = path.read_text(encoding="utf-8")
+    reader = create_nb_reader(str(path), app.env.myst_config, config, text)
+    if reader is None:
+        return None
+    notebook = reader.read(text)
+    if config.execution_mode == "cache":
+        from jupyter_cache import get_cache
+
+        try:
+            _, notebook = get_cache(config.execution_cache_path).merge_match_into_notebook(notebook)
+        except KeyError:  # not in the cache: no run to take descriptions from
+            pass
+    return notebook
 
 
-def figure_alt_text(app: Sphinx, doctree: nodes.document, docname: str) -> None:
-    """Give every image without alt text a description (see the module docstring)."""
+def _caption(image: nodes.image) -> str:
+    """The caption of the figure ``image`` is in ('' if none), as plain text."""
+    figure = image.parent
+    while figure is not None and not isinstance(figure, nodes.figure):
+        figure = figure.parent
+    if figure is None:
+        return ""
+    return " ".join(c.astext() for c in figure.findall(nodes.caption)).strip()
+
+
+def figure_alt_text(app: Sphinx, doctree: nodes.document) -> None:
+    """Give every image without alt text the description of what it shows.
+
+    In order: the chapter's own words (cell metadata ``mystnb: image: alt:``, which myst-nb has
+    already applied, or Markdown ``![alt](...)``), the description the kernel read off the
+    figure, the figure's caption. An image with none of them is a build warning (an error
+    under ``-W``), never a file name or a generic "Figure".
+    """
+    descriptions: dict[str, str] | None = None
     for image in doctree.findall(nodes.image):
         if image.get("alt", "").strip():
             continue
-        description = describe_figure(_cell_source(image))
-        if not description:
-            section = _section_title(image)
-            description = f"Figure of the section \u201c{section}\u201d" if section else "Figure"
-        image["alt"] = (
-            f"Figure: {description}" if not description.startswith("Figure") else description
-        )
+        if descriptions is None:
+            notebook = executed_notebook(app, app.env.docname)
+            descriptions = output_descriptions(notebook) if notebook else {}
+        uri = str(image.get("uri", ""))
+        description = descriptions.get(Path(uri).stem) or _caption(image)
+        if description:
+            image["alt"] = (
+                description if description.startswith("Figure") else f"Figure: {description}"
+            )
+        else:
+            logger.warning(
+                "reader_pages: the image %s has no description; %s",
+                uri,
+                _HOW_TO_DESCRIBE,
+                location=image,
+                type="reader_pages",
+                subtype="alt",
+            )
 
 
 _OUTPUT_IMAGE = re.compile(
@@ -321,10 +366,11 @@ def launch_buttons_for_published_pages(
 
 
 def setup(app: Sphinx) -> dict[str, Any]:
-    app.connect("doctree-resolved", figure_alt_text)
+    app.connect("doctree-read", figure_alt_text)
     app.connect("html-page-context", figure_links)
     app.connect("config-inited", configure)
     app.connect("builder-inited", add_template_filters)
+    app.connect("builder-inited", set_kernel_startup)
     # After myst-nb has added the page's widget state (at the default priority, 500).
     app.connect("html-page-context", static_widgets, priority=800)
     # After sphinx-book-theme has added the header buttons (priority 501).

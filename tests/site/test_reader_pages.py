@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import importlib.util
 import json
+import os
 import re
 from pathlib import Path
 from types import SimpleNamespace
+from unittest.mock import patch
 
+from docutils import nodes
+from docutils.utils import new_document
 from sphinx.builders.html._assets import _JavaScript
 
 import builtsite
@@ -20,19 +26,161 @@ reader_pages = importlib.util.module_from_spec(_spec)
 _spec.loader.exec_module(reader_pages)
 
 
-def test_a_figure_is_described_by_its_titles_and_axis_labels() -> None:
-    source = (
-        'ax.set_xlabel("step"); ax.set_ylabel("mean cross-entropy"); '
-        'ax.set_title("loss during training")\nax2.set_xlabel("$x_1$"); ax2.set_ylabel("$x_2$"); '
-        'ax2.set_title(r"$h_\\theta(x)$")\nplt.show()'
+def _png(seed: int) -> str:
+    """A small real PNG, base64 as a notebook stores it."""
+    import io
+
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from matplotlib.figure import Figure
+
+    fig = Figure(figsize=(1, 1))
+    fig.add_subplot().plot([0, seed])
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="png")
+    return base64.b64encode(buffer.getvalue()).decode()
+
+
+def _image_output(png: str, alt: str | None) -> dict:
+    metadata = {"image/png": {"alt": alt}} if alt is not None else {}
+    return {"output_type": "display_data", "data": {"image/png": png}, "metadata": metadata}
+
+
+def _app_with_notebook(
+    tmp_path: Path, docname: str, notebook: dict, cached: bool = False
+) -> SimpleNamespace:
+    """A stand-in for the Sphinx app reading ``docname``, the notebook saved as its source.
+
+    ``cached``: the source is stored without outputs and its run (with them) in a jupyter-cache,
+    as the book keeps them.
+    """
+    import nbformat
+    from myst_nb.core.config import NbParserConfig
+    from myst_parser.config.main import MdParserConfig
+
+    full = nbformat.from_dict({"nbformat": 4, "nbformat_minor": 5, "metadata": {}, **notebook})
+    for index, cell in enumerate(full.cells):
+        cell.setdefault("metadata", {})
+        cell.setdefault("source", "")
+        cell["id"] = f"cell-{index}"
+        if cell.cell_type == "code":
+            cell.setdefault("execution_count", None)
+    path = tmp_path / f"{docname}.ipynb"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    config = NbParserConfig(execution_mode="cache" if cached else "off")
+    if cached:
+        from jupyter_cache import get_cache
+        from jupyter_cache.base import CacheBundleIn
+
+        source = nbformat.from_dict(json.loads(nbformat.writes(full)))
+        for cell in source.cells:
+            if cell.cell_type == "code":
+                cell.outputs = []
+        nbformat.write(source, path)
+        cache = get_cache(tmp_path / "cache")
+        stage = cache.add_nb_to_project(str(path))
+        cache.cache_notebook_bundle(CacheBundleIn(full, stage.uri), check_validity=False)
+        config = NbParserConfig(
+            execution_mode="cache", execution_cache_path=str(tmp_path / "cache")
+        )
+    else:
+        nbformat.write(full, path)
+    return SimpleNamespace(
+        env=SimpleNamespace(
+            docname=docname,
+            doc2path=lambda name: str(tmp_path / f"{name}.ipynb"),
+            mystnb_config=config,
+            myst_config=MdParserConfig(),
+        )
     )
-    assert reader_pages.describe_figure(source) == (
-        "loss during training: mean cross-entropy against step; h_theta(x): x_2 against x_1"
+
+
+def _image(png: str) -> nodes.image:
+    digest = hashlib.sha256(base64.b64decode(png)).hexdigest()
+    return nodes.image(uri=f"../_build/jupyter_execute/{digest}.png")
+
+
+def test_each_image_gets_the_description_its_output_metadata_holds(tmp_path: Path) -> None:
+    first, second, third = _png(1), _png(2), _png(3)
+    notebook = {
+        "cells": [
+            {"cell_type": "markdown", "source": "# x", "metadata": {}},
+            {
+                "cell_type": "code",
+                "outputs": [
+                    {"output_type": "stream", "text": "hi"},
+                    _image_output(first, "loss: loss against step"),
+                ],
+            },
+            {"cell_type": "code", "outputs": [_image_output(second, "accuracy")]},
+            {"cell_type": "code", "outputs": [_image_output(third, None)]},
+        ]
+    }
+    assert reader_pages.output_descriptions(notebook) == {
+        hashlib.sha256(base64.b64decode(first)).hexdigest(): "loss: loss against step",
+        hashlib.sha256(base64.b64decode(second)).hexdigest(): "accuracy",
+    }
+    app = _app_with_notebook(tmp_path, "chapters/ch", notebook, cached=True)
+    document = new_document("ch")
+    stated = nodes.image(uri="x.png", alt="the chapter's own words")
+    images = [_image(second), _image(first), stated]
+    figure = nodes.figure("", _image(third), nodes.caption("", "a captioned sketch"))
+    document.extend([*images, figure])
+    reader_pages.figure_alt_text(app, document)
+    assert [image["alt"] for image in document.findall(nodes.image)] == [
+        "Figure: accuracy",
+        "Figure: loss: loss against step",
+        "the chapter's own words",
+        "Figure: a captioned sketch",
+    ]
+
+
+def test_an_image_with_nothing_to_say_fails_the_build_with_the_ways_to_fix_it(
+    tmp_path: Path,
+) -> None:
+    png = _png(4)
+    app = _app_with_notebook(
+        tmp_path, "ch", {"cells": [{"cell_type": "code", "outputs": [_image_output(png, None)]}]}
     )
-    assert (
-        reader_pages.describe_figure("ax.set_title(name)\nplt.show()") == ""
-    )  # nothing literal to say
-    assert reader_pages.describe_figure("def broken(:") == ""
+    document = new_document("ch")
+    document.append(_image(png))
+    with patch.object(reader_pages.logger, "warning") as warning:
+        reader_pages.figure_alt_text(app, document)
+    (message, *arguments), _ = warning.call_args
+    text = message % tuple(arguments)
+    assert "has no description" in text and ".jupyter_cache" in text and "mystnb" in text
+    assert "alt" not in document[0].attributes or not document[0]["alt"]
+
+
+def test_a_build_kernel_stores_what_each_figure_shows(tmp_path: Path) -> None:
+    """The kernel start-up file the build sets as $PYTHONSTARTUP, in a real kernel."""
+    import nbformat
+    from nbclient import NotebookClient
+
+    notebook = nbformat.v4.new_notebook()
+    notebook.cells = [
+        nbformat.v4.new_code_cell(
+            "import matplotlib.pyplot as plt\n"
+            "fig, ax = plt.subplots()\n"
+            "ax.plot([0, 1], label='train')\n"
+            "ax.set(title='loss', xlabel='epoch', ylabel='$L$')\n"
+            "ax.legend()"
+        ),
+        nbformat.v4.new_code_cell(
+            "%matplotlib inline\nplt.plot([1, 0])\nplt.title(f'{2 + 2} steps')"
+        ),
+    ]
+    environment = {**os.environ, "PYTHONSTARTUP": str(reader_pages.KERNEL_STARTUP)}
+    with patch.dict(os.environ, environment):
+        NotebookClient(notebook, timeout=120, kernel_name="python3").execute()
+    alts = [
+        output["metadata"].get("image/png", {}).get("alt")
+        for cell in notebook.cells
+        for output in cell.outputs
+        if "image/png" in output.get("data", {})
+    ]
+    assert alts == ["loss: L against epoch (legend: train)", "4 steps"]
 
 
 def test_the_static_page_disables_every_control_and_notes_how_to_get_it_live() -> None:

@@ -190,17 +190,81 @@ def test_no_page_scrolls_sideways_on_a_phone(browser, base_url: str, page_path: 
         context.close()
 
 
-def test_every_image_has_alt_text_that_is_not_a_file_name(open_page, page_path: str) -> None:
+#: Descriptions that name no content: a section's title stands in, or a bare word.
+_PLACEHOLDER_ALT = re.compile(
+    r"^(figure|image|plot|graph)?\s*$|^figure of the section", re.IGNORECASE
+)
+
+
+def _undescribed(alt: str | None) -> bool:
+    text = (alt or "").strip()
+    return not text or bool(_FILE_NAME.search(text) or _PLACEHOLDER_ALT.search(text))
+
+
+def test_every_image_says_what_it_shows(open_page, page_path: str) -> None:
+    """No image is described by a file name, a section title or a bare "Figure"."""
     images = open_page(page_path).page.evaluate(
         "() => [...document.querySelectorAll('img')]"
         ".map((img) => ({alt: img.getAttribute('alt'), src: img.src}))"
     )
-    bad = [
-        image
-        for image in images
-        if not (image["alt"] or "").strip() or _FILE_NAME.search(image["alt"].strip())
-    ]
+    bad = [image for image in images if _undescribed(image["alt"])]
     assert bad == [], f"{page_path}: images without a description: {bad[:3]}"
+
+
+def test_the_alt_text_check_catches_placeholders() -> None:
+    for placeholder in [
+        "",
+        "  ",
+        "Figure",
+        "figure of the section \u201cTraining\u201d",
+        "abc123.png",
+        "_images/x.svg",
+    ]:
+        assert _undescribed(placeholder), placeholder
+    assert not _undescribed("Figure: loss during training: mean cross-entropy against step")
+
+
+def test_a_slider_figure_says_what_it_shows_in_its_current_state(
+    browser, base_url: str, site: Path, widget_page: str
+) -> None:
+    """Each player's picture names what it shows and the controls' values, kept up to date."""
+    from site_browser import wait_until_rendered
+
+    players = builtsite.page_info(site, widget_page).players
+    assert players, f"{widget_page}: no frame player"
+    context = browser.new_context(viewport=LAPTOP)
+    try:
+        page = context.new_page()
+        page.goto(base_url + widget_page, wait_until="load")
+        wait_until_rendered(page)
+        for player in players:
+            frame = page.locator(f"#ck-{player['id']} img.ck-frame")
+            alt = frame.get_attribute("alt") or ""
+            assert not _undescribed(alt) and " = " in alt, (
+                f"{widget_page}, app {player['id']}: the figure is described as {alt!r}"
+            )
+        player = next((p for p in players if any(a["kind"] == "range" for a in p["axes"])), None)
+        assert player is not None, f"{widget_page}: no app with a slider the website varies"
+        axis = next(a for a in player["axes"] if a["kind"] == "range")
+        frame = page.locator(f"#ck-{player['id']} img.ck-frame")
+        before = frame.get_attribute("alt")
+        end = len(axis["keys"]) - 1 if axis["default"] != len(axis["keys"]) - 1 else 0
+        slider = page.locator(f"#ck-{player['id']}-{axis['name']}")
+        slider.scroll_into_view_if_needed()
+        slider.focus()
+        page.keyboard.press("End" if end else "Home")
+        page.wait_for_function(
+            "([el, old]) => el.getAttribute('alt') !== old",
+            arg=[frame.element_handle(), before],
+            timeout=5_000,
+        )
+        after = frame.get_attribute("alt") or ""
+        assert f"{axis['label']} = {axis['texts'][end]}" in after, (
+            f"{widget_page}, app {player['id']}: after moving {axis['label']!r} the figure is "
+            f"described as {after!r}"
+        )
+    finally:
+        context.close()
 
 
 def test_every_slider_is_named_by_its_full_label(open_page, widget_page: str) -> None:

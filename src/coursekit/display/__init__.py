@@ -6,4 +6,6 @@
 * :mod:`~coursekit.display.network_diagram` -- a fully connected network as columns of units
   joined by arrows (one per weight).
 * :mod:`~coursekit.display.tables` -- Markdown tables built from computed values.
+* :mod:`~coursekit.display.descriptions` -- what a figure shows, in words, read off the figure
+  (the website's alt text).
 """

@@ -16,6 +16,7 @@ from matplotlib.figure import Figure
 from matplotlib.patches import Circle, FancyArrowPatch, FancyBboxPatch
 from matplotlib.path import Path
 
+from coursekit.display.descriptions import describe_axes
 from coursekit.engine import Value, topological_order
 
 __all__ = ["draw", "format_number"]
@@ -70,6 +71,53 @@ class _Item:
 
 
 Columns = list[list[_Item]]  # the layout's columns, each listed from top to bottom (LR)
+
+
+#: At most this many operations are listed one by one in the description of a drawing.
+_DESCRIBED_STEPS = 12
+
+
+def _describe(root: Value, show_grad: bool, vertical: bool) -> str:
+    """The drawing in words (the website's alt text): its inputs, then each operation in order.
+
+    "computation graph, inputs on the left: x = -2 (grad 3), y = 3 (grad -2); q = x × y = -6
+    (grad 1); ..." A value without a label is named by its number; a graph of more than
+    :data:`_DESCRIBED_STEPS` operations is summarised by its size and output.
+    """
+    order = topological_order(root)
+
+    def name(value: Value) -> str:
+        return value.label or format_number(value.data)
+
+    def state(value: Value) -> str:
+        text = f"{name(value)} = {format_number(value.data)}" if value.label else name(value)
+        return f"{text} (grad {format_number(value.grad)})" if show_grad else text
+
+    def step(value: Value) -> str:
+        args = [name(parent) for parent in value.parents]
+        symbol = _OP_SYMBOLS.get(value.op, value.op)
+        if value.op in ("+", "-", "*", "/"):
+            formula = f" {symbol} ".join(args)
+        elif value.op == "neg":
+            formula = f"{symbol}{args[0]}"
+        elif value.op.startswith("**"):
+            formula = f"{args[0]} to the power {value.op[2:]}"
+        else:
+            formula = f"{value.op}({', '.join(args)})"
+        result = f"{value.label} = {formula}" if value.label else formula
+        result += f" = {format_number(value.data)}"
+        return f"{result} (grad {format_number(value.grad)})" if show_grad else result
+
+    leaves = [value for value in order if not value.parents]
+    steps = [value for value in order if value.parents]
+    where = "inputs at the top" if vertical else "inputs on the left"
+    if len(steps) > _DESCRIBED_STEPS:
+        return (
+            f"computation graph, {where}: {len(leaves)} inputs and constants, {len(steps)} "
+            f"operations, output {state(root)}"
+        )
+    listed = "; ".join([", ".join(state(leaf) for leaf in leaves)] + [step(v) for v in steps])
+    return f"computation graph, {where}: {listed}"
 
 
 def _box_lines(value: Value, show_grad: bool) -> list[str]:
@@ -390,6 +438,7 @@ def draw(
     ax.set_ylim(ymin, ymax)
     ax.set_aspect("equal")
     ax.set_axis_off()
+    describe_axes(ax, _describe(root, show_grad, vertical))
     font = {"family": "monospace", "fontsize": FONT_SIZE * scale}
 
     # Edges first, so boxes and circles are drawn over their ends.

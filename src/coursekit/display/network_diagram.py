@@ -29,6 +29,7 @@ from matplotlib.lines import Line2D
 from matplotlib.patches import Circle, FancyArrowPatch
 from numpy.typing import ArrayLike
 
+from coursekit.display.descriptions import describe_axes
 from coursekit.validation import is_integer
 
 __all__ = ["draw_network", "unit_labels"]
@@ -255,6 +256,15 @@ def draw_network(
     ax.set_axis_off()
     if title:
         ax.set_title(title, fontsize=10)  # not scaled: titles of panels side by side stay alike
+    # What a screen reader says for the picture (the website's alt text; see descriptions.py).
+    layers = "; ".join(
+        _caption(l, last, widths[l], acts[l - 1] if l else None).replace("\n", ", ")
+        for l in range(last + 1)
+    )
+    extras = (", with bias units" if any(has_bias) else "") + (
+        ", each weight written on its arrow" if show_values else ""
+    )
+    describe_axes(ax, f"diagram of a {'-'.join(map(str, widths))} network: {layers}{extras}")
 
     largest = max([np.abs(m).max() for m in (W or []) + (b or []) if m is not None] + [0.0])
 

@@ -158,6 +158,10 @@ class BackpropStepperApp(SliderApp):
     """
 
     figsize = (9.0, 5.0)
+    description = (
+        "The computation graph of the expression, the nodes whose gradient the backward pass has "
+        "reached outlined with their gradients, and as the title the chain-rule sum of the last"
+    )
 
     def __init__(self, expression: Expression = GATES) -> None:
         if not isinstance(expression, Expression):

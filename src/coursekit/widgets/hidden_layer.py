@@ -57,6 +57,10 @@ class HiddenLayerApp(SliderApp):
     """
 
     figsize = (5.6, 5.4)
+    description = (
+        "The XOR points, the two regions the trained network predicts, the switching line of "
+        "each hidden unit and the training accuracy"
+    )
 
     def __init__(
         self,
