@@ -35,10 +35,25 @@
   MyST Markdown notebook, such as the instructors' errata, the buttons would open a file that
   does not exist there: they are removed from such pages. The download button stays; it serves
   the page's own files from this site.
-* **Page weight.** pydata-sphinx-theme puts ``fontawesome.js`` (1.5 MB) on every page; its
-  stylesheet already draws the same icons with web fonts, so ``templates/layout.html`` leaves
-  the script out (filter ``course_without_script``). The slider apps' scripts load lazily
-  (``_ext/static/course-widgets-loader.js``, see ``offline_assets.py``).
+* **Page weight.** A reader's first visit loads, uncompressed, at most 2.5 MB a page
+  (``bench/bench_pages.py``). What the theme would add beyond what a page uses is left out:
+
+  - pydata-sphinx-theme puts ``fontawesome.js`` (1.5 MB) on every page; its stylesheet already
+    draws the same icons with web fonts, so ``templates/layout.html`` leaves the script out
+    (filter ``course_without_script``);
+  - it also loads Sphinx's search scripts and the whole search index (110 kB, before the page
+    can render) on every page, for its search-as-you-type box; that option is off here, the
+    search box opens ``search.html``, which loads them itself, so the layout leaves them out
+    while ``search_as_you_type`` is off;
+  - the Font Awesome web fonts (157 kB solid, 118 kB brands) hold about 2 000 icons; the site
+    uses some 20, so after the build :func:`subset_icon_fonts` cuts each font down to the icons
+    the site's pages, scripts and stylesheets name (:func:`icons_in_use`), about 10 kB in all;
+  - sphinx-design's stylesheet and tab script (63 kB) stay off pages that use none of its
+    components (:func:`drop_unused_assets`).
+
+  The slider apps' scripts load lazily (``_ext/static/course-widgets-loader.js``, see
+  ``offline_assets.py``). MathJax stays the full ``tex-chtml`` component: its 1.2 MB include
+  the context menu (show and copy the TeX, zoom, speech settings), which readers use.
 """
 
 from __future__ import annotations
@@ -322,6 +337,97 @@ _OUTPUT_IMAGE = re.compile(
 )
 
 
+#: sphinx-design's page assets and the class prefix of the HTML its components produce.
+DESIGN_ASSETS = ("sphinx-design.min.css", "design-tabs.js")
+_DESIGN_MARKUP = re.compile(r'class="(?:[^"]*\s)?sd-')
+
+
+def drop_unused_assets(
+    app: Sphinx, pagename: str, templatename: str, context: dict[str, Any], doctree: Any
+) -> None:
+    """Leave sphinx-design's stylesheet and script off a page that uses none of its components."""
+    body = context.get("body")
+    if not isinstance(body, str) or _DESIGN_MARKUP.search(body):
+        return
+    for key in ("css_files", "script_files"):
+        assets = context.get(key)
+        if isinstance(assets, list):
+            assets[:] = [
+                asset
+                for asset in assets
+                if not str(getattr(asset, "filename", asset) or "").endswith(DESIGN_ASSETS)
+            ]
+
+
+#: Font Awesome's web fonts as the theme ships them (``.woff2``; ``.ttf`` for old browsers).
+ICON_FONTS = "_static/vendor/fontawesome/webfonts"
+#: The theme stylesheet, which maps icon classes to code points (``.fa-github:before{...}``).
+ICON_CSS = "_static/styles/pydata-sphinx-theme.css"
+#: Files that are on the site but never loaded by a page (so the icons they name are not used):
+#: the script the layout drops, and the embed manager, which ships Font Awesome 4 of its own.
+NOT_LOADED = ("_static/scripts/fontawesome.js", "_static/widgets/")
+_ICON_RULE = re.compile(
+    r'((?:\.fa-[a-z0-9-]+:{1,2}(?:before|after),?)+)\{content:"\\([0-9a-f]+)"\}'
+)
+_ICON_NAME = re.compile(r"\bfa-([a-z0-9-]+)")
+_CSS_ESCAPE = re.compile(r'"\\([0-9a-fA-F]{4,5})"')
+_PRIVATE_USE = re.compile("[\ue000-\uf8ff]")
+
+
+def icons_in_use(site: Path) -> set[int]:
+    """The code points of every Font Awesome icon the site can show.
+
+    An icon is named by a class (``fa-github``) in a page or a script that pages load, mapped to
+    its code point by the theme's stylesheet, or written as a code point straight into a
+    stylesheet (the theme's admonition and link icons, ``content: "\\f107"``).
+    """
+    stylesheet = (site / ICON_CSS).read_text(encoding="utf-8")
+    by_name: dict[str, int] = {}
+    for rule in _ICON_RULE.finditer(stylesheet):
+        for name in _ICON_NAME.findall(rule.group(1)):
+            by_name[name] = int(rule.group(2), 16)
+    used: set[int] = set()
+    for path in site.rglob("*"):
+        relative = path.relative_to(site).as_posix()
+        if path.suffix not in {".html", ".js", ".css"} or relative.startswith(NOT_LOADED):
+            continue
+        text = path.read_text(encoding="utf-8", errors="replace")
+        if path.suffix == ".css":  # code points written directly, outside the class table
+            text = _ICON_RULE.sub("", text)
+            used.update(int(code, 16) for code in _CSS_ESCAPE.findall(text))
+            used.update(ord(char) for char in _PRIVATE_USE.findall(text))
+        used.update(by_name[name] for name in _ICON_NAME.findall(text) if name in by_name)
+    return used
+
+
+def subset_icon_fonts(app: Sphinx, exception: Exception | None) -> None:
+    """Cut the site's Font Awesome fonts down to the icons it uses (see the module docstring).
+
+    Runs after every build: Sphinx copies the theme's full fonts again each time.
+    """
+    if exception is not None or app.builder is None or app.builder.format != "html":
+        return
+    from fontTools import subset
+
+    site = Path(app.outdir)
+    fonts = sorted((site / ICON_FONTS).glob("*.*")) if (site / ICON_CSS).is_file() else []
+    if not fonts:
+        return
+    used = icons_in_use(site)
+    for path in fonts:
+        if path.suffix not in {".woff2", ".ttf"}:
+            continue
+        options = subset.Options()
+        options.flavor = "woff2" if path.suffix == ".woff2" else None
+        options.layout_features = ["*"]
+        font = subset.load_font(str(path), options)
+        available = set(font.getBestCmap())
+        subsetter = subset.Subsetter(options)
+        subsetter.populate(unicodes=sorted(used & available))
+        subsetter.subset(font)
+        subset.save_font(font, str(path), options)
+
+
 def link_figures(body: str) -> str:
     """Wrap every image a cell drew in a link to the full-size file (tap to open, then zoom)."""
 
@@ -368,6 +474,8 @@ def launch_buttons_for_published_pages(
 def setup(app: Sphinx) -> dict[str, Any]:
     app.connect("doctree-read", figure_alt_text)
     app.connect("html-page-context", figure_links)
+    app.connect("html-page-context", drop_unused_assets)
+    app.connect("build-finished", subset_icon_fonts)
     app.connect("config-inited", configure)
     app.connect("builder-inited", add_template_filters)
     app.connect("builder-inited", set_kernel_startup)

@@ -266,3 +266,69 @@ def test_built_figures_are_tap_to_open_links(site: Path) -> None:
         if missing:
             unlinked[path] = missing[:2]
     assert unlinked == {}, f"figures a phone reader cannot tap open: {unlinked}"
+
+
+# --- page weight --------------------------------------------------------------------------------
+
+
+def test_the_icons_in_use_are_those_pages_and_loaded_scripts_and_stylesheets_name(
+    tmp_path: Path,
+) -> None:
+    styles = tmp_path / "_static" / "styles"
+    styles.mkdir(parents=True)
+    (styles / "pydata-sphinx-theme.css").write_text(
+        '.fa-github:before{content:"\\f09b"}.fa-bars:before,.fa-navicon:before{content:"\\f0c9"}'
+        '.fa-rocket:before{content:"\\f135"}.fa-xmark:before{content:"\\f00d"}'
+        'html{--pst-icon-bell:"\uf0f3"}',
+        encoding="utf-8",
+    )
+    (tmp_path / "_static" / "other.css").write_text(
+        '.x:after{content:"\\f107";font-family:Font Awesome\\ 6 Free}', encoding="utf-8"
+    )
+    (tmp_path / "page.html").write_text(
+        '<i class="fa-brands fa-github"></i><span class="fa-solid fa-navicon"></span>',
+        encoding="utf-8",
+    )
+    (tmp_path / "_static" / "theme.js").write_text(
+        'icon.classList.add("fa-xmark")', encoding="utf-8"
+    )
+    scripts = tmp_path / "_static" / "scripts"
+    scripts.mkdir()
+    (scripts / "fontawesome.js").write_text('"fa-rocket"', encoding="utf-8")  # never loaded
+    assert reader_pages.icons_in_use(tmp_path) == {0xF09B, 0xF0C9, 0xF00D, 0xF0F3, 0xF107}
+
+
+def test_pages_without_sphinx_design_markup_leave_out_its_assets() -> None:
+    from sphinx.builders.html._assets import _CascadingStyleSheet
+
+    def context(body: str) -> dict:
+        return {
+            "body": body,
+            "css_files": [
+                _CascadingStyleSheet("_static/basic.css"),
+                _CascadingStyleSheet("_static/sphinx-design.min.css"),
+            ],
+            "script_files": [
+                _JavaScript("_static/doctools.js"),
+                _JavaScript("_static/design-tabs.js"),
+            ],
+        }
+
+    plain = context("<p>text</p>")
+    reader_pages.drop_unused_assets(None, "page", "page.html", plain, None)
+    assert [a.filename for a in plain["css_files"] + plain["script_files"]] == [
+        "_static/basic.css",
+        "_static/doctools.js",
+    ]
+    tabs = context('<div class="sd-tab-set docutils">')
+    reader_pages.drop_unused_assets(None, "page", "page.html", tabs, None)
+    assert len(tabs["css_files"]) == 2 and len(tabs["script_files"]) == 2
+
+
+def test_only_the_search_page_loads_the_search_index(site: Path) -> None:
+    loading = [
+        path
+        for path in builtsite.pages(site) + ["search.html"]
+        if re.search(r'<script[^>]+src="[^"]*searchindex\.js', (site / path).read_text("utf-8"))
+    ]
+    assert loading == ["search.html"]

@@ -5,6 +5,7 @@ code, widget labels) readable against its background in both modes."""
 from __future__ import annotations
 
 import io
+from pathlib import Path
 
 import pytest
 from PIL import Image, ImageStat
@@ -146,3 +147,46 @@ def test_figures_keep_a_light_background_in_dark_mode(
     assert backgrounds, f"{page_path}: a chapter without a single figure"
     dark = [index for index, grey in enumerate(backgrounds) if grey is None or grey < 0.6]
     assert dark == [], f"{page_path}: output images {dark} sit on a dark background in dark mode"
+
+
+# Every icon the page draws with the Font Awesome fonts: its code point and the font family and
+# weight the browser picked for it (from the computed style, not from the theme's stylesheet).
+_ICONS = """() => [...document.querySelectorAll('*')].flatMap((el) => ['::before', '::after']
+    .map((pseudo) => {
+        const style = getComputedStyle(el, pseudo);
+        const content = style.content;
+        if (!/Font Awesome/.test(style.fontFamily) || !content || content === 'none'
+            || content === 'normal') return null;
+        const text = content.replace(/^["']|["']$/g, '');
+        const where = typeof el.className === 'string' && el.className ? el.className : el.tagName;
+        return text.length
+            ? {code: text.codePointAt(0), family: style.fontFamily, weight: style.fontWeight, where}
+            : null;
+    })).filter(Boolean)"""
+
+
+def _icon_font_cmaps(site: Path) -> dict[str, set[int]]:
+    from fontTools.ttLib import TTFont
+
+    folder = site / "_static" / "vendor" / "fontawesome" / "webfonts"
+    return {
+        path.stem: set(TTFont(path).getBestCmap())
+        for path in folder.glob("*.woff2")  # what browsers load; the .ttf is the fallback
+    }
+
+
+def test_every_icon_on_the_page_is_in_the_icon_font(open_page, site: Path, page_path: str) -> None:
+    """The site's icon fonts are cut down to the icons it uses: none a page shows may be missing."""
+    cmaps = _icon_font_cmaps(site)
+    icons = open_page(page_path).page.evaluate(_ICONS)
+    assert icons, f"{page_path}: no Font Awesome icon found (the header has several)"
+    missing = []
+    for icon in icons:
+        font = (
+            "fa-brands-400"
+            if "Brands" in icon["family"]
+            else ("fa-solid-900" if int(icon["weight"]) >= 900 else "fa-regular-400")
+        )
+        if icon["code"] not in cmaps[font]:
+            missing.append((hex(icon["code"]), font, icon["where"]))
+    assert missing == [], f"{page_path}: icons missing from the site's icon fonts: {missing[:5]}"
