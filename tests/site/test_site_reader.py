@@ -388,3 +388,49 @@ def test_errata_claims_tables_show_every_column_without_scrolling(
             )
     finally:
         context.close()
+
+
+# Display equations wider than the column they sit in (MathJax lets them scroll inside their box,
+# so a reader sees them cut off). Each is named by its number, if it has one, and by its TeX,
+# which MathJax keeps for every equation it typeset.
+_WIDE_DISPLAY_EQUATIONS = """() => {
+    const items = Array.from(MathJax.startup.document.math);
+    const tex = (container) => {
+        const item = items.find((math) => math.typesetRoot === container);
+        return (item ? item.math : container.textContent).replace(/\\s+/g, ' ').trim();
+    };
+    const containers = [...document.querySelectorAll('article mjx-container[display="true"]')];
+    const wide = containers.filter((container) => {
+        const column = container.parentElement.clientWidth;
+        return container.scrollWidth > container.clientWidth + 1
+            || container.getBoundingClientRect().width > column + 1;
+    }).map((container) => {
+        const number = container.parentElement.querySelector(':scope > .eqno');
+        return {number: number ? number.firstChild.textContent.trim() : '',
+                tex: tex(container).slice(0, 90), width: container.scrollWidth,
+                column: container.clientWidth};
+    });
+    return {count: containers.length, wide};
+}"""
+
+
+@pytest.mark.slow
+def test_every_display_equation_fits_a_phone_column(
+    browser, base_url: str, chapter_notebook_page: str
+) -> None:
+    """At 390 px no display equation of a chapter is cut off: each fits the width it is given."""
+    context, page = _phone_page(browser, base_url, chapter_notebook_page)
+    try:
+        found = page.evaluate(_WIDE_DISPLAY_EQUATIONS)
+        assert found["count"] > 0, f"{chapter_notebook_page}: no display equation was typeset"
+        wide = [
+            f"{eq['number'] or 'unnumbered'} {eq['tex']!r} ({eq['width']} px in {eq['column']} px)"
+            for eq in found["wide"]
+        ]
+        if wide:
+            pytest.fail(
+                f"{chapter_notebook_page}: {len(wide)} display equations are wider than their "
+                "column at 390 px:\n  " + "\n  ".join(wide)
+            )
+    finally:
+        context.close()
