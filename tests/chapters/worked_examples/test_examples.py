@@ -13,12 +13,7 @@ from coursekit.chapters.worked_examples.examples import (
     loss_at,
 )
 from coursekit.chapters.worked_examples.step import sgd_step
-
-EXAMPLES = [RELU_231, NET_2331]
-
-
-def relu(z):
-    return np.maximum(z, 0.0)
+from worked_example_cases import EXAMPLES, relu
 
 
 def test_net_2331_has_a_linear_second_hidden_layer_and_no_output_bias():

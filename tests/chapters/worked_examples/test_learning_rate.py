@@ -15,12 +15,7 @@ from coursekit.chapters.worked_examples.learning_rate import (
     output_gradient_sq_norm,
 )
 from coursekit.chapters.worked_examples.step import sgd_step
-
-EXAMPLES = [RELU_231, NET_2331]
-
-
-def relu(z):
-    return np.maximum(z, 0.0)
+from worked_example_cases import EXAMPLES, relu
 
 
 def test_gradient_is_residual_times_output_gradient():

@@ -8,12 +8,7 @@ import pytest
 from coursekit.chapters.worked_examples.examples import NET_2331, RELU_231, loss_at
 from coursekit.chapters.worked_examples.step import sgd_step
 from coursekit.chapters.worked_examples.verification import scalar_engine_gradients
-
-EXAMPLES = [RELU_231, NET_2331]
-
-
-def relu(z):
-    return np.maximum(z, 0.0)
+from worked_example_cases import EXAMPLES, relu
 
 
 def test_relu_231_forward_matches_the_formulas():

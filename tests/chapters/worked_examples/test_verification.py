@@ -8,14 +8,13 @@ from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 
-from coursekit.chapters.worked_examples.examples import NET_2331, RELU_231, LayerSpec, WorkedExample
+from coursekit.chapters.worked_examples.examples import LayerSpec, WorkedExample
 from coursekit.chapters.worked_examples.step import sgd_step
 from coursekit.chapters.worked_examples.verification import (
     gradient_checks,
     scalar_engine_gradients,
 )
-
-EXAMPLES = [RELU_231, NET_2331]
+from worked_example_cases import EXAMPLES
 
 
 @pytest.mark.parametrize("example", EXAMPLES, ids=["231", "2331"])
