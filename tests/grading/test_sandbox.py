@@ -479,6 +479,30 @@ def test_an_environment_under_tmp_stays_visible_inside(tmp_path):
         shutil.rmtree(env_dir, ignore_errors=True)
 
 
+def test_a_sandboxed_kernel_does_not_scan_the_fonts_again(tmp_path):
+    # Its home is a fresh tmpfs: without the font list built once per process, every
+    # submission's first import of matplotlib.pyplot scanned the system's fonts (seconds of CPU
+    # time on a loaded machine).
+    assert sandbox.matplotlib_cache() is sandbox.matplotlib_cache()  # built once
+    files = tmp_path / "files"
+    files.mkdir()
+    root = sandbox.prepare(tmp_path, files, None, sandbox.SandboxLimits(), {})
+    assert sandbox.SandboxSpec.load(root).matplotlib_cache == sandbox.matplotlib_cache()
+    probe = (
+        "import logging, os; logging.basicConfig(level=logging.INFO)\n"
+        "import matplotlib, matplotlib.font_manager\n"
+        "print(matplotlib.get_cachedir(), os.access(matplotlib.get_cachedir(), os.W_OK))\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-m", "coursekit.grading.sandbox", str(root), "--",
+         sys.executable, "-c", probe],
+        capture_output=True, text=True, timeout=120, env=dict(os.environ, MPLBACKEND="Agg"),
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    assert "generated new fontManager" not in done.stderr, done.stderr
+    assert done.stdout.split() == [sandbox.KERNEL_MPL_CACHE, "True"]
+
+
 def test_every_run_gets_its_own_user(tmp_path):
     if os.geteuid() != 0:
         pytest.skip("user ids are drawn only when the grader runs as root")
