@@ -80,3 +80,7 @@ c.CoursekitGrading.tmp_size_mb = 512
 # Files, folders and links the private /tmp may hold (empty files take no space, so the size
 # alone does not stop a kernel from making millions of them).
 c.CoursekitGrading.tmp_inodes = 10000
+# The private /dev/shm, where multiprocessing makes its locks and shared memory: its size in MB
+# and the number of semaphores and shared-memory blocks it may hold at once.
+c.CoursekitGrading.shm_size_mb = 32
+c.CoursekitGrading.shm_inodes = 256

@@ -223,8 +223,12 @@ def test_no_place_the_kernel_can_write_takes_unlimited_files(graded):
         assert "No space left on device" in text, (probe, text)
         made = int(text.split("OSError: [Errno 28] ")[1].split(" ")[0])
         assert limits.tmp_inodes - 100 <= made < limits.tmp_inodes, (probe, text)
-    # The socket folder (locked before any student code runs), /dev and the root folder.
-    for probe in ("inodes-socket-folder", "inodes-dev-shm", "inodes-filesystem-root"):
+    # /dev/shm (semaphores, shared memory): full after at most shm_inodes files.
+    text = lines["inodes-dev-shm"]
+    made = int(text.split("OSError: [Errno 28] ")[1].split(" ")[0])
+    assert "No space left on device" in text and limits.shm_inodes - 10 <= made < limits.shm_inodes
+    # The socket folder (locked before any student code runs) and the root folder.
+    for probe in ("inodes-socket-folder", "inodes-filesystem-root"):
         text = lines[probe]
         assert "0 files made, then" in text and "Read-only file system" in text, (probe, text)
     # With /tmp left full, the rest of the notebook was graded as usual.
@@ -389,12 +393,13 @@ def test_the_command_isolates_the_kernel(tmp_path):
     assert ("--bind", str(spec.kernel_dir), str(spec.kernel_dir)) in pairs
     for path in sandbox.python_paths():
         assert ("--ro-bind", str(path), str(path)) in pairs
-    # Read-write binds: the record, the socket folder and /tmp, nothing else; the last two
-    # are the limited tmpfs the runner mounts, and bwrap's own tmpfs end up read-only.
+    # Read-write binds: the record, the socket folder, /tmp and /dev/shm, nothing else; the
+    # last three are the limited tmpfs the runner mounts, and bwrap's own tmpfs end up read-only.
     assert sorted(cmd[i + 1] for i, word in enumerate(cmd) if word == "--bind") == sorted(
-        [str(record), str(spec.kernel_dir), str(spec.tmp_dir)]
+        [str(record), str(spec.kernel_dir), str(spec.tmp_dir), str(spec.shm_dir)]
     )
     assert ("--bind", str(spec.tmp_dir), "/tmp") in pairs
+    assert ("--bind", str(spec.shm_dir), "/dev/shm") in pairs
     # bwrap's tmpfs have no inode limit: the only one left is the package folder, read-only.
     assert [cmd[i + 1] for i, word in enumerate(cmd) if word == "--tmpfs"] == [spec.package]
     read_only = [cmd[i + 1] for i, word in enumerate(cmd) if word == "--remount-ro"]
@@ -452,6 +457,15 @@ def test_the_inode_limit_is_a_setting(tmp_path):
     bad = _course_with(tmp_path / "bad", "c.CoursekitGrading.tmp_inodes = 0\n")
     with pytest.raises(CourseError, match="tmp_inodes must be a positive whole number"):
         bad.sandbox_limits()
+
+
+def test_the_shm_limits_are_settings(tmp_path):
+    course = _course_with(
+        tmp_path, "c.CoursekitGrading.shm_size_mb = 8\nc.CoursekitGrading.shm_inodes = 50\n"
+    )
+    limits = course.sandbox_limits()
+    assert (limits.shm_mb, limits.shm_inodes) == (8, 50)
+    assert sandbox.SandboxLimits().shm_mb == 32
 
 
 def test_an_environment_under_tmp_stays_visible_inside(tmp_path):
@@ -660,7 +674,11 @@ def test_every_writable_place_is_limited_in_files(as_nobody):
             text = lines[f"ATTACK inodes-{probe}"]
             made = int(text.split("[Errno 28] ")[1].split(" ")[0])
             assert inodes - 100 <= made < inodes, text  # "No space left on device"
-        for probe in ("socket-folder", "dev-shm", "filesystem-root"):
+        shm_inodes = sandbox.SandboxLimits().shm_inodes
+        text = lines["ATTACK inodes-dev-shm"]
+        made = int(text.split("[Errno 28] ")[1].split(" ")[0])
+        assert shm_inodes - 10 <= made < shm_inodes, text
+        for probe in ("socket-folder", "filesystem-root"):
             text = lines[f"ATTACK inodes-{probe}"]
             assert "0 files made" in text and "Read-only file system" in text, text
         assert "still running" in after[0]["text"]
@@ -691,5 +709,68 @@ def test_the_socket_folder_cannot_be_reopened_by_an_ordinary_grader():
         for name in ("chmod", "create", "connection-file"):
             blocked = f"ATTACK {name}: blocked (OSError: [Errno 30] Read-only file system"
             assert blocked in text, text
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)
+
+
+# --------------------------------------------------------------------------------------------
+# multiprocessing: a private /dev/shm, limited like /tmp
+# --------------------------------------------------------------------------------------------
+
+_MULTIPROCESSING = """import multiprocessing
+from multiprocessing import shared_memory
+
+lock = multiprocessing.Lock()
+with lock:
+    print("lock taken")
+
+
+def cube(x):
+    return x**3
+
+
+with multiprocessing.Pool(1) as pool:
+    print("pool:", pool.map(cube, [1, 2, 3]))
+block = shared_memory.SharedMemory(create=True, size=4096)
+block.buf[:3] = b"abc"
+print("shared memory:", bytes(block.buf[:3]))
+block.close()
+block.unlink()
+"""
+
+_FILL_SHM = """import os
+
+written = 0
+try:
+    for i in range(16):  # 16 x 8 MiB, more than the limit
+        with open(f"/dev/shm/fill{i}", "wb") as fh:
+            fh.write(b"x" * 2**23)
+        written += 1
+except OSError as exc:
+    print(f"stopped after {written} files: {exc}")
+finally:
+    for name in os.listdir("/dev/shm"):
+        os.remove(os.path.join("/dev/shm", name))
+print("left:", os.listdir("/dev/shm"))
+"""
+
+
+@pytest.mark.slow
+def test_multiprocessing_works_in_the_sandbox_within_its_limits():
+    """A lock, a pool of one worker and a shared-memory block work; filling /dev/shm stops at
+    its size with "No space left on device", and the notebook goes on."""
+    run, scratch = _run_in_sandbox([_MULTIPROCESSING, _FILL_SHM], as_nobody=False, inodes=10_000)
+    try:
+        assert run["failure"] is None, run
+        (status, outputs), (fill_status, fill) = run["cells"]
+        assert (status, fill_status) == (rn.OK, rn.OK), run
+        text = "".join(o.get("text", "") for o in outputs)
+        assert "lock taken\npool: [1, 8, 27]\nshared memory: b'abc'\n" == text, outputs
+        text = "".join(o.get("text", "") for o in fill)
+        assert "No space left on device" in text, text
+        written = int(text.split("stopped after ")[1].split(" ")[0])
+        fit = sandbox.SandboxLimits().shm_mb // 8  # files of 8 MiB that fit (the last one may not)
+        assert fit - 1 <= written <= fit, text
+        assert "left: []" in text
     finally:
         shutil.rmtree(scratch, ignore_errors=True)

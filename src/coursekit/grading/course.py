@@ -234,10 +234,11 @@ class Course:
     def sandbox_limits(self) -> SandboxLimits:
         """Resource limits of the grading sandbox (``CoursekitGrading.*`` in the config).
 
-        ``memory_limit_mb``, ``max_processes``, ``max_file_size_mb``, ``tmp_size_mb`` and
-        ``tmp_inodes`` map to :class:`~coursekit.grading.sandbox.SandboxLimits`;
-        ``cpu_limit_seconds`` defaults to the notebook time limit plus a minute (CPU time cannot
-        run out before the wall clock does, unless the code runs several threads).
+        ``memory_limit_mb``, ``max_processes``, ``max_file_size_mb``, ``tmp_size_mb``,
+        ``tmp_inodes``, ``shm_size_mb`` and ``shm_inodes`` map to
+        :class:`~coursekit.grading.sandbox.SandboxLimits`; ``cpu_limit_seconds`` defaults to the
+        notebook time limit plus a minute (CPU time cannot run out before the wall clock does,
+        unless the code runs several threads).
 
         Raises:
             CourseError: if a value is not a positive whole number.
@@ -254,6 +255,8 @@ class Course:
             "max_file_size_mb": ("max_file_mb", defaults.max_file_mb),
             "tmp_size_mb": ("tmp_mb", defaults.tmp_mb),
             "tmp_inodes": ("tmp_inodes", defaults.tmp_inodes),
+            "shm_size_mb": ("shm_mb", defaults.shm_mb),
+            "shm_inodes": ("shm_inodes", defaults.shm_inodes),
         }
         values = {}
         for key, (field, default) in names.items():

@@ -13,17 +13,20 @@ The grader runs student code in a Jupyter kernel started by the runner
 * **a private** ``/tmp`` (a tmpfs limited in size and in number of files) holding its home and
   working folder ``/tmp/work``, a copy of the assignment's data files (mounted read-only at
   :data:`INNER_FILES` and copied in when the kernel starts);
+* **a private** ``/dev/shm`` (a small tmpfs, also limited in size and files), where the C
+  library makes POSIX semaphores and shared memory: ``multiprocessing.Lock()``, ``Pool`` and
+  ``shared_memory`` need it, and fail with ``OSError: Read-only file system`` without it;
 * **two grader files**: the answer record (:data:`INNER_RECORD`, the only host file it may
   write) and the folder of the kernel's ZeroMQ sockets (the same path inside and outside,
   because the runner connects to those sockets as files). That folder is a tiny tmpfs of its
   own, which the runner makes read-only once the kernel has started, so nothing else can be
   written there, whoever owns it;
 * **nothing else writable**: the sandbox's root folder and ``/dev`` (tmpfs made by ``bwrap``,
-  with no limits of their own) are read-only.
+  with no limits of their own) are read-only; ``/dev/shm`` is a mount of its own below it.
 
 Where a kernel may write, the environment sets the limit. ``bwrap`` can give a tmpfs a size
 but not a number of files (inodes), and a kernel that creates millions of empty files uses no
-space but the machine's memory. So the runner mounts both tmpfs itself, with ``size=`` and
+space but the machine's memory. So the runner mounts these three tmpfs itself, with ``size=`` and
 ``nr_inodes=``, in a mount namespace of its own (:meth:`SandboxSpec.enter`, before it starts
 the kernel; as root a plain mount namespace, otherwise inside a user namespace, where tmpfs
 mounts are allowed), and ``bwrap`` binds them in. They exist for the runner and the kernel
@@ -90,6 +93,8 @@ INNER_MPL_CACHE = "/grading/matplotlib"
 :data:`KERNEL_MPL_CACHE` at start."""
 KERNEL_MPL_CACHE = "/tmp/.cache/matplotlib"
 """Matplotlib's cache folder for the kernel (its default, below the home folder ``/tmp``)."""
+INNER_SHM = "/dev/shm"
+"""Where glibc's ``sem_open`` and ``shm_open`` make their files (the path is built into it)."""
 
 UID_RANGE = (1_000_000_000, 2_000_000_000)
 """User ids used for sandboxed kernels when the grader runs as root (no account owns them)."""
@@ -98,6 +103,8 @@ SPEC_FILE = "sandbox.json"
 KERNEL_DIR = "kernel"
 TMP_DIR = "tmp"
 """Mount point, in the run's private folder, of the tmpfs that becomes the kernel's ``/tmp``."""
+SHM_DIR = "shm"
+"""Mount point, in the run's private folder, of the tmpfs that becomes the kernel's ``/dev/shm``."""
 SOCKET_DIR_BYTES = 1024 * 1024
 SOCKET_DIR_INODES = 32
 """Limits of the socket folder's tmpfs: the connection file and five sockets fit easily."""
@@ -144,6 +151,10 @@ class SandboxLimits:
         tmp_inodes: files, folders and links the private ``/tmp`` may hold (its ``nr_inodes``).
             Empty files take no space, so without this a kernel could create millions; a
             notebook of this course makes a few dozen (its data files, Matplotlib's cache).
+        shm_mb: size of the private ``/dev/shm`` (POSIX semaphores and shared memory). Every
+            ``multiprocessing`` lock, queue or pool takes one 4 KiB page or a few there.
+        shm_inodes: files the private ``/dev/shm`` may hold: one per semaphore or
+            shared-memory block alive at once.
     """
 
     memory_mb: int = 2048
@@ -152,6 +163,8 @@ class SandboxLimits:
     max_file_mb: int = 64
     tmp_mb: int = 512
     tmp_inodes: int = 10_000
+    shm_mb: int = 32
+    shm_inodes: int = 256
 
     def __post_init__(self) -> None:
         for name, value in asdict(self).items():
@@ -503,6 +516,11 @@ class SandboxSpec:
         """Where the tmpfs that becomes the kernel's ``/tmp`` is mounted (see :meth:`enter`)."""
         return Path(self.root) / TMP_DIR
 
+    @property
+    def shm_dir(self) -> Path:
+        """Where the tmpfs that becomes the kernel's ``/dev/shm`` is mounted (see :meth:`enter`)."""
+        return Path(self.root) / SHM_DIR
+
     def _socket_dir_options(self, read_only: bool = False) -> tuple[int, str]:
         # As root the folder is root's, sticky and writable by others, so that the kernel's
         # user can create its sockets; otherwise the kernel's user is the grader's own.
@@ -514,9 +532,10 @@ class SandboxSpec:
         """Give this process the kernel's writable file systems, limited in size and inodes.
 
         Moves the calling process (the runner, before it starts the kernel and any thread) into
-        a private mount namespace and mounts there a tmpfs on :attr:`tmp_dir` (``size=`` and
-        ``nr_inodes=`` from the limits) and a tiny one on :attr:`kernel_dir`. :meth:`command`
-        binds them into the sandbox, and refuses to run without them.
+        a private mount namespace and mounts there a tmpfs on :attr:`tmp_dir` and one on
+        :attr:`shm_dir` (``size=`` and ``nr_inodes=`` from the limits), and a tiny one on
+        :attr:`kernel_dir`. :meth:`command` binds them into the sandbox, and refuses to run
+        without them.
 
         Raises:
             SandboxUnavailable: if the namespace or the mounts cannot be made.
@@ -526,6 +545,10 @@ class SandboxSpec:
         _mount(
             "tmpfs", str(self.tmp_dir), "tmpfs", _TMPFS_FLAGS,
             f"size={lim.tmp_mb * MIB},nr_inodes={lim.tmp_inodes},mode=1777",
+        )  # fmt: skip
+        _mount(
+            "tmpfs", str(self.shm_dir), "tmpfs", _TMPFS_FLAGS,
+            f"size={lim.shm_mb * MIB},nr_inodes={lim.shm_inodes},mode=1777",
         )  # fmt: skip
         flags, options = self._socket_dir_options()
         _mount("tmpfs", str(self.kernel_dir), "tmpfs", flags, options)
@@ -561,7 +584,7 @@ class SandboxSpec:
         Raises:
             SandboxUnavailable: if the limited file systems of :meth:`enter` are not mounted.
         """
-        for folder in (self.tmp_dir, self.kernel_dir):
+        for folder in (self.tmp_dir, self.shm_dir, self.kernel_dir):
             if not os.path.ismount(folder):
                 raise SandboxUnavailable(
                     f"{folder} is not a mount point: the sandbox's limited file systems are "
@@ -601,6 +624,10 @@ class SandboxSpec:
         for name in ("passwd", "group"):
             mount("--ro-bind", str(Path(self.root) / name), f"/etc/{name}")
         cmd.extend(["--proc", "/proc", "--dev", "/dev"])
+        # Semaphores and shared memory (multiprocessing): the limited tmpfs of enter(). bwrap's
+        # --remount-ro of /dev below is not recursive, so this mount stays writable.
+        cmd.extend(["--bind", str(self.shm_dir), INNER_SHM])
+        made.add(INNER_SHM)
         # Private /tmp (the limited tmpfs of enter()), mounted before anything that may live
         # below it: a virtual environment or a course checkout under /tmp (a CI clone) would
         # otherwise be hidden by it.
@@ -700,6 +727,7 @@ def prepare(
     kernel_dir = root / KERNEL_DIR
     kernel_dir.mkdir()
     (root / TMP_DIR).mkdir()  # mount points for SandboxSpec.enter()
+    (root / SHM_DIR).mkdir()
     inner_uid = uid if as_root else NOBODY
     passwd = f"student:x:{inner_uid}:{inner_uid}:student:{INNER_TMP}:/usr/sbin/nologin\n"
     (root / "passwd").write_text(passwd)
