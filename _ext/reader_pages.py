@@ -445,11 +445,53 @@ def link_figures(body: str) -> str:
     return _OUTPUT_IMAGE.sub(wrap, body)
 
 
+#: The class of a printed output laid out as a table; every other printed output wraps its lines.
+TABLE_OUTPUT_CLASS = "course-table-output"
+_STREAM_OUTPUT = re.compile(
+    r'(<div class="output stream[^"]*)("><div class="highlight"><pre>)(.*?)(</pre>)', re.DOTALL
+)
+# A column of a printed table starts where a run of at least two spaces ends inside a line.
+_COLUMN_START = re.compile(r"(?<=\S)  +(?=\S)")
+
+
+def _column_starts(line: str) -> set[int]:
+    return {match.end() for match in _COLUMN_START.finditer(line)}
+
+
+def is_table(text: str) -> bool:
+    """Whether printed text is a table: two of its lines start two columns at the same places.
+
+    One shared column is a label and its value ("shared s:  largest ... = 1.1e-14"), which reads
+    as well wrapped; two or more are rows of a table, which wrapping would scramble.
+    """
+    starts = [_column_starts(line) for line in text.splitlines()]
+    return any(len(starts[i] & starts[j]) >= 2 for i in range(len(starts)) for j in range(i))
+
+
+def mark_table_outputs(body: str) -> str:
+    """Give the printed outputs laid out as tables a class, so the CSS keeps their lines whole.
+
+    Everything else a cell prints wraps at the edge of its box (``course.css``): on a phone a
+    sentence such as "the path leaves the valley floor at step ..." is then read without
+    scrolling sideways, while a table keeps its columns aligned and scrolls in its box.
+    """
+
+    def mark(match: re.Match[str]) -> str:
+        text = html.unescape(re.sub(r"<[^>]+>", "", match.group(3)))
+        if not is_table(text):
+            return match.group(0)
+        return (
+            f"{match.group(1)} {TABLE_OUTPUT_CLASS}{match.group(2)}{match.group(3)}{match.group(4)}"
+        )
+
+    return _STREAM_OUTPUT.sub(mark, body)
+
+
 def figure_links(
     app: Sphinx, pagename: str, templatename: str, context: dict[str, Any], doctree: Any
 ) -> None:
     if "body" in context:
-        context["body"] = link_figures(context["body"])
+        context["body"] = mark_table_outputs(link_figures(context["body"]))
 
 
 #: The ``label`` sphinx-book-theme gives the header group holding its Binder and Colab buttons.

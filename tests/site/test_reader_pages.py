@@ -222,6 +222,21 @@ def test_figures_link_to_their_full_size_image_and_load_lazily() -> None:
     )
 
 
+def test_printed_tables_are_told_from_printed_sentences() -> None:
+    table = "gate   dL/dx    dL/dy\nadd    3.000    3.000\nmax    3.000    0.000\n"
+    label = "shared s:  largest = 1.1e-14\ns0 != s1:  second = 7.5e-05\n"
+    assert reader_pages.is_table(table)
+    assert not reader_pages.is_table(label), "one shared column is a label and its value"
+    assert not reader_pages.is_table("the path leaves the valley floor at step 2092\n")
+    output = (
+        '<div class="output stream highlight-myst-ansi notranslate"><div class="highlight">'
+        "<pre><span></span>{}</pre></div></div>"
+    )
+    marked = reader_pages.mark_table_outputs(output.format(table) + output.format(label))
+    assert marked.count(reader_pages.TABLE_OUTPUT_CLASS) == 1
+    assert marked.index(reader_pages.TABLE_OUTPUT_CLASS) < marked.index("gate")
+
+
 def test_the_layout_drops_only_the_named_script() -> None:
     head = (
         '<script defer src="../_static/scripts/fontawesome.js?digest=1"></script>\n'

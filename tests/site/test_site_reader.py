@@ -434,3 +434,43 @@ def test_every_display_equation_fits_a_phone_column(
             )
     finally:
         context.close()
+
+
+# Every printed output of the page at 390 px: whether it is marked a table, how wide its text is
+# against its box, and for a table whether each row stayed on one line.
+_PRINTED_OUTPUTS = """() => [...document.querySelectorAll('article div.output.stream')].map((output) => {
+    const pre = output.querySelector('pre');
+    const lines = pre.textContent.replace(/\\n$/, '').split('\\n').length;
+    const lineHeight = parseFloat(getComputedStyle(pre).lineHeight);
+    const padding = parseFloat(getComputedStyle(pre).paddingTop)
+        + parseFloat(getComputedStyle(pre).paddingBottom);
+    return {table: output.classList.contains('course-table-output'),
+            text: pre.textContent.trim().slice(0, 60), width: pre.scrollWidth,
+            box: pre.clientWidth, rows: Math.round((pre.clientHeight - padding) / lineHeight),
+            lines};
+})"""
+
+
+def test_printed_text_is_read_without_scrolling_sideways_on_a_phone(
+    browser, base_url: str, chapter_notebook_page: str
+) -> None:
+    """At 390 px what a cell prints wraps inside its box; a printed table keeps its rows whole."""
+    context = _light_context(browser, PHONE)
+    try:
+        page = context.new_page()
+        page.goto(base_url + chapter_notebook_page, wait_until="load")
+        outputs = page.evaluate(_PRINTED_OUTPUTS)
+        assert outputs, f"{chapter_notebook_page}: no printed output found"
+        cut = [
+            f"{o['text']!r} ({o['width']} px in {o['box']} px)"
+            for o in outputs
+            if not o["table"] and o["width"] > o["box"] + 1
+        ]
+        assert cut == [], (
+            f"{chapter_notebook_page}: printed text cut at the right edge at 390 px:\n  "
+            + "\n  ".join(cut)
+        )
+        scrambled = [o["text"] for o in outputs if o["table"] and o["rows"] != o["lines"]]
+        assert scrambled == [], f"{chapter_notebook_page}: printed tables with wrapped rows"
+    finally:
+        context.close()
