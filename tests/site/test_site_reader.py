@@ -438,7 +438,8 @@ def test_every_display_equation_fits_a_phone_column(
 
 # Every printed output of the page at 390 px: whether it is marked a table, how wide its text is
 # against its box, and for a table whether each row stayed on one line.
-_PRINTED_OUTPUTS = """() => [...document.querySelectorAll('article div.output.stream')].map((output) => {
+_PRINTED_OUTPUTS = """() => [...document.querySelectorAll('article div.output.stream')]
+.map((output) => {
     const pre = output.querySelector('pre');
     const lines = pre.textContent.replace(/\\n$/, '').split('\\n').length;
     const lineHeight = parseFloat(getComputedStyle(pre).lineHeight);
