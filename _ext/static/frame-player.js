@@ -6,9 +6,9 @@
  * are numbered row-major over the axes (the last varies fastest), as coursekit numbers them.
  *
  * Moving a control shows that grid point's frame and readouts at once when the frame is
- * already loaded. Frames load lazily: the page loads the default one; when the browser is idle
- * the frames one step away along each control; on the first interaction with an app, all of
- * its frames, a few at a time.
+ * already loaded. Frames load lazily: the page loads the default one; when the app comes near
+ * the screen and the browser is idle, the frames one step away along each control; on the
+ * first interaction with an app, all of its frames, a few at a time.
  *
  * The URL hash holds the state of every app that is not at its initial values, as
  * "#app.control=value&...", e.g. #descent.lr=0.001&descent.steps=1500. Opening such a link
@@ -222,6 +222,16 @@
     else window.setTimeout(callback, 1000);
   }
 
+  function whenNear(element, callback) {
+    if (!window.IntersectionObserver) { callback(); return; }
+    var observer = new IntersectionObserver(function (entries) {
+      if (!entries.some(function (entry) { return entry.isIntersecting; })) return;
+      observer.disconnect();
+      callback();
+    }, { rootMargin: "600px 0px" });
+    observer.observe(element);
+  }
+
   function start() {
     document.querySelectorAll("div.ck-player").forEach(function (root) {
       try {
@@ -234,7 +244,12 @@
     if (!players.length) return;
     applyHash();
     window.addEventListener("hashchange", function () { if (!writing) applyHash(); });
-    whenIdle(function () { players.forEach(function (player) { player.loadNeighbours(); }); });
+    // The frames one step away are fetched once an app comes near the screen, when the browser
+    // is idle: a first visit loads the neighbours of the apps a reader sees, not of every app on
+    // the page (four to six frames each, as much as the rest of a chapter page).
+    players.forEach(function (player) {
+      whenNear(player.root, function () { whenIdle(function () { player.loadNeighbours(); }); });
+    });
     document.documentElement.setAttribute("data-ck-players", String(players.length));
   }
 
