@@ -42,16 +42,20 @@ def repository() -> tuple[str, str]:
 def setup_source() -> str:
     """The source of the setup cell (the install URL comes from _config.yml)."""
     url, branch = repository()
+    # Lines within the chapters' 74 characters: the address goes in a variable, which IPython
+    # puts into the magic's line ({source}).
     return (
-        "# On Google Colab, install the course package first; "
-        "anywhere else this cell does nothing.\n"
+        "# On Google Colab, install the course package first;\n"
+        "# anywhere else this cell does nothing.\n"
         "import sys\n"
         "\n"
         'if "google.colab" in sys.modules:\n'
-        f'    %pip install --quiet "coursekit @ git+{url}@{branch}"\n'
+        f'    source = "git+{url}@{branch}"\n'
+        '    %pip install --quiet "coursekit @ {source}"\n'
         "    from google.colab import output\n"
         "\n"
-        "    output.enable_custom_widget_manager()  # lets the slider apps render in Colab"
+        "    # lets the slider apps render in Colab\n"
+        "    output.enable_custom_widget_manager()"
     )
 
 

@@ -25,20 +25,27 @@ def _colab_setup() -> types.ModuleType:
 
 
 class _FakeIPython:
-    """Records the line magics a cell runs instead of running them."""
+    """Records the line magics a cell runs instead of running them.
 
-    def __init__(self) -> None:
+    As IPython does, it first puts the cell's variables into the line: ``{name}`` becomes the
+    value of ``name`` in the namespace the cell runs in.
+    """
+
+    def __init__(self, namespace: dict) -> None:
         self.magics: list[tuple[str, str]] = []
+        self.namespace = namespace
 
     def run_line_magic(self, name: str, line: str) -> None:
-        self.magics.append((name, line))
+        self.magics.append((name, line.format(**self.namespace)))
 
 
 def _run_setup_cell(
     on_colab: bool, monkeypatch: pytest.MonkeyPatch
 ) -> tuple[_FakeIPython, list[str]]:
     code = TransformerManager().transform_cell(_colab_setup().setup_source())
-    shell = _FakeIPython()
+    namespace: dict = {}
+    shell = _FakeIPython(namespace)
+    namespace["get_ipython"] = lambda: shell
     calls: list[str] = []
     google = types.ModuleType("google")
     colab = types.ModuleType("google.colab")
@@ -50,7 +57,7 @@ def _run_setup_cell(
     if on_colab:
         monkeypatch.setitem(sys.modules, "google", google)
         monkeypatch.setitem(sys.modules, "google.colab", colab)
-    exec(compile(code, "<colab-setup>", "exec"), {"get_ipython": lambda: shell})
+    exec(compile(code, "<colab-setup>", "exec"), namespace)
     return shell, calls
 
 

@@ -475,3 +475,47 @@ def test_printed_text_is_read_without_scrolling_sideways_on_a_phone(
         assert scrambled == [], f"{chapter_notebook_page}: printed tables with wrapped rows"
     finally:
         context.close()
+
+
+# Code cells whose longest line is wider than their box (the box then scrolls sideways, and a
+# reader sees the line cut off), with the hidden sources opened first; each is named by its
+# first line and its widest line.
+_WIDE_CODE_CELLS = """() => {
+    document.querySelectorAll('article details').forEach((d) => { d.open = true; });
+    const cells = [...document.querySelectorAll('article .cell_input pre')];
+    const wide = cells.filter((pre) => pre.scrollWidth > pre.clientWidth + 1).map((pre) => {
+        const lines = pre.textContent.split('\\n');
+        const widest = lines.reduce((a, b) => (b.length > a.length ? b : a), '');
+        return {first: lines[0].slice(0, 50), widest: widest.trim().slice(0, 60),
+                width: pre.scrollWidth, box: pre.clientWidth};
+    });
+    return {count: cells.length, wide};
+}"""
+
+
+@pytest.mark.slow
+def test_every_code_cell_fits_a_laptop_column(
+    browser, base_url: str, chapter_notebook_page: str
+) -> None:
+    """At 1280x900 a chapter's code is read without scrolling sideways inside a cell."""
+    from site_browser import wait_until_rendered
+
+    context = browser.new_context(viewport=LAPTOP)
+    try:
+        page = context.new_page()
+        page.goto(base_url + chapter_notebook_page, wait_until="load")
+        wait_until_rendered(page)
+        found = page.evaluate(_WIDE_CODE_CELLS)
+        assert found["count"] > 0, f"{chapter_notebook_page}: no code cell found"
+        wide = [
+            f"cell starting {cell['first']!r}: {cell['widest']!r} "
+            f"({cell['width']} px in {cell['box']} px)"
+            for cell in found["wide"]
+        ]
+        if wide:
+            pytest.fail(
+                f"{chapter_notebook_page}: {len(wide)} of {found['count']} code cells scroll "
+                "sideways at 1280 px:\n  " + "\n  ".join(wide)
+            )
+    finally:
+        context.close()
