@@ -160,11 +160,12 @@ def test_table_cells_have_their_maths_typeset(open_page, site: Path) -> None:
 _FILE_NAME = re.compile(r"(^|/)[\w.-]+\.(png|svg|jpe?g|gif|webp)$", re.IGNORECASE)
 
 
-def _phone_page(browser, base_url: str, path: str):
-    """A 390x844 context with the page fully rendered (maths and widgets change the width)."""
+def _rendered_page(browser, base_url: str, path: str, viewport: dict = PHONE):
+    """A context (390x844 unless told) with the page fully rendered (maths and widgets change
+    the width)."""
     from site_browser import wait_until_rendered
 
-    context = browser.new_context(viewport=PHONE)
+    context = browser.new_context(viewport=viewport)
     page = context.new_page()
     page.goto(base_url + path, wait_until="load")
     wait_until_rendered(page)
@@ -173,7 +174,7 @@ def _phone_page(browser, base_url: str, path: str):
 
 @pytest.mark.slow
 def test_no_page_scrolls_sideways_on_a_phone(browser, base_url: str, page_path: str) -> None:
-    context, page = _phone_page(browser, base_url, page_path)
+    context, page = _rendered_page(browser, base_url, page_path)
     try:
         widths = page.evaluate(
             "() => ({page: document.documentElement.scrollWidth, window: window.innerWidth})"
@@ -419,7 +420,7 @@ def test_every_display_equation_fits_a_phone_column(
     browser, base_url: str, chapter_notebook_page: str
 ) -> None:
     """At 390 px no display equation of a chapter is cut off: each fits the width it is given."""
-    context, page = _phone_page(browser, base_url, chapter_notebook_page)
+    context, page = _rendered_page(browser, base_url, chapter_notebook_page)
     try:
         found = page.evaluate(_WIDE_DISPLAY_EQUATIONS)
         assert found["count"] > 0, f"{chapter_notebook_page}: no display equation was typeset"
@@ -498,13 +499,8 @@ def test_every_code_cell_fits_a_laptop_column(
     browser, base_url: str, chapter_notebook_page: str
 ) -> None:
     """At 1280x900 a chapter's code is read without scrolling sideways inside a cell."""
-    from site_browser import wait_until_rendered
-
-    context = browser.new_context(viewport=LAPTOP)
+    context, page = _rendered_page(browser, base_url, chapter_notebook_page, LAPTOP)
     try:
-        page = context.new_page()
-        page.goto(base_url + chapter_notebook_page, wait_until="load")
-        wait_until_rendered(page)
         found = page.evaluate(_WIDE_CODE_CELLS)
         assert found["count"] > 0, f"{chapter_notebook_page}: no code cell found"
         wide = [
