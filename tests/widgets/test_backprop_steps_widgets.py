@@ -105,7 +105,7 @@ def test_explanation_at_the_start_and_the_output():
     app = BackpropStepperApp(NEURON)
     assert "forward pass" in app.explanation
     app.set(step=1)
-    assert app.explanation == "f is the output: df/df = 1"
+    assert app.explanation == "ŷ is the output: dŷ/dŷ = 1"
 
 
 def test_inputs_rebuild_the_graph():

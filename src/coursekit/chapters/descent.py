@@ -2,12 +2,12 @@ r"""Plain gradient descent on a differentiable function, with its whole path rec
 
 Starting from :math:`x_0`, gradient descent repeats
 
-.. math:: x_{t+1} = x_t - \eta\, \nabla f(x_t)
+.. math:: x_{t+1} = x_t - \eta\, \nabla F(x_t)
 
 with learning rate (step size) :math:`\eta > 0`. The negative gradient is the direction of
-steepest local decrease, so a small enough step lowers :math:`f`.
+steepest local decrease, so a small enough step lowers :math:`F`.
 
-How the learning rate matters is clearest on a quadratic :math:`f(x) = \tfrac12 a x^2` (curvature
+How the learning rate matters is clearest on a quadratic :math:`F(x) = \tfrac12 a x^2` (curvature
 :math:`a > 0`): the update is :math:`x_{t+1} = (1 - \eta a)\,x_t`, so
 :math:`x_t = (1 - \eta a)^t x_0`. The iterates
 
@@ -47,7 +47,7 @@ class DescentResult:
         path: iterates :math:`x_0, x_1, \\dots, x_k`, shape ``(k + 1, *x0.shape)``. If the run
             diverged, the last row is the first iterate that left the ``max_norm`` ball (a
             non-finite iterate is not recorded).
-        values: :math:`f(x_t)` for every row of ``path`` (``None`` when no ``f`` was given).
+        values: :math:`F(x_t)` for every row of ``path`` (``None`` when no ``f`` was given).
         diverged: True if the run stopped early because the iterates blew up.
     """
 
@@ -74,14 +74,14 @@ def gradient_descent(
     f: Callable[[np.ndarray], Any] | None = None,
     max_norm: float = MAX_NORM,
 ) -> DescentResult:
-    r"""Run ``steps`` updates :math:`x \leftarrow x - \eta \nabla f(x)` from ``x0``.
+    r"""Run ``steps`` updates :math:`x \leftarrow x - \eta \nabla F(x)` from ``x0``.
 
     Args:
-        grad: returns :math:`\nabla f(x)`, an array of the same shape as ``x``.
+        grad: returns :math:`\nabla F(x)`, an array of the same shape as ``x``.
         x0: starting point (a number or an array of any shape); it is copied, not modified.
         lr: learning rate :math:`\eta > 0`.
         steps: number of updates (>= 0).
-        f: optional function whose value at every iterate is recorded in ``values``.
+        f: optional function :math:`F` whose value at every iterate is recorded in ``values``.
         max_norm: stop (``diverged=True``) once :math:`\lVert x\rVert` exceeds this.
 
     Returns:

@@ -7,17 +7,19 @@ The model (bias first, :math:`\tilde x = [1, x_1, \dots, x_d]`):
 
 The negative log-likelihood of labels :math:`y_i \in \{0, 1\}` is the binary cross-entropy
 
-.. math:: \ell(\theta) = -\sum_{i=1}^n \big[y_i \log \hat y_i + (1 - y_i)\log(1 - \hat y_i)\big],
+.. math:: L_{\text{sum}}(\theta)
+   = -\sum_{i=1}^n \big[y_i \log \hat y_i + (1 - y_i)\log(1 - \hat y_i)\big],
    \qquad \hat y_i = \sigma(\theta^\top \tilde x_i),
 
 and, because :math:`\partial_\theta \log \hat y_i = (1 - \hat y_i)\tilde x_i` and
 :math:`\partial_\theta \log(1 - \hat y_i) = -\hat y_i \tilde x_i`, its gradient is
 
-.. math:: \nabla_\theta\, \ell(\theta) = \sum_{i=1}^n (\hat y_i - y_i)\,\tilde x_i .
+.. math:: \nabla_\theta L_{\text{sum}}(\theta) = \sum_{i=1}^n (\hat y_i - y_i)\,\tilde x_i .
 
 Convention: like :mod:`coursekit.losses`, ``reduction="mean"`` (the default) divides the loss and
-its gradient by :math:`n`; ``reduction="sum"`` gives :math:`\ell` exactly as written above. The
-mean makes a good learning rate independent of the data-set size.
+its gradient by :math:`n`, giving the mean loss :math:`L = L_{\text{sum}}/n`; ``reduction="sum"``
+gives :math:`L_{\text{sum}}` exactly as written above. The mean makes a good learning rate
+independent of the data-set size.
 """
 
 from __future__ import annotations
@@ -117,7 +119,7 @@ def fit(
     theta_init: ArrayLike | None = None,
     reduction: Reduction = "mean",
 ) -> LogisticFit:
-    r"""Full-batch gradient descent :math:`\theta \leftarrow \theta - \eta \nabla_\theta \ell`.
+    r"""Full-batch gradient descent :math:`\theta \leftarrow \theta - \eta \nabla_\theta L`.
 
     Args:
         X: inputs ``(n, d)``.

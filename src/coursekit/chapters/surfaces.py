@@ -5,27 +5,27 @@ Every function takes points as an array whose last axis has length 2, ``p[..., 0
 shape ``p.shape[:-1]``; gradients the shape of ``p``; Hessians ``p.shape + (2,)``.
 
 **The cubic valley**, reconstructed from the partial derivatives an exercise gives,
-:math:`f_x = -3x^2 - 200(y^2 - x)` and :math:`f_y = 400\,y\,(y^2 - x)`:
+:math:`F_x = -3x^2 - 200(y^2 - x)` and :math:`F_y = 400\,y\,(y^2 - x)`:
 
-.. math:: f(x, y) = -x^3 + 100\,(y^2 - x)^2 .
+.. math:: F(x, y) = -x^3 + 100\,(y^2 - x)^2 .
 
 Check: :math:`\partial_y\, 100(y^2 - x)^2 = 200(y^2 - x)\cdot 2y = 400y(y^2 - x)` and
 :math:`\partial_x [-x^3 + 100(y^2 - x)^2] = -3x^2 - 200(y^2 - x)`; a function with these
 partials is unique up to a constant. Its landscape:
 
 * the term :math:`100(y^2 - x)^2 \ge 0` is a steep-walled curved valley along the parabola
-  :math:`x = y^2`, on whose floor :math:`f = -x^3 = -y^6`;
-* so :math:`f \to -\infty` along the valley: there is **no minimum** at all;
-* the stationary points solve :math:`f_y = 0` (:math:`y = 0` or :math:`x = y^2`) and
-  :math:`f_x = 0`: on :math:`x = y^2`, :math:`f_x = -3x^2 = 0` gives the origin; on :math:`y = 0`,
-  :math:`f_x = x(200 - 3x) = 0` gives the origin and :math:`(200/3, 0)`;
+  :math:`x = y^2`, on whose floor :math:`F = -x^3 = -y^6`;
+* so :math:`F \to -\infty` along the valley: there is **no minimum** at all;
+* the stationary points solve :math:`F_y = 0` (:math:`y = 0` or :math:`x = y^2`) and
+  :math:`F_x = 0`: on :math:`x = y^2`, :math:`F_x = -3x^2 = 0` gives the origin; on :math:`y = 0`,
+  :math:`F_x = x(200 - 3x) = 0` gives the origin and :math:`(200/3, 0)`;
 * the origin is a degenerate saddle (Hessian :math:`\operatorname{diag}(200, 0)`;
-  :math:`f = -y^6 < 0` along the valley, :math:`f = 100x^2 - x^3 > 0` along :math:`y = 0`);
+  :math:`F = -y^6 < 0` along the valley, :math:`F = 100x^2 - x^3 > 0` along :math:`y = 0`);
 * :math:`(200/3, 0)` is a local *maximum* (Hessian :math:`\operatorname{diag}(-200, -80000/3)`).
 
-**The Rosenbrock function** :math:`f(x, y) = (a - x)^2 + b\,(y - x^2)^2` (``a = 1, b = 100``) has
+**The Rosenbrock function** :math:`F(x, y) = (a - x)^2 + b\,(y - x^2)^2` (``a = 1, b = 100``) has
 the same kind of narrow curved valley, along :math:`y = x^2`, but a true global minimum
-:math:`f = 0` at :math:`(a, a^2) = (1, 1)`, where the Hessian is
+:math:`F = 0` at :math:`(a, a^2) = (1, 1)`, where the Hessian is
 :math:`\begin{pmatrix} 802 & -400 \\ -400 & 200 \end{pmatrix}`.
 """
 
@@ -81,20 +81,20 @@ def _hessian(fxx: np.ndarray, fxy: np.ndarray, fyy: np.ndarray) -> np.ndarray:
 
 
 def cubic_valley(p: ArrayLike) -> np.ndarray:
-    r""":math:`f(x, y) = -x^3 + 100\,(y^2 - x)^2` (unbounded below along :math:`x = y^2`)."""
+    r""":math:`F(x, y) = -x^3 + 100\,(y^2 - x)^2` (unbounded below along :math:`x = y^2`)."""
     x, y = _xy(p)
     return -_cube(x) + 100.0 * (_square(y) - x) ** 2
 
 
 def cubic_valley_grad(p: ArrayLike) -> np.ndarray:
-    r""":math:`\nabla f = \big(-3x^2 - 200(y^2 - x),\; 400\,y\,(y^2 - x)\big)`."""
+    r""":math:`\nabla F = \big(-3x^2 - 200(y^2 - x),\; 400\,y\,(y^2 - x)\big)`."""
     x, y = _xy(p)
     r = _square(y) - x
     return _pair(-3.0 * _square(x) - 200.0 * r, 400.0 * y * r)
 
 
 def cubic_valley_hessian(p: ArrayLike) -> np.ndarray:
-    r""":math:`f_{xx} = 200 - 6x`, :math:`f_{xy} = -400y`, :math:`f_{yy} = 1200y^2 - 400x`."""
+    r""":math:`F_{xx} = 200 - 6x`, :math:`F_{xy} = -400y`, :math:`F_{yy} = 1200y^2 - 400x`."""
     x, y = _xy(p)
     return _hessian(200.0 - 6.0 * x, -400.0 * y, 1200.0 * _square(y) - 400.0 * x)
 
@@ -103,19 +103,19 @@ def cubic_valley_hessian(p: ArrayLike) -> np.ndarray:
 
 
 def rosenbrock(p: ArrayLike, a: float = 1.0, b: float = 100.0) -> np.ndarray:
-    r""":math:`f(x, y) = (a - x)^2 + b\,(y - x^2)^2`, minimum 0 at :math:`(a, a^2)`."""
+    r""":math:`F(x, y) = (a - x)^2 + b\,(y - x^2)^2`, minimum 0 at :math:`(a, a^2)`."""
     x, y = _xy(p)
     return (a - x) ** 2 + b * (y - _square(x)) ** 2
 
 
 def rosenbrock_grad(p: ArrayLike, a: float = 1.0, b: float = 100.0) -> np.ndarray:
-    r""":math:`\nabla f = \big(-2(a - x) - 4bx(y - x^2),\; 2b(y - x^2)\big)`."""
+    r""":math:`\nabla F = \big(-2(a - x) - 4bx(y - x^2),\; 2b(y - x^2)\big)`."""
     x, y = _xy(p)
     r = y - _square(x)
     return _pair(-2.0 * (a - x) - 4.0 * b * x * r, 2.0 * b * r)
 
 
 def rosenbrock_hessian(p: ArrayLike, a: float = 1.0, b: float = 100.0) -> np.ndarray:
-    r""":math:`f_{xx} = 2 - 4b(y - 3x^2)`, :math:`f_{xy} = -4bx`, :math:`f_{yy} = 2b`."""
+    r""":math:`F_{xx} = 2 - 4b(y - 3x^2)`, :math:`F_{xy} = -4bx`, :math:`F_{yy} = 2b`."""
     x, y = _xy(p)
     return _hessian(2.0 - 4.0 * b * (y - 3.0 * _square(x)), -4.0 * b * x, np.full_like(x, 2.0 * b))

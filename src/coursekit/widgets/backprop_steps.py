@@ -2,12 +2,12 @@ r"""Slider app for the computation-graph chapter: backpropagation one node at a 
 
 The graph of a small expression is drawn with :func:`coursekit.display.graph_drawing.draw`. A
 ``step`` slider runs from 0 to N, the number of nodes. At step k the first k nodes in *reverse
-topological order* (output first) show their gradient :math:`\partial f/\partial v` and are
+topological order* (output first) show their gradient :math:`\partial F/\partial v` and are
 outlined; the others show ``grad ?``. Reverse topological order guarantees that when a node's turn
 comes, every node that uses it has already passed its gradient back, so the number shown is final:
 
-.. math:: \frac{\partial f}{\partial v} = \sum_{c \,\text{uses}\, v}
-   \underbrace{\frac{\partial f}{\partial c}}_{\text{upstream}}\;
+.. math:: \frac{\partial F}{\partial v} = \sum_{c \,\text{uses}\, v}
+   \underbrace{\frac{\partial F}{\partial c}}_{\text{upstream}}\;
    \underbrace{\frac{\partial c}{\partial v}}_{\text{local}}
 
 The title spells out that sum for the node revealed last. The gradients come from the engine
@@ -60,9 +60,9 @@ def _gates(x: float, y: float, z: float, w: float) -> Value:
     r.label = "r = q+z"
     m = maximum(r, wv)
     m.label = "m = max(r,w)"
-    f = Value(2.0, "c") * m
-    f.label = "f = c*m"
-    return f
+    out = Value(2.0, "c") * m
+    out.label = "F = c*m"
+    return out
 
 
 def _neuron(w1: float, x1: float, w2: float, x2: float, b: float) -> Value:
@@ -82,7 +82,7 @@ def _neuron(w1: float, x1: float, w2: float, x2: float, b: float) -> Value:
     z = s + bv
     z.label = "z = s+b"
     out = z.sigmoid()
-    out.label = "f = sigmoid(z)"
+    out.label = "ŷ = sigmoid(z)"
     return out
 
 
@@ -92,13 +92,13 @@ def _fan_out(x: float, y: float) -> Value:
     q.label = "q = x*y"
     m = maximum(xv, yv)
     m.label = "m = max(x,y)"
-    f = q + m
-    f.label = "f = q+m"
-    return f
+    out = q + m
+    out.label = "F = q+m"
+    return out
 
 
 GATES = Expression(
-    formula="f = 2 * max(x*y + z, w)",
+    formula="F = 2 * max(x*y + z, w)",
     inputs={
         "x": (-2.0, -4.0, 4.0),
         "y": (3.0, -4.0, 4.0),
@@ -110,7 +110,7 @@ GATES = Expression(
 """Add, multiply, max and a constant factor in one expression."""
 
 NEURON = Expression(
-    formula="f = sigmoid(w1*x1 + w2*x2 + b)",
+    formula="ŷ = sigmoid(w1*x1 + w2*x2 + b)",
     inputs={
         "w1": (2.0, -3.0, 3.0),
         "x1": (-1.0, -3.0, 3.0),
@@ -123,7 +123,7 @@ NEURON = Expression(
 """One sigmoid neuron with two inputs."""
 
 FAN_OUT = Expression(
-    formula="f = x*y + max(x, y)",
+    formula="F = x*y + max(x, y)",
     inputs={"x": (3.0, -4.0, 4.0), "y": (-2.0, -4.0, 4.0)},
     build=_fan_out,
 )
@@ -271,7 +271,8 @@ class BackpropStepperApp(SliderApp):
             return "forward pass done; move the step slider to send gradients back"
         node = self.order[k - 1]
         if node is self.root:
-            return f"{_name(node)} is the output: df/df = 1"
+            name = _name(node)
+            return f"{name} is the output: d{name}/d{name} = 1"
         terms = []
         for user in self.order[: k - 1]:
             for parent, local in zip(user.parents, user.local_grads):

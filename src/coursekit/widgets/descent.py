@@ -1,7 +1,7 @@
 r"""Slider app for gradient descent on a 2-D function: learning rate, steps and start point.
 
 Left: contour lines of the function with the path :math:`x_0, x_1, \dots` of gradient descent.
-Right: the function value :math:`f(x_t)` along the path. Two functions can be chosen:
+Right: the function value :math:`F(x_t)` along the path. Two functions can be chosen:
 
 * the cubic valley :math:`-x^3 + 100(y^2 - x)^2` (no minimum: the path slides down the valley
   :math:`x = y^2` and, as the valley narrows, becomes unstable and blows up);
@@ -81,7 +81,7 @@ class DescentApp(SliderApp):
     Attributes (updated on every redraw):
         surface: the current :class:`Surface`.
         result: the :class:`coursekit.chapters.descent.DescentResult` of the run shown.
-        path_line: ``Line2D`` through the iterates; loss_line: ``Line2D`` of (t, f(x_t)).
+        path_line: ``Line2D`` through the iterates; loss_line: ``Line2D`` of (t, F(x_t)).
         start_marker, end_marker: ``Line2D`` with one point each; status_text: ``Text``.
         contours: name -> ``QuadContourSet`` (only the current function's is visible).
     """
@@ -172,7 +172,7 @@ class DescentApp(SliderApp):
         ax_c.set_ylabel("$y$")
         (self.loss_line,) = ax_l.plot([], [], color=CLASS_COLORS[0], lw=1.8)
         ax_l.set_xlabel("step $t$")
-        ax_l.set_ylabel("$f(x_t, y_t)$")
+        ax_l.set_ylabel("$F(x_t, y_t)$")
         ax_l.grid(True, alpha=0.3)
         self.status_text = ax_l.text(
             0.03,
@@ -242,5 +242,5 @@ class DescentApp(SliderApp):
         self.status_text.set_text(
             f"learning rate {lr:.1e}\n{verdict}\n"
             f"$(x, y)$ = ({number_text(x_end, '.3g')}, {number_text(y_end, '.3g')})\n"
-            f"$f$ = {number_text(values[-1], '.4g')}"
+            f"$F$ = {number_text(values[-1], '.4g')}"
         )
