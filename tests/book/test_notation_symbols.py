@@ -23,7 +23,11 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
 NOTATION = ROOT / "chapters" / "notation.md"
-PAGES = [ROOT / "intro.md", *sorted((ROOT / "chapters").glob("*.md"))]
+# The errata page names values as the lecture notes do (delta^L, w^2_00), so that an instructor
+# can find them in the notes; it is the one page that quotes another notation on purpose.
+PAGES = [ROOT / "intro.md"] + [
+    p for p in sorted((ROOT / "chapters").glob("*.md")) if p.name != "errata.md"
+]
 NOTEBOOKS = sorted((ROOT / "chapters").glob("*.ipynb"))
 MODULES = sorted(
     path
@@ -65,6 +69,19 @@ CLASHES = [
         rf"{alone('L')}\s*\(\s*\\theta\s*\)\s*&?=\s*\\prod|\\log\s*{alone('L')}",
         (r"L(\theta) &= \prod_{i} \hat y_i", r"\ell(\theta) = -\log L(\theta)"),
         (r"\operatorname{lik}(\theta) = \prod_i \hat y_i", r"L = \frac1n \sum_i \ell_i"),
+    ),
+    Clash(
+        "L",
+        "loss",
+        "the number or index of a network's last layer",
+        r"_L(?!\w)|_\{L\}|\^\{?L\b|\{L\s*-\s*1\}",
+        (
+            r"\hat y = h_L",
+            r"\delta_L = (\hat y - y)\, f_L'(z_L)",
+            r"\sum_{l=1}^{L}",
+            r"(g/4)^{L-1}",
+        ),
+        (r"\partial L/\partial W_l", r"\lVert \delta_1 \rVert_F", r"L_{\text{sum}}", r"h_{D+1}"),
     ),
     Clash(
         r"\ell",

@@ -176,14 +176,14 @@ def layer_delta_norms(
 def delta_growth(model: Sequential, X: ArrayLike, y: ArrayLike, loss: LossName = "bce") -> float:
     r"""How many times larger the delta reaching the first Linear layer is than the output delta.
 
-    .. math:: \frac{\lVert \delta_1 \rVert_F}{\lVert \delta_L \rVert_F}, \qquad
+    .. math:: \frac{\lVert \delta_1 \rVert_F}{\lVert \delta_{D+1} \rVert_F}, \qquad
               \delta_l = \frac{\partial L}{\partial Z_l},
 
-    with :math:`Z_1` the output of the first Linear layer and :math:`Z_L` that of the last (the
-    logits), both on the whole batch. Above 1 the gradient grows on its way to the input, below 1
-    it vanishes. Each hidden layer multiplies the delta by at most
-    :math:`\max|f'| \cdot \lVert W_{l+1}\rVert_2`, so for sigmoid layers with
-    :math:`\lVert W\rVert_2 = ` gain the ratio is at most :math:`(\text{gain}/4)^{L-1}`.
+    with :math:`Z_1` the output of the first Linear layer and :math:`Z_{D+1}` that of the last (the
+    logits) in a network of :math:`D` hidden layers, both on the whole batch. Above 1 the gradient
+    grows on its way to the input, below 1 it vanishes. Each hidden layer multiplies the delta by at
+    most :math:`\max|f'| \cdot \lVert W_{l+1}\rVert_2`, so for sigmoid layers with
+    :math:`\lVert W\rVert_2 = ` gain the ratio is at most :math:`(\text{gain}/4)^{D}`.
 
     Returns:
         The ratio, a positive float.

@@ -1,12 +1,12 @@
 r"""Drawing a fully connected network as columns of units joined by arrows, with matplotlib.
 
-:func:`draw_network` draws the network with layer widths ``sizes = [d_0, d_1, ..., d_L]``:
-one column per layer, one circle per unit, one arrow from every unit of a layer to every unit of
-the next (a :class:`coursekit.nn.Linear` layer is exactly this complete bipartite wiring, one
-weight per arrow). So the drawing has :math:`\sum_l d_l` circles and
-:math:`\sum_l d_l d_{l+1}` arrows, plus, with ``bias=True``, one constant-1 unit per layer that
-feeds the next one (the bias trick of chapter 1: a bias is the weight of an input that is
-always 1), which adds :math:`d_{l+1}` arrows for each.
+:func:`draw_network` draws a network of D hidden layers with layer widths
+``sizes = [d_0, d_1, ..., d_{D+1}]``: one column per layer, one circle per unit, one arrow from
+every unit of a layer to every unit of the next (a :class:`coursekit.nn.Linear` layer is exactly
+this complete bipartite wiring, one weight per arrow). So the drawing has :math:`\sum_l d_l`
+circles and :math:`\sum_l d_l d_{l+1}` arrows, plus, with ``bias=True``, one constant-1 unit per
+layer that feeds the next one (the bias trick of chapter 1: a bias is the weight of an input that
+is always 1), which adds :math:`d_{l+1}` arrows for each.
 
 Units are labelled as in the notation page: inputs :math:`x_j`, hidden units :math:`h_{l,j}` (unit
 :math:`j` of hidden layer :math:`l`, both counted from 1), the output :math:`\hat y` (or

@@ -3,11 +3,11 @@ r"""The two worked examples of the lecture notes, as data, and their forward pas
 A worked example is a small fully connected network with given weights, one input ``x``, one
 target ``y`` and a learning rate. Layer :math:`l` computes
 
-.. math:: z_l = W_l h_{l-1} + b_l, \qquad h_l = f_l(z_l), \qquad h_0 = x, \qquad \hat y = h_L
+.. math:: z_l = W_l h_{l-1} + b_l, \qquad h_l = f_l(z_l), \qquad h_0 = x, \qquad \hat y = h_{D+1}
 
-and the loss is :math:`L = \tfrac12 (\hat y - y)^2`. Parameters are named ``"W1", "b1", "W2",
-...``. :func:`plain_forward` and :func:`loss_at` evaluate an example with NumPy alone,
-independently of :mod:`coursekit.nn`, so they can check the layers.
+for a network with :math:`D` hidden layers, and the loss is :math:`L = \tfrac12 (\hat y - y)^2`.
+Parameters are named ``"W1", "b1", "W2", ...``. :func:`plain_forward` and :func:`loss_at` evaluate
+an example with NumPy alone, independently of :mod:`coursekit.nn`, so they can check the layers.
 """
 
 from __future__ import annotations
