@@ -18,6 +18,7 @@ This module writes, for every chapter of ``_toc.yml``, the notebook a student ge
   ``<details>`` block; a solution that spans code cells (``solution-start`` ... ``solution-end``)
   is folded into the same block, its code shown as a code listing;
 * admonitions become block quotes, ``(label)=`` lines disappear;
+* text about the website (Sphinx's ``{only} html``) is left out, ``{only} not html`` kept;
 * hidden build-time checks (code cells tagged ``remove-cell``) are dropped, the Colab set-up
   cell is kept, ``hide-input`` cells keep their code collapsed (``jupyter.source_hidden``);
 * ``glue(...)`` calls and the ``myst_nb`` import are removed from the code, so the notebook runs
@@ -502,6 +503,18 @@ def _directive(ctx: ChapterContext, name: str, arg: str, body: list[str]) -> lis
         return [f"```{arg}", *content, "```"]
     if name == "epigraph":
         return _quote(_convert_lines(ctx, content))
+    if name == "only":
+        # Sphinx's {only}: text for some builders. A student notebook is not the website, so
+        # `{only} html` (a sentence about the website) goes and `{only} not html` stays.
+        expression = " ".join(arg.split())
+        if expression == "html":
+            return []
+        if expression == "not html":
+            return _convert_lines(ctx, content)
+        raise ctx.fail(
+            f"{{only}} {arg!r}: the student notebook knows only `html` (left out) and "
+            "`not html` (kept)"
+        )
     raise ctx.fail(f"the directive {{{name}}} ({arg!r}) has no plain-notebook form")
 
 

@@ -121,6 +121,20 @@ def test_every_glued_number_of_the_page_is_in_the_notebook_sentence(student_chap
     assert missing == [] and out_of_place == []
 
 
+# A sentence about the website (how its sliders move, what it shows) is wrong in a notebook: the
+# student is running the notebook. Such text goes in `{only} html`, which the edition leaves out.
+WEBSITE = re.compile(r"\b(on|of|in) (the|this) (static )?(website|web page|built book)\b", re.I)
+
+
+def test_no_sentence_is_about_the_website(student_chapter: Path) -> None:
+    found = [
+        _flat(cell[max(0, m.start() - 40) : m.end() + 40])
+        for cell in _markdown(student_chapter)
+        for m in WEBSITE.finditer(cell)
+    ]
+    assert found == []
+
+
 def test_solutions_are_folded_and_every_exercise_is_headed(student_chapter: Path) -> None:
     cells = _markdown(student_chapter)
     source = nbformat.read(

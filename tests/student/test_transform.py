@@ -128,6 +128,7 @@ def test_solution_spanning_code_cells_is_folded_with_its_code():
         ([("md", "See {cite}`knuth`.")], {}, ["chapters/99_example", "{cite}"]),
         ([("code", "print(glue)")], {}, ["chapters/99_example", "code cell 1", "glue"]),
         ([("md", "As in {doc}`97_gone`.")], {}, ["chapters/99_example", "{doc}", "'97_gone'"]),
+        ([("md", "```{only} latex\nPrint it.\n```")], {}, ["chapters/99_example", "'latex'"]),
     ],
 )
 def test_bad_input_names_the_chapter_and_the_key(cells, ctx_args, words):
@@ -135,6 +136,18 @@ def test_bad_input_names_the_chapter_and_the_key(cells, ctx_args, words):
         student_notebook(context(**ctx_args), chapter(*cells))
     for word in words:
         assert word in str(caught.value)
+
+
+def test_text_about_the_website_is_left_out_of_the_notebook():
+    nb = chapter(
+        (
+            "md",
+            "Move the sliders.\n\n```{only} html\nOn the website they move in steps of "
+            "{eq}`eq-a`.\n```\n\n:::{only} not html\nHere they move smoothly.\n:::",
+        )
+    )
+    (md,) = texts(student_notebook(context(equations={"equation-eq-a": "(7)"}), nb), "markdown")
+    assert md == "Move the sliders.\n\nHere they move smoothly."
 
 
 def test_glue_that_displays_its_value_still_shows_it():
