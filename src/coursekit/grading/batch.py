@@ -4,9 +4,18 @@
 2. Load the reference answers (cached per source hash, see :mod:`coursekit.grading.reference`).
 3. Grade submissions in ``jobs`` worker processes, one submission per task; a worker never
    raises, so one bad submission cannot stop the batch.
-4. As each result arrives, the parent writes it to the gradebook (the only writer).
-5. Write ``D/grades/A.csv`` and a per-student JSON report with every message in
-   ``D/grades/A/S.json`` (outside ``autograded/`` so it never reaches a student).
+4. As each result arrives, the parent writes it to the gradebook (the only writer of this
+   process) and writes a per-student JSON report with every message in ``D/grades/A/S.json``
+   (outside ``autograded/`` so it never reaches a student).
+5. Write ``D/grades/A.csv``.
+
+A SQLite gradebook that another process keeps locked is waited for (up to
+:data:`~coursekit.grading.database.LOCK_WAIT` seconds). A result that still cannot be written
+is not lost: it is kept, the results after it are kept too without waiting again, and all of
+them are tried once more, with one more wait, when the grading is done. What still cannot be
+written is marked ``needs-attention`` in the CSV and the report, with the reason (the file,
+the processes holding it, the command that grades the student again), so the command exits
+non-zero naming the students.
 
 The CSV columns are ``student,assignment,auto_score,auto_max,manual_score,manual_max,status,
 reason``. ``auto_score`` is empty for a submission that could not be graded, so it can never be
@@ -30,9 +39,10 @@ from pathlib import Path
 import nbformat
 
 from coursekit.grading import cells as nbcells
+from coursekit.grading import database
 from coursekit.grading.canonical import release_stubs
 from coursekit.grading.course import Course, CourseError
-from coursekit.grading.database import file_lock
+from coursekit.grading.database import GradebookLocked, file_lock, open_gradebook, wait_while_locked
 from coursekit.grading.gradebook import (
     assignment_matches,
     manual_scores,
@@ -79,11 +89,14 @@ class BatchReport:
 
 
 def _ensure_released(course: Course, assignment: str, sources: list[Path]) -> None:
-    from nbgrader.api import Gradebook
-
     cells = {p.stem: nbformat.read(str(p), as_version=4).cells for p in sources}
-    with Gradebook(course.db_url, course.course_id) as gb:
-        ok = assignment_matches(gb, assignment, cells)
+    with open_gradebook(course.db_url, course.course_id) as gb:
+        ok = wait_while_locked(
+            lambda: assignment_matches(gb, assignment, cells),
+            course.db_url,
+            assignment,
+            undo=gb.db.rollback,
+        )
     if not ok:
         print(
             f"{assignment}: the gradebook does not match the source yet; releasing it first",
@@ -170,9 +183,10 @@ def grade_assignment(
         CourseError: unknown assignment, missing source notebook, unknown student, a source
             notebook that fails its own tests, ``sandbox`` asked for where none can be made, or a
             gradebook server that cannot be reached.
+        GradebookLocked: a SQLite gradebook locked by another process for
+            :data:`~coursekit.grading.database.LOCK_WAIT` seconds before grading starts, or
+            when the CSV is written (the message then says where the results are).
     """
-    from nbgrader.api import Gradebook
-
     start = time.monotonic()
     if jobs < 1:
         raise CourseError(f"--jobs must be at least 1, got {jobs}")
@@ -236,20 +250,52 @@ def grade_assignment(
     report_dir = course.root / "grades" / assignment
     report_dir.mkdir(parents=True, exist_ok=True)
     bar = _progress(len(job_list)) if progress and job_list else None
-    with Gradebook(course.db_url, course.course_id) as gb:
+
+    def say(line: str) -> None:
+        if bar is not None:
+            bar.write(line, file=sys.stderr)  # keeps the bar intact
+        else:
+            print(line, file=sys.stderr)
+
+    unsaved: list[SubmissionResult] = []
+    with open_gradebook(course.db_url, course.course_id) as gb:
+
+        def not_saved(result: SubmissionResult, why: GradebookLocked) -> None:
+            result.not_saved = (
+                f"not saved in the gradebook: {why}; the grades are in "
+                f"{report_dir / result.student}.json; to save them, grade again with "
+                f"--student {result.student}"
+            )
+            _write_report(report_dir, result)
+
+        def store(result: SubmissionResult) -> GradebookLocked | None:
+            """Write ``result`` to the gradebook (or mark it as not saved), then its report."""
+            try:
+                note = save_result(
+                    gb,
+                    result,
+                    read_timestamp(course.submitted_dir(result.student, assignment)),
+                    say=say,
+                )
+            except GradebookLocked as exc:
+                not_saved(result, exc)
+                return exc
+            result.not_saved = None
+            if note:
+                say(f"{result.student}: {note}")
+            _write_report(report_dir, result)
+            return None
 
         def on_result(result: SubmissionResult) -> None:
-            note = save_result(
-                gb, result, read_timestamp(course.submitted_dir(result.student, assignment))
-            )
-            if note and bar is not None:
-                bar.write(f"{result.student}: {note}", file=sys.stderr)  # keeps the bar intact
-            elif note:
-                print(f"{result.student}: {note}", file=sys.stderr)
-            _replace_text(
-                report_dir / f"{result.student}.json",
-                json.dumps(asdict(result), indent=1, default=str),
-            )
+            if unsaved:
+                # The gradebook was locked for a whole wait a moment ago: keep this result for
+                # the retry at the end instead of waiting that long for every submission.
+                result.not_saved = "not saved in the gradebook yet: it was locked"
+                _write_report(report_dir, result)
+            else:
+                store(result)
+            if result.not_saved:
+                unsaved.append(result)
             results.append(result)
             if bar is not None:
                 bar.update(1)
@@ -259,9 +305,35 @@ def grade_assignment(
         finally:
             if bar is not None:
                 bar.close()
+        if unsaved:
+            print(
+                f"{len(unsaved)} result(s) not in the gradebook yet; trying again for up to "
+                f"{database.LOCK_WAIT:g} s",
+                file=sys.stderr,
+            )
+            # One more wait at most: once a write gives up, the others would meet the same lock.
+            locked: GradebookLocked | None = None
+            for result in unsaved:
+                if locked is None:
+                    locked = store(result)
+                else:
+                    not_saved(result, locked)
         # Other shards grading in the same course directory read and write this file too.
         with file_lock(course.grades_csv(assignment).with_suffix(".csv.lock")):
-            rows = _csv_rows(course, assignment, gb, results, auto_max)
+            try:
+                rows = wait_while_locked(
+                    lambda: _csv_rows(course, assignment, gb, results, auto_max),
+                    course.db_url,
+                    str(course.grades_csv(assignment)),
+                    undo=gb.db.rollback,
+                )
+            except GradebookLocked as exc:
+                missing = sorted(r.student for r in results if r.not_saved)
+                raise GradebookLocked(
+                    f"{exc}; {course.grades_csv(assignment)} was not updated; every result of "
+                    f"this run is in {report_dir}/STUDENT.json"
+                    + (f"; not in the gradebook: {', '.join(missing)}" if missing else "")
+                ) from exc
             _write_csv(course.grades_csv(assignment), rows)
     return BatchReport(
         rows=rows,
@@ -292,6 +364,12 @@ def _csv_rows(course, assignment, gb, results, auto_max) -> list[dict[str, str]]
         row["manual_score"] = _fmt(manual)
         row["manual_max"] = _fmt(manual_max)
     return [{k: rows[name].get(k, "") for k in COLUMNS} for name in sorted(rows)]
+
+
+def _write_report(report_dir: Path, result: SubmissionResult) -> None:
+    _replace_text(
+        report_dir / f"{result.student}.json", json.dumps(asdict(result), indent=1, default=str)
+    )
 
 
 def _replace_text(path: Path, text: str) -> None:

@@ -8,8 +8,9 @@ Commands (``--course-dir`` defaults to ``assignments``)::
     coursekit feedback A     write D/feedback/S/A/*.html without hidden tests
     coursekit validate NB    run a notebook's visible tests and report per test cell
 
-Exit codes: 0 success; 1 the command ran but something failed (a submission needs attention,
-a test failed, a release leaked); 2 bad input (missing course directory, assignment, source
+Exit codes: 0 success; 1 the command ran but something failed (a submission needs attention or
+could not be saved in the gradebook, a SQLite gradebook stayed locked by another process, a
+test failed, a release leaked); 2 bad input (missing course directory, assignment, source
 notebook or file, a malformed ``--shard``, a gradebook database that cannot be reached).
 
 ``--db URL`` (release, grade, feedback) names the gradebook, overriding ``CourseDirectory.db_url``
@@ -23,6 +24,7 @@ import sys
 from pathlib import Path
 
 from coursekit.grading.course import Course, CourseError
+from coursekit.grading.database import GradebookLocked
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 
@@ -246,6 +248,9 @@ def main(argv: list[str] | None = None) -> int:
     except CourseError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_USAGE
+    except GradebookLocked as exc:  # the command ran, but could not use the gradebook
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_FAILED
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130

@@ -313,10 +313,14 @@ def generate_feedback(
 
 
 def _manual_pending(course: Course, assignment: str, student: str) -> bool:
-    from nbgrader.api import Gradebook
-
+    from coursekit.grading.database import open_gradebook, wait_while_locked
     from coursekit.grading.gradebook import manual_scores
 
-    with Gradebook(course.db_url, course.course_id) as gb:
-        score, maximum = manual_scores(gb, assignment, student)
+    with open_gradebook(course.db_url, course.course_id) as gb:
+        score, maximum = wait_while_locked(
+            lambda: manual_scores(gb, assignment, student),
+            course.db_url,
+            student,
+            undo=gb.db.rollback,
+        )
     return maximum > 0 and score is None

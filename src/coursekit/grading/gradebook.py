@@ -21,18 +21,29 @@ gradings hits a unique constraint of the database. :func:`save_result` then roll
 writes again: the second attempt finds the rows the other process made and updates them, so
 no row is lost or duplicated. Both processes graded the same files, and grading is
 deterministic, so whichever writes last writes the same grades.
+
+A SQLite gradebook may also be locked by another process for a while (another grading process
+writing, a formgrader or an ``sqlite3`` shell in the middle of a transaction). The write then
+waits and is tried again from the start (see
+:func:`~coursekit.grading.database.wait_while_locked`); if the file stays locked,
+:func:`save_result` raises :class:`~coursekit.grading.database.GradebookLocked` and the batch
+reports the student as not saved.
 """
 
 from __future__ import annotations
 
+import contextlib
+import logging
 import time
 import warnings
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 from nbgrader.api import Gradebook, InvalidEntry, MissingEntry
 from sqlalchemy.exc import DBAPIError, IntegrityError, SAWarning
 
 from coursekit.grading import cells as nbcells
+from coursekit.grading.database import wait_while_locked
 from coursekit.grading.submission import SubmissionResult
 
 SAVE_ATTEMPTS = 5
@@ -94,20 +105,55 @@ def _conflict(exc: BaseException) -> bool:
     return False
 
 
-def save_result(gb: Gradebook, result: SubmissionResult, timestamp: str | None) -> str | None:
+@contextlib.contextmanager
+def _quiet_nbgrader() -> Iterator[None]:
+    """Keep nbgrader from logging a traceback for each database error it re-raises: the
+    errors are handled (retried or reported) by the caller."""
+    log = logging.getLogger("tornado.application")  # nbgrader.api's app_log
+    was = log.disabled
+    log.disabled = True
+    try:
+        yield
+    finally:
+        log.disabled = was
+
+
+def save_result(
+    gb: Gradebook,
+    result: SubmissionResult,
+    timestamp: str | None,
+    *,
+    say: Callable[[str], object] | None = None,
+) -> str | None:
     """Write one submission's grades (see the module docstring for what is kept).
+
+    Args:
+        say: prints the line saying that the write waits for a SQLite gradebook locked by
+            another process (default: standard error); it waits up to
+            :data:`~coursekit.grading.database.LOCK_WAIT` seconds.
 
     Returns:
         None, or what happened when another process wrote the same submission at the same
         time (the rows are then correct; the batch prints the note).
 
     Raises:
+        GradebookLocked: the SQLite gradebook stayed locked for the whole wait. The gradebook
+            keeps the grades it had for this submission (nbgrader may have added the student
+            and submission rows, without scores); a later write replaces them.
         InvalidEntry, DBAPIError: a database error other than a conflict with another writer,
             or a conflict still there after :data:`SAVE_ATTEMPTS` writes.
     """
+    url = gb.engine.url.render_as_string(hide_password=False)
     for attempt in range(1, SAVE_ATTEMPTS + 1):
         try:
-            _write_result(gb, result, timestamp)
+            with _quiet_nbgrader():
+                wait_while_locked(
+                    lambda: _write_result(gb, result, timestamp),
+                    url,
+                    result.student,
+                    undo=gb.db.rollback,
+                    say=say,
+                )
         except (InvalidEntry, DBAPIError) as exc:
             gb.db.rollback()
             if attempt == SAVE_ATTEMPTS or not _conflict(exc):

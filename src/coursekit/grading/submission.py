@@ -87,10 +87,16 @@ class SubmissionResult:
     crash: str | None = None
     notes: list[str] = field(default_factory=list)
     """Notes about the submission as a whole (notebooks that were not graded)."""
+    not_saved: str | None = None
+    """Why these grades are not in the gradebook (set by the batch when it cannot write them)."""
 
     @property
     def needs_attention(self) -> bool:
-        return bool(self.crash) or any(not n.graded or n.attention for n in self.notebooks)
+        return (
+            bool(self.crash)
+            or bool(self.not_saved)
+            or any(not n.graded or n.attention for n in self.notebooks)
+        )
 
     @property
     def status(self) -> str:
@@ -115,6 +121,8 @@ class SubmissionResult:
             parts.extend(prefix + a for a in n.attention)
             parts.extend(prefix + note for note in n.notes)
         parts.extend(self.notes)
+        if self.not_saved:
+            parts.append(self.not_saved)
         return "; ".join(parts)
 
 
