@@ -5,6 +5,8 @@ kernel and JupyterLab Binder brings), the notebook run from the repository's ``c
 Colab: coursekit's declared dependencies plus ipywidgets, nothing else, and the notebook alone
 in an empty folder (Colab opens one notebook, not a checkout). The requirements file is exactly
 that set (checked below), so one environment serves both runs; what differs is the folder.
+One more Colab run starts from a Python without coursekit, so that the chapter's first cell has
+to install it from the student repository, as it does on Colab.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ import json
 import re
 import shutil
 import subprocess
+import sys
 import tempfile
 import tomllib
 from pathlib import Path
@@ -125,3 +128,96 @@ def test_runs_on_colab(student_chapter: Path, student_venv: Path, tmp_path: Path
     alone.mkdir()
     shutil.copy(student_chapter, alone / student_chapter.name)
     _execute(alone / student_chapter.name, student_venv, alone)
+
+
+# Colab's stand-in: the module the set-up cell tests for, with the one call it makes.
+FAKE_COLAB = {
+    "google/__init__.py": "",
+    "google/colab/__init__.py": "from . import output  # noqa: F401\n",
+    "google/colab/output.py": "def enable_custom_widget_manager():\n    pass\n",
+}
+
+
+@pytest.mark.slow
+def test_on_colab_the_first_cell_installs_coursekit_from_the_repository(
+    edition: Path, tmp_path: Path
+) -> None:
+    """A stock Python without coursekit, one chapter alone, ``google.colab`` imported at start.
+
+    The set-up cell's ``pip install "coursekit @ git+<repository>@<branch>"`` reaches a git
+    repository of this edition (git's ``insteadOf`` maps the URL onto it), so the cell runs as on
+    Colab: after it, the chapter's imports work.
+    """
+    from student_edition import REPO, pinned_versions, student_repository
+
+    url, branch = student_repository(REPO)
+    repo = tmp_path / "student-repo"
+    shutil.copytree(edition, repo)
+    git = ["git", "-c", "user.name=course", "-c", "user.email=course@example.org"]
+    for command in (["init", "-q", "-b", branch], ["add", "-A"], ["commit", "-q", "-m", "x"]):
+        subprocess.run([*git, *command], cwd=repo, check=True)
+    home = tmp_path / "home"
+    home.mkdir()
+    subprocess.run(
+        ["git", "config", "--global", f"url.{repo.as_uri()}.insteadOf", url],
+        env={"HOME": str(home)},
+        check=True,
+    )
+    fake = tmp_path / "fake-colab"
+    for name, text in FAKE_COLAB.items():
+        (fake / name).parent.mkdir(parents=True, exist_ok=True)
+        (fake / name).write_text(text)
+
+    venv = tmp_path / "colab-venv"
+    subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
+    python = venv / "bin" / "python"
+    versions = pinned_versions(REPO)
+    stock = [f"{n}=={versions[n]}" for n in ("numpy", "matplotlib", "ipywidgets", "ipykernel")]
+    subprocess.run(
+        [str(python), "-m", "pip", "install", "--quiet", "--disable-pip-version-check", *stock],
+        check=True,
+        capture_output=True,
+    )
+
+    chapter = edition / "chapters" / "01_neuron_and_perceptron.ipynb"
+    alone = tmp_path / "content"
+    alone.mkdir()
+    shutil.copy(chapter, alone / chapter.name)
+    with tempfile.TemporaryDirectory(prefix="colab-kernel-") as specs:
+        (Path(specs) / "colab").mkdir()
+        (Path(specs) / "colab" / "kernel.json").write_text(
+            json.dumps(
+                {
+                    "argv": [
+                        str(python),
+                        "-m",
+                        "ipykernel_launcher",
+                        "-f",
+                        "{connection_file}",
+                        "--IPKernelApp.exec_lines=import google.colab",
+                    ],
+                    "env": {"HOME": str(home), "PYTHONPATH": str(fake)},
+                    "display_name": "colab",
+                    "language": "python",
+                }
+            )
+        )
+        manager = KernelManager(
+            kernel_name="colab", kernel_spec_manager=KernelSpecManager(kernel_dirs=[specs])
+        )
+        notebook = nbformat.read(alone / chapter.name, as_version=4)
+        NotebookClient(
+            notebook,
+            km=manager,
+            timeout=300,
+            allow_errors=False,
+            resources={"metadata": {"path": str(alone)}},
+        ).execute()
+    installed = subprocess.run(
+        [str(python), "-c", "import coursekit, sys; print(coursekit.__file__)"],
+        capture_output=True,
+        text=True,
+    )
+    assert installed.returncode == 0 and str(venv) in installed.stdout
+    errors = [o for c in notebook.cells for o in c.get("outputs", []) if o.output_type == "error"]
+    assert errors == []
