@@ -515,3 +515,70 @@ def test_every_code_cell_fits_a_laptop_column(
             )
     finally:
         context.close()
+
+
+# The figures a cell tagged side-by-side draws, and the slider app of chapter 10: where each image
+# sits and how large it is drawn.
+_PANEL_IMAGES = """(selector) => [...document.querySelectorAll(selector)].map((img) => {
+    const box = img.getBoundingClientRect();
+    return {left: box.left + window.scrollX, top: box.top + window.scrollY, width: box.width,
+            height: box.height, alt: img.alt};
+})"""
+SIDE_BY_SIDE = "chapters/04_loss_and_gradient_descent.html"
+STACKED_APP = "chapters/10_worked_examples.html"
+#: The narrowest a panel of these figures may be drawn on a phone (the column is 358 px).
+MIN_PHONE_PANEL = 330
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_the_two_figures_of_the_training_run_are_readable_at_both_sizes(
+    browser, base_url: str, size: str
+) -> None:
+    """Chapter 4's loss curve and learned probability: one above the other, each the column's
+    width, on a phone; side by side on a laptop; each described by its own alt text."""
+    context = _light_context(browser, SIZES[size])
+    try:
+        page = context.new_page()
+        page.goto(base_url + SIDE_BY_SIDE, wait_until="load")
+        figures = page.locator(".tag_side-by-side .cell_output img")
+        assert figures.count() == 2, (
+            f"{SIDE_BY_SIDE}: expected two figures in a cell tagged side-by-side, "
+            f"found {figures.count()}"
+        )
+        figures.last.scroll_into_view_if_needed()  # they load lazily
+        page.wait_for_function(
+            "() => [...document.querySelectorAll('.tag_side-by-side img')].every((i) => i.complete)"
+        )
+        loss, probability = page.evaluate(_PANEL_IMAGES, ".tag_side-by-side .cell_output img")
+        assert "loss during training" in loss["alt"] and "2 panels" not in loss["alt"]
+        assert "y hat = P(y=1|x)" in probability["alt"]
+        if size == "phone":
+            assert min(loss["width"], probability["width"]) >= MIN_PHONE_PANEL, (loss, probability)
+            assert probability["top"] >= loss["top"] + loss["height"] - 1, "not stacked"
+        else:
+            assert abs(loss["top"] - probability["top"]) < 2, "not side by side on a laptop"
+            assert probability["left"] >= loss["left"] + loss["width"] - 1
+    finally:
+        context.close()
+
+
+def test_the_worked_step_app_draws_its_panels_one_above_the_other_on_a_phone(
+    browser, base_url: str
+) -> None:
+    """Chapter 10's app: its figure fills the phone's column and is taller than wide, so each
+    of its two panels (loss curve, parameter changes) gets the whole width."""
+    context = _light_context(browser, PHONE)
+    try:
+        page = context.new_page()
+        page.goto(base_url + STACKED_APP, wait_until="load")
+        figure = page.locator(".ck-figure img").first
+        figure.scroll_into_view_if_needed()
+        figure.wait_for(state="visible")
+        page.wait_for_function(
+            "() => [...document.querySelectorAll('.ck-figure img')].every((i) => i.complete)"
+        )
+        (image,) = page.evaluate(_PANEL_IMAGES, ".ck-figure img")
+        assert image["width"] >= MIN_PHONE_PANEL, image
+        assert image["height"] > image["width"], f"the panels sit side by side: {image}"
+    finally:
+        context.close()

@@ -1,9 +1,9 @@
 r"""Slider app for the worked-examples chapter: one SGD step with a learning rate of your choice.
 
-Left panel: the loss after one step, :math:`L(\theta - \eta \nabla L)`, against the learning rate
+Top panel: the loss after one step, :math:`L(\theta - \eta \nabla L)`, against the learning rate
 :math:`\eta` on log axes, with the loss before the step (horizontal line), the linearised limit
 :math:`2/\lVert\nabla_\theta \hat y\rVert^2` (vertical line) and a marker at the chosen
-:math:`\eta`. Right panel: the change of every parameter,
+:math:`\eta`. Bottom panel: the change of every parameter,
 :math:`\Delta\theta = -\eta\,\partial L/\partial\theta`.
 """
 
@@ -54,7 +54,9 @@ class LearningRateStepApp(SliderApp):
         curve: the line of the loss after one step over the learning-rate grid.
     """
 
-    figsize = (9.0, 3.8)
+    # One panel above the other: on a phone each is then as wide as the screen (side by side,
+    # each would get under half of it and its labels would be too small to read).
+    figsize = (5.2, 6.6)
 
     def __init__(self, example: str = "2-3-3-1", lr: float = 1e-3) -> None:
         if example not in EXAMPLES:
@@ -90,7 +92,7 @@ class LearningRateStepApp(SliderApp):
         return [{"example": "2-3-1", "lr": 10**-3.35}]
 
     def setup(self, fig: Figure) -> None:
-        self.ax_loss, self.ax_delta = fig.subplots(1, 2, width_ratios=[1, 1.3])
+        self.ax_loss, self.ax_delta = fig.subplots(2, 1, height_ratios=[1, 1.1])
         (self.curve,) = self.ax_loss.plot([], [], color="#0072B2", label="loss after one step")
         self.before_line = self.ax_loss.axhline(
             1.0, color="black", linestyle="--", linewidth=1, label="loss before"
