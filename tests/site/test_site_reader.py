@@ -582,3 +582,35 @@ def test_the_worked_step_app_draws_its_panels_one_above_the_other_on_a_phone(
         assert image["height"] > image["width"], f"the panels sit side by side: {image}"
     finally:
         context.close()
+
+
+# The right-aligned (numeric) cells of the tables the chapter's code cells compute, without maths,
+# and on how many lines each cell's text is drawn.
+_NUMBER_CELLS = """() => [...document.querySelectorAll('article .cell_output td.text-right')]
+.filter((cell) => !cell.querySelector('.math, mjx-container') && cell.textContent.trim())
+.map((cell) => {
+    const walker = document.createTreeWalker(cell, NodeFilter.SHOW_TEXT);
+    const tops = new Set();
+    for (let text = walker.nextNode(); text; text = walker.nextNode()) {
+        const range = document.createRange();
+        range.selectNodeContents(text);
+        for (const rect of range.getClientRects()) {
+            if (rect.width > 0) tops.add(Math.round(rect.top));
+        }
+    }
+    return {text: cell.textContent.trim(), lines: tops.size};
+})"""
+
+
+def test_numbers_in_computed_tables_stay_on_one_line_on_a_phone(
+    browser, base_url: str, chapter_notebook_page: str
+) -> None:
+    """At 390 px no number of a computed table is broken across lines (3.31e- / 05)."""
+    context = _light_context(browser, PHONE)
+    try:
+        page = context.new_page()
+        page.goto(base_url + chapter_notebook_page, wait_until="load")
+        broken = [c["text"] for c in page.evaluate(_NUMBER_CELLS) if c["lines"] > 1]
+        assert broken == [], f"{chapter_notebook_page}: numbers split across lines: {broken[:8]}"
+    finally:
+        context.close()
