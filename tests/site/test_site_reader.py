@@ -524,40 +524,48 @@ _PANEL_IMAGES = """(selector) => [...document.querySelectorAll(selector)].map((i
     return {left: box.left + window.scrollX, top: box.top + window.scrollY, width: box.width,
             height: box.height, alt: img.alt};
 })"""
-SIDE_BY_SIDE = "chapters/04_loss_and_gradient_descent.html"
+#: The pages whose training run is drawn as two figures in a cell tagged side-by-side, and what
+#: each figure's alt text must name (each is described on its own).
+SIDE_BY_SIDE = {
+    "chapters/01_neuron_and_perceptron.html": (
+        "boundaries during training",
+        "errors after each update",
+    ),
+    "chapters/04_loss_and_gradient_descent.html": ("loss during training", "y hat = P(y=1|x)"),
+}
 STACKED_APP = "chapters/10_worked_examples.html"
 #: The narrowest a panel of these figures may be drawn on a phone (the column is 358 px).
 MIN_PHONE_PANEL = 330
 
 
 @pytest.mark.parametrize("size", SIZES)
-def test_the_two_figures_of_the_training_run_are_readable_at_both_sizes(
-    browser, base_url: str, size: str
+@pytest.mark.parametrize("path", SIDE_BY_SIDE)
+def test_the_two_figures_of_a_training_run_are_readable_at_both_sizes(
+    browser, base_url: str, path: str, size: str
 ) -> None:
-    """Chapter 4's loss curve and learned probability: one above the other, each the column's
-    width, on a phone; side by side on a laptop; each described by its own alt text."""
+    """Chapters 1 and 4 draw a training run as two figures: one above the other, each the
+    column's width, on a phone; side by side on a laptop; each described by its own alt text."""
     context = _light_context(browser, SIZES[size])
     try:
         page = context.new_page()
-        page.goto(base_url + SIDE_BY_SIDE, wait_until="load")
+        page.goto(base_url + path, wait_until="load")
         figures = page.locator(".tag_side-by-side .cell_output img")
         assert figures.count() == 2, (
-            f"{SIDE_BY_SIDE}: expected two figures in a cell tagged side-by-side, "
-            f"found {figures.count()}"
+            f"{path}: expected two figures in a cell tagged side-by-side, found {figures.count()}"
         )
         figures.last.scroll_into_view_if_needed()  # they load lazily
         page.wait_for_function(
             "() => [...document.querySelectorAll('.tag_side-by-side img')].every((i) => i.complete)"
         )
-        loss, probability = page.evaluate(_PANEL_IMAGES, ".tag_side-by-side .cell_output img")
-        assert "loss during training" in loss["alt"] and "2 panels" not in loss["alt"]
-        assert "y hat = P(y=1|x)" in probability["alt"]
+        first, second = page.evaluate(_PANEL_IMAGES, ".tag_side-by-side .cell_output img")
+        for figure, named in zip((first, second), SIDE_BY_SIDE[path]):
+            assert named in figure["alt"] and "2 panels" not in figure["alt"], figure["alt"]
         if size == "phone":
-            assert min(loss["width"], probability["width"]) >= MIN_PHONE_PANEL, (loss, probability)
-            assert probability["top"] >= loss["top"] + loss["height"] - 1, "not stacked"
+            assert min(first["width"], second["width"]) >= MIN_PHONE_PANEL, (first, second)
+            assert second["top"] >= first["top"] + first["height"] - 1, "not stacked"
         else:
-            assert abs(loss["top"] - probability["top"]) < 2, "not side by side on a laptop"
-            assert probability["left"] >= loss["left"] + loss["width"] - 1
+            assert abs(first["top"] - second["top"]) < 2, "not side by side on a laptop"
+            assert second["left"] >= first["left"] + first["width"] - 1
     finally:
         context.close()
 
