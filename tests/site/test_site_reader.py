@@ -42,6 +42,14 @@ def _light_context(browser, viewport: dict):
     return context
 
 
+def _light_page(browser, base_url: str, path: str, viewport: dict = PHONE):
+    """A light context (390x844 unless told) with the page loaded: for what needs no maths."""
+    context = _light_context(browser, viewport)
+    page = context.new_page()
+    page.goto(base_url + path, wait_until="load")
+    return context, page
+
+
 @pytest.mark.parametrize("size", SIZES)
 def test_hamburger_opens_the_chapter_list_and_a_link_reaches_its_chapter(
     browser, base_url: str, size: str
@@ -457,10 +465,8 @@ def test_printed_text_is_read_without_scrolling_sideways_on_a_phone(
     browser, base_url: str, chapter_notebook_page: str
 ) -> None:
     """At 390 px what a cell prints wraps inside its box; a printed table keeps its rows whole."""
-    context = _light_context(browser, PHONE)
+    context, page = _light_page(browser, base_url, chapter_notebook_page)
     try:
-        page = context.new_page()
-        page.goto(base_url + chapter_notebook_page, wait_until="load")
         outputs = page.evaluate(_PRINTED_OUTPUTS)
         assert outputs, f"{chapter_notebook_page}: no printed output found"
         cut = [
@@ -575,10 +581,8 @@ def test_the_worked_step_app_draws_its_panels_one_above_the_other_on_a_phone(
 ) -> None:
     """Chapter 10's app: its figure fills the phone's column and is taller than wide, so each
     of its two panels (loss curve, parameter changes) gets the whole width."""
-    context = _light_context(browser, PHONE)
+    context, page = _light_page(browser, base_url, STACKED_APP)
     try:
-        page = context.new_page()
-        page.goto(base_url + STACKED_APP, wait_until="load")
         figure = page.locator(".ck-figure img").first
         figure.scroll_into_view_if_needed()
         figure.wait_for(state="visible")
@@ -614,10 +618,8 @@ def test_numbers_in_computed_tables_stay_on_one_line_on_a_phone(
     browser, base_url: str, chapter_notebook_page: str
 ) -> None:
     """At 390 px no number of a computed table is broken across lines (3.31e- / 05)."""
-    context = _light_context(browser, PHONE)
+    context, page = _light_page(browser, base_url, chapter_notebook_page)
     try:
-        page = context.new_page()
-        page.goto(base_url + chapter_notebook_page, wait_until="load")
         broken = [c["text"] for c in page.evaluate(_NUMBER_CELLS) if c["lines"] > 1]
         assert broken == [], f"{chapter_notebook_page}: numbers split across lines: {broken[:8]}"
     finally:
