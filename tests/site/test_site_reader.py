@@ -6,6 +6,7 @@ maths typeset.
 
 from __future__ import annotations
 
+import json
 import re
 from pathlib import Path
 
@@ -523,57 +524,102 @@ def test_every_code_cell_fits_a_laptop_column(
         context.close()
 
 
-# The figures a cell tagged side-by-side draws, and the slider app of chapter 10: where each image
-# sits and how large it is drawn.
+# Every figure a chapter's code draws (not the frames of a slider app), once loaded: how wide
+# its image is and how wide it is drawn, where, its alt text, and which cell tagged side-by-side
+# holds it (-1: none).
+_CHAPTER_FIGURES = """async () => {
+    const images = [...document.querySelectorAll('article .cell_output img:not(.ck-frame)')];
+    images.forEach((img) => { img.loading = 'eager'; });
+    await Promise.all(images.map((img) => img.decode().catch(() => null)));
+    const cells = [...document.querySelectorAll('article .tag_side-by-side')];
+    return images.map((img) => {
+        const box = img.getBoundingClientRect();
+        return {natural: img.naturalWidth, width: box.width, height: box.height,
+                left: box.left, top: box.top + window.scrollY, alt: img.alt,
+                cell: cells.findIndex((cell) => cell.contains(img))};
+    });
+}"""
+#: The smallest fraction of its own size a figure may be drawn at: at half size the ten-point
+#: text of a Matplotlib figure is still 7 px tall.
+MIN_FIGURE_SCALE = 0.5
+#: A computation graph is as wide as the graph is deep; on a phone it opens full size on a tap.
+WIDE_DIAGRAM = "Figure: computation graph"
+#: The narrowest a figure a reader needs whole may be drawn on a phone (the column is 358 px).
+MIN_PHONE_PANEL = 330
+
+
+def _chapter_figures(browser, base_url: str, path: str, size: str) -> list[dict]:
+    context, page = _light_page(browser, base_url, path, SIZES[size])
+    try:
+        return page.evaluate(_CHAPTER_FIGURES)
+    finally:
+        context.close()
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_no_figure_is_drawn_at_less_than_half_its_size(
+    browser, base_url: str, chapter_notebook_page: str, size: str
+) -> None:
+    """A figure of several panels in a row, shrunk to a phone's column, turns its labels into
+    specks: every figure a chapter draws keeps at least half its size on a phone and a laptop."""
+    figures = _chapter_figures(browser, base_url, chapter_notebook_page, size)
+    assert figures, f"{chapter_notebook_page}: no figure found"
+    assert all(f["natural"] > 0 for f in figures), f"{chapter_notebook_page}: a figure did not load"
+    small = [
+        f"{f['alt'][:70]!r}: {f['width']:.0f} px for an image {f['natural']} px wide"
+        for f in figures
+        if f["width"] < MIN_FIGURE_SCALE * f["natural"] and not f["alt"].startswith(WIDE_DIAGRAM)
+    ]
+    if small:
+        pytest.fail(
+            f"{chapter_notebook_page} at {size} size: {len(small)} figures are drawn at less than "
+            f"{MIN_FIGURE_SCALE:.0%} of their size:\n  " + "\n  ".join(small)
+        )
+
+
+def _side_by_side_cells(notebook_source: str | None) -> int:
+    cells = json.loads(notebook_source or "{}").get("cells", [])
+    return sum("side-by-side" in cell.get("metadata", {}).get("tags", []) for cell in cells)
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_figures_drawn_side_by_side_stack_on_a_phone(
+    browser, base_url: str, site: Path, chapter_notebook_page: str, size: str
+) -> None:
+    """A cell tagged side-by-side draws its figures in one row on a laptop, and one above the
+    other on a phone, each the column's width; each figure is described on its own."""
+    info = builtsite.page_info(site, chapter_notebook_page)
+    expected = _side_by_side_cells(info.notebook_source)
+    figures = _chapter_figures(browser, base_url, chapter_notebook_page, size)
+    cells = [[f for f in figures if f["cell"] == k] for k in range(expected)]
+    assert all(len(cell) >= 2 for cell in cells), (
+        f"{chapter_notebook_page}: {expected} cells are tagged side-by-side, but the page shows "
+        f"{[len(cell) for cell in cells]} figures in them"
+    )
+    for cell in cells:
+        for figure in cell:
+            assert " panels" not in figure["alt"], figure["alt"]
+        pairs = list(zip(cell, cell[1:]))
+        if size == "phone":
+            assert min(f["width"] for f in cell) >= MIN_PHONE_PANEL, cell
+            assert all(b["top"] >= a["top"] + a["height"] - 1 for a, b in pairs), (
+                f"not stacked: {cell}"
+            )
+        else:
+            assert all(abs(a["top"] - b["top"]) < 2 for a, b in pairs), (
+                f"not in one row on a laptop: {cell}"
+            )
+            assert all(b["left"] >= a["left"] + a["width"] - 1 for a, b in pairs), cell
+
+
+#: The chapter whose slider app draws its two panels one above the other.
+STACKED_APP = "chapters/10_worked_examples.html"
+#: The figures of the app, where each sits and how large it is drawn.
 _PANEL_IMAGES = """(selector) => [...document.querySelectorAll(selector)].map((img) => {
     const box = img.getBoundingClientRect();
     return {left: box.left + window.scrollX, top: box.top + window.scrollY, width: box.width,
             height: box.height, alt: img.alt};
 })"""
-#: The pages whose training run is drawn as two figures in a cell tagged side-by-side, and what
-#: each figure's alt text must name (each is described on its own).
-SIDE_BY_SIDE = {
-    "chapters/01_neuron_and_perceptron.html": (
-        "boundaries during training",
-        "errors after each update",
-    ),
-    "chapters/04_loss_and_gradient_descent.html": ("loss during training", "y hat = P(y=1|x)"),
-}
-STACKED_APP = "chapters/10_worked_examples.html"
-#: The narrowest a panel of these figures may be drawn on a phone (the column is 358 px).
-MIN_PHONE_PANEL = 330
-
-
-@pytest.mark.parametrize("size", SIZES)
-@pytest.mark.parametrize("path", SIDE_BY_SIDE)
-def test_the_two_figures_of_a_training_run_are_readable_at_both_sizes(
-    browser, base_url: str, path: str, size: str
-) -> None:
-    """Chapters 1 and 4 draw a training run as two figures: one above the other, each the
-    column's width, on a phone; side by side on a laptop; each described by its own alt text."""
-    context = _light_context(browser, SIZES[size])
-    try:
-        page = context.new_page()
-        page.goto(base_url + path, wait_until="load")
-        figures = page.locator(".tag_side-by-side .cell_output img")
-        assert figures.count() == 2, (
-            f"{path}: expected two figures in a cell tagged side-by-side, found {figures.count()}"
-        )
-        figures.last.scroll_into_view_if_needed()  # they load lazily
-        page.wait_for_function(
-            "() => [...document.querySelectorAll('.tag_side-by-side img')].every((i) => i.complete)"
-        )
-        first, second = page.evaluate(_PANEL_IMAGES, ".tag_side-by-side .cell_output img")
-        for figure, named in zip((first, second), SIDE_BY_SIDE[path]):
-            assert named in figure["alt"] and "2 panels" not in figure["alt"], figure["alt"]
-        if size == "phone":
-            assert min(first["width"], second["width"]) >= MIN_PHONE_PANEL, (first, second)
-            assert second["top"] >= first["top"] + first["height"] - 1, "not stacked"
-        else:
-            assert abs(first["top"] - second["top"]) < 2, "not side by side on a laptop"
-            assert second["left"] >= first["left"] + first["width"] - 1
-    finally:
-        context.close()
 
 
 def test_the_worked_step_app_draws_its_panels_one_above_the_other_on_a_phone(
