@@ -400,15 +400,17 @@ def test_errata_claims_tables_show_every_column_without_scrolling(
         context.close()
 
 
-# Display equations wider than the column they sit in (MathJax lets them scroll inside their box,
-# so a reader sees them cut off). Each is named by its number, if it has one, and by its TeX,
-# which MathJax keeps for every equation it typeset.
-_WIDE_DISPLAY_EQUATIONS = """() => {
-    const items = Array.from(MathJax.startup.document.math);
+# tex(container): the TeX source of a typeset equation, which MathJax keeps for every equation.
+_TEX_OF_EQUATION = """const items = Array.from(MathJax.startup.document.math);
     const tex = (container) => {
         const item = items.find((math) => math.typesetRoot === container);
         return (item ? item.math : container.textContent).replace(/\\s+/g, ' ').trim();
-    };
+    };"""
+
+# Display equations wider than the column they sit in (MathJax lets them scroll inside their box,
+# so a reader sees them cut off). Each is named by its number, if it has one, and by its TeX.
+_WIDE_DISPLAY_EQUATIONS = """() => {
+    TEX_OF_EQUATION
     const containers = [...document.querySelectorAll('article mjx-container[display="true"]')];
     const wide = containers.filter((container) => {
         const column = container.parentElement.clientWidth;
@@ -421,7 +423,7 @@ _WIDE_DISPLAY_EQUATIONS = """() => {
                 column: container.clientWidth};
     });
     return {count: containers.length, wide};
-}"""
+}""".replace("TEX_OF_EQUATION", _TEX_OF_EQUATION)
 
 
 @pytest.mark.slow
@@ -441,6 +443,42 @@ def test_every_display_equation_fits_a_phone_column(
             pytest.fail(
                 f"{chapter_notebook_page}: {len(wide)} display equations are wider than their "
                 "column at 390 px:\n  " + "\n  ".join(wide)
+            )
+    finally:
+        context.close()
+
+
+# The inline equations of the page that reach past the right edge of the paragraph (or list
+# item, table cell) they sit in: MathJax does not break an inline equation, and the page hides
+# what sticks out, so a reader sees it cut off.
+_CUT_OFF_INLINE_EQUATIONS = """() => {
+    TEX_OF_EQUATION
+    const inline = 'article mjx-container:not([display="true"])';
+    const containers = [...document.querySelectorAll(inline)];
+    const cut = containers.filter((container) => {
+        const block = container.closest('p, li, td, th, dd, dt') || container.parentElement;
+        const style = getComputedStyle(block);
+        const right = block.getBoundingClientRect().right - parseFloat(style.paddingRight);
+        return !container.closest('.cell_output, table')
+            && container.getBoundingClientRect().right > right + 1;
+    }).map((container) => ({tex: tex(container).slice(0, 90),
+                            width: Math.round(container.getBoundingClientRect().width)}));
+    return {count: containers.length, cut};
+}""".replace("TEX_OF_EQUATION", _TEX_OF_EQUATION)
+
+
+@pytest.mark.slow
+def test_no_inline_equation_is_cut_off_on_a_phone(browser, base_url: str, math_page: str) -> None:
+    """At 390 px every inline equation of a page ends inside its paragraph: one too long for a
+    line is written as pieces the line can break between."""
+    context, page = _rendered_page(browser, base_url, math_page)
+    try:
+        found = page.evaluate(_CUT_OFF_INLINE_EQUATIONS)
+        cut = [f"{eq['tex']!r} ({eq['width']} px)" for eq in found["cut"]]
+        if cut:
+            pytest.fail(
+                f"{math_page}: {len(cut)} inline equations run past their paragraph at 390 px:\n  "
+                + "\n  ".join(cut)
             )
     finally:
         context.close()
